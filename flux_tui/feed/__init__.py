@@ -1,0 +1,1 @@
+"""flux_tui.feed layer."""

@@ -1,0 +1,119 @@
+"""What the feed hands upwards: readings in batches, decode errors, and reader events.
+
+A :class:`Reading` is a plain named tuple (no model object per reading: the hot path decodes
+tens of thousands a second). ``payload`` is the decoded JSON object with all of its fields,
+untouched; the other fields are the canonical values read from either payload spelling.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Union
+
+
+class Reading(NamedTuple):
+    """One tag reading, as decoded from a Kinesis record."""
+
+    shard: str  # shard id the record came from
+    seq: str  # Kinesis sequence number (decimal string; compare as int)
+    sub: int  # index inside a KPL aggregate or a multi-object record, else 0
+    arrival: float  # ApproximateArrivalTimestamp, epoch seconds
+    epoch_ms: int | None  # when the reading was taken (payload epochMs / @timestamp)
+    rtms: int | None  # when it reached the cloud
+    org_id: int | str | None
+    site_id: int | str | None
+    asset_id: int | str | None
+    tag_id: int | str | None
+    register_id: int | str | None
+    tag_name: str
+    label: str
+    val: Any  # number, bool, str or None
+    payload: dict[str, Any]  # the decoded object, every field kept
+
+
+@dataclass(slots=True)
+class DecodeError:
+    """A record that could not be decoded; the raw bytes are kept for inspection."""
+
+    shard: str
+    seq: str
+    reason: str
+    raw: bytes
+    arrival: float | None = None
+
+
+@dataclass(slots=True)
+class Batch:
+    """The decoded readings of one GetRecords page of one shard."""
+
+    shard: str
+    readings: list[Reading]
+    errors: list[DecodeError] = field(default_factory=list)
+    millis_behind: int = 0
+    received_at: float = 0.0  # wall clock (time.time()) when the page arrived
+
+
+class FeedState(enum.Enum):
+    """The connection state shown in the status bar."""
+
+    CONNECTING = "connecting"
+    CATCHING_UP = "catching up"
+    LIVE = "live"
+    THROTTLED = "throttled"
+    RECONNECTING = "reconnecting"
+    AUTH_NEEDED = "auth needed"
+    OFFLINE = "offline"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    state: FeedState
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    """A 429: every call waits until ``until`` (time.time())."""
+
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Readings that could not be read (e.g. an iterator expired and LATEST was taken)."""
+
+    shard: str
+    start_ms: int | None
+    end_ms: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShardOpened:
+    shard: str
+    parents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ShardClosed:
+    shard: str
+    children: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CaughtUp:
+    """Every open shard answered MillisBehindLatest == 0 with a page smaller than the limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedProblem:
+    """A failed call. ``retry_in`` is None when the reader has given up (fatal)."""
+
+    error: Exception
+    retry_in: float | None
+
+
+ReaderEvent = Union[StateChanged, Throttled, Gap, ShardOpened, ShardClosed, CaughtUp, FeedProblem]
+FeedItem = Union[Batch, ReaderEvent]
