@@ -1,0 +1,353 @@
+"""The one place that turns a :class:`Reading` into text: JSONL, CSV and the human table line.
+
+``tail``, ``record``, the TUI's save and its log all use these functions, and session files are
+read back with :func:`reading_from_json` / :func:`reading_from_csv`, so what is written and
+what is read cannot drift apart. Untrusted text (labels, tag names) is stripped of control
+characters before it reaches a terminal.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import orjson
+
+from flux_tui.feed.types import Reading
+
+__all__ = [
+    "CSV_COLUMNS",
+    "META_FIELDS",
+    "NameLookup",
+    "csv_row",
+    "format_time",
+    "format_value",
+    "jsonl_line",
+    "reading_from_csv",
+    "reading_from_json",
+    "reading_from_payload",
+    "safe_text",
+    "table_line",
+]
+
+
+class NameLookup(Protocol):
+    """Names for ids (from the Enterprise Objects API); ``None`` when unknown."""
+
+    def asset_name(self, asset_id: Any) -> str | None: ...
+
+    def site_name(self, site_id: Any) -> str | None: ...
+
+    def org_name(self, org_id: Any) -> str | None: ...
+
+
+# Fields a JSONL line adds to the payload. `_sub` is written only for the sub-records of an
+# aggregate (sub != 0): without it two sub-records sharing a sequence number would collapse
+# into one identity when a session is reopened.
+META_FIELDS = ("_shard", "_seq", "_sub", "_arrival")
+
+# The payload's fields that have their own CSV column (current spelling), in column order.
+_VALUE_COLUMNS = (
+    "epochMs",
+    "rtms",
+    "orgId",
+    "siteId",
+    "assetId",
+    "tagId",
+    "registerId",
+    "tagName",
+    "label",
+    "val",
+    "pk",
+)
+
+CSV_COLUMNS: tuple[str, ...] = ("time_utc", *_VALUE_COLUMNS, *META_FIELDS, "extra")
+"""CSV column order (documented in docs/session-files.md; never reorder, only append)."""
+
+_EXTRA = len(CSV_COLUMNS) - 1
+_DERIVED = "_derived"  # key in `extra`: columns filled from the older spelling, not the payload
+
+_OPT = orjson.OPT_APPEND_NEWLINE
+
+
+# --- JSONL ---------------------------------------------------------------------------------
+
+
+def jsonl_line(reading: Reading) -> bytes:
+    """One JSONL line: every payload field, plus ``_shard``, ``_seq``, ``_arrival`` (and
+    ``_sub`` when the reading is a sub-record of an aggregate); newline-terminated."""
+    obj = dict(reading.payload)
+    obj["_shard"] = reading.shard
+    obj["_seq"] = reading.seq
+    if reading.sub:
+        obj["_sub"] = reading.sub
+    obj["_arrival"] = reading.arrival
+    try:
+        return orjson.dumps(obj, option=_OPT)
+    except TypeError:
+        # A payload that came from somewhere other than JSON (a test, a library user) may hold
+        # values orjson refuses (e.g. keys that are not strings, big ints): fall back to str.
+        return orjson.dumps(obj, default=str, option=_OPT | orjson.OPT_NON_STR_KEYS)
+
+
+def reading_from_json(obj: dict[str, Any]) -> Reading:
+    """The inverse of :func:`jsonl_line`: a JSONL object back into a :class:`Reading`.
+
+    Raises ``ValueError`` when the object lacks ``_shard``/``_seq`` (not a session line).
+    """
+    payload = dict(obj)
+    try:
+        shard = payload.pop("_shard")
+        seq = payload.pop("_seq")
+    except KeyError as exc:
+        raise ValueError(f"missing {exc.args[0]}") from None
+    sub = payload.pop("_sub", 0)
+    arrival = payload.pop("_arrival", 0.0)
+    if not isinstance(sub, int) or isinstance(sub, bool):
+        raise ValueError("_sub is not an integer")  # noqa: TRY004 - a malformed line
+    if not isinstance(arrival, (int, float)) or isinstance(arrival, bool):
+        raise ValueError("_arrival is not a number")  # noqa: TRY004 - a malformed line
+    return reading_from_payload(str(shard), str(seq), sub, float(arrival), payload)
+
+
+# --- payload -> canonical fields -------------------------------------------------------------
+
+
+def _first(payload: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        value = payload.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def _as_ms(value: Any) -> int | None:
+    """epochMs / @timestamp as integer milliseconds (numbers or ISO 8601 text)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+        try:
+            parsed = datetime.fromisoformat(text)  # 3.11+ accepts a trailing Z
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return int(parsed.timestamp() * 1000)
+    return None
+
+
+def reading_from_payload(
+    shard: str, seq: str, sub: int, arrival: float, payload: dict[str, Any]
+) -> Reading:
+    """Build a :class:`Reading`, reading the canonical fields from either payload spelling
+    (current ``epochMs``/``assetId``/... or the older ``@timestamp``/``asset_id``/...)."""
+    tag_name = _first(payload, "tagName", "tag_name")
+    label = payload.get("label")
+    return Reading(
+        shard,
+        seq,
+        sub,
+        arrival,
+        _as_ms(_first(payload, "epochMs", "@timestamp")),
+        _as_ms(payload.get("rtms")),
+        _first(payload, "orgId", "org_id"),
+        _first(payload, "siteId", "site_id"),
+        _first(payload, "assetId", "asset_id"),
+        _first(payload, "tagId", "tag_id"),
+        _first(payload, "registerId", "register_id"),
+        tag_name if isinstance(tag_name, str) else ("" if tag_name is None else str(tag_name)),
+        label if isinstance(label, str) else ("" if label is None else str(label)),
+        payload.get("val"),
+        payload,
+    )
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+_INT_RE = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+_FLOAT_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
+
+
+def _cell(value: Any) -> str:
+    """A payload value as CSV text that pandas and DuckDB read naturally."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, str)):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return orjson.dumps(value, default=str).decode()
+
+
+def _parse_cell(text: str) -> Any:
+    """The inverse of :func:`_cell` for scalars (the writer checks it round-trips)."""
+    if text == "true":
+        return True
+    if text == "false":
+        return False
+    if _INT_RE.match(text):
+        return int(text)
+    if _FLOAT_RE.match(text):
+        return float(text)
+    return text
+
+
+def _reproduced(value: Any, cell: str) -> bool:
+    if cell == "":
+        return False
+    back = _parse_cell(cell)
+    return type(back) is type(value) and back == value
+
+
+def format_time(epoch_ms: int | None, *, utc: bool = False, date: bool = False) -> str:
+    """``HH:MM:SS.mmm`` (local time, or UTC with a ``Z``); with ``date`` the ISO date first."""
+    if epoch_ms is None:
+        return "--:--:--.---"
+    seconds, ms = divmod(int(epoch_ms), 1000)
+    try:
+        parts = time.gmtime(seconds) if utc else time.localtime(seconds)
+    except (OverflowError, OSError, ValueError):
+        return "??:??:??.???"
+    text = time.strftime("%Y-%m-%dT%H:%M:%S" if date else "%H:%M:%S", parts) + f".{ms:03d}"
+    return text + "Z" if utc else text
+
+
+def csv_row(reading: Reading) -> list[str]:
+    """One CSV row in :data:`CSV_COLUMNS` order.
+
+    Columns hold the canonical values (also for payloads in the older spelling) so a table
+    tool sees the same columns for every row; ``extra`` is a JSON object with every payload
+    field a column does not reproduce exactly (unknown fields, a string ``"2"`` in ``val``,
+    ``null``...), so :func:`reading_from_csv` gives back the payload unchanged.
+    """
+    payload = reading.payload
+    canonical = (
+        reading.epoch_ms,
+        reading.rtms,
+        reading.org_id,
+        reading.site_id,
+        reading.asset_id,
+        reading.tag_id,
+        reading.register_id,
+        reading.tag_name or None,
+        reading.label or None,
+        reading.val,
+        payload.get("pk"),
+    )
+    when = reading.epoch_ms
+    row = [format_time(when, utc=True, date=True) if when is not None else ""]
+    extra: dict[str, Any] = {}
+    derived: list[str] = []
+    for key, value in zip(_VALUE_COLUMNS, canonical):
+        if key in payload:
+            value = payload[key]
+            cell = _cell(value)
+            if not _reproduced(value, cell):
+                extra[key] = value
+        else:
+            cell = _cell(value)
+            if cell:
+                derived.append(key)
+        row.append(cell)
+    for key, value in payload.items():
+        if key not in _COLUMN_SET:
+            extra[key] = value
+    if derived:
+        extra[_DERIVED] = derived
+    row += [reading.shard, reading.seq, str(reading.sub), repr(float(reading.arrival))]
+    row.append(orjson.dumps(extra, default=str).decode() if extra else "")
+    return row
+
+
+_COLUMN_SET = frozenset(_VALUE_COLUMNS)
+
+
+def reading_from_csv(row: Sequence[str]) -> Reading:
+    """The inverse of :func:`csv_row`. Raises ``ValueError`` for a malformed row."""
+    if len(row) != len(CSV_COLUMNS):
+        raise ValueError(f"expected {len(CSV_COLUMNS)} columns, found {len(row)}")
+    extra_text = row[_EXTRA]
+    extra = orjson.loads(extra_text) if extra_text else {}
+    if not isinstance(extra, dict):
+        raise ValueError("extra is not a JSON object")  # noqa: TRY004 - a malformed row
+    derived = set(extra.pop(_DERIVED, ()))
+    payload: dict[str, Any] = {}
+    for index, key in enumerate(_VALUE_COLUMNS, start=1):
+        if key in extra:
+            payload[key] = extra.pop(key)
+        elif row[index] and key not in derived:
+            payload[key] = _parse_cell(row[index])
+    payload.update(extra)
+    base = 1 + len(_VALUE_COLUMNS)
+    shard, seq, sub, arrival = row[base : base + 4]
+    if not shard or not seq:
+        raise ValueError("missing _shard or _seq")
+    return reading_from_payload(shard, seq, int(sub or 0), float(arrival or 0.0), payload)
+
+
+# --- human text ------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: str) -> str:
+    """Untrusted text made safe for one terminal line (control and bidi characters -> ``?``)."""
+    return _CONTROL.sub("?", text)
+
+
+def format_value(val: Any) -> str:
+    """The one way a reading's value is shown: ``None`` as ``—``, booleans as ``true``/
+    ``false``, floats with up to three decimals (at least one), huge or tiny ones in
+    scientific notation, text made terminal-safe."""
+    if val is None:
+        return "—"
+    if val is True:
+        return "true"
+    if val is False:
+        return "false"
+    if isinstance(val, int):
+        return str(val)
+    if isinstance(val, float):
+        if math.isnan(val):
+            return "NaN"
+        if math.isinf(val):
+            return "∞" if val > 0 else "-∞"
+        magnitude = abs(val)
+        if magnitude and (magnitude >= 1e12 or magnitude < 1e-3):
+            return f"{val:.4g}"
+        text = f"{val:.3f}".rstrip("0")
+        return text + "0" if text.endswith(".") else text
+    if isinstance(val, str):
+        return safe_text(val)
+    return safe_text(orjson.dumps(val, default=str).decode())
+
+
+def unit_name(reading: Reading, names: NameLookup | None = None) -> str:
+    """The unit's name from ``names``, else ``Unit <assetId>``."""
+    if names is not None and reading.asset_id is not None:
+        name = names.asset_name(reading.asset_id)
+        if name:
+            return safe_text(name)
+    return f"Unit {reading.asset_id}" if reading.asset_id is not None else "Unit ?"
+
+
+def table_line(reading: Reading, *, utc: bool = False, names: NameLookup | None = None) -> str:
+    """A human one-liner: time with milliseconds (local, or UTC), unit, label, value."""
+    label = safe_text(reading.label or reading.tag_name or f"tag {reading.tag_id}")
+    return (
+        f"{format_time(reading.epoch_ms, utc=utc)}  {unit_name(reading, names):<12.24}  "
+        f"{label:<28.40}  {format_value(reading.val):>12}"
+    )
