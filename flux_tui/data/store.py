@@ -1,0 +1,433 @@
+"""The bounded live state the viewer reads: a log ring of readings, per-tag state and series,
+the asset tree, feed counters and a filtered view of the log.
+
+Fed whole batches by the reader's worker; read by widgets on a timer. Pure Python (no Textual):
+the hot path is :meth:`LiveStore.ingest`, a single loop over plain tuples.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flux_tui.feed.types import (
+    Batch,
+    CaughtUp,
+    DecodeError,
+    FeedState,
+    Gap,
+    Reading,
+    ReaderEvent,
+    StateChanged,
+    Throttled,
+)
+
+__all__ = ["LiveStore", "TagState", "TagKey", "UnitState", "SeriesStats", "Predicate"]
+
+TagKey = tuple[Any, Any]
+"""(asset id, tag id or tag name): one tag of one unit."""
+
+Predicate = Callable[[Reading], bool]
+
+SERIES_SECONDS = 3600  # sparklines look back one hour at most
+_SERIES_KEEP = SERIES_SECONDS  # points kept per tag (one per second at most)
+_RATE_WINDOW = 5.0  # seconds the readings/s figure averages over
+_STALE_FACTOR = 3.0  # quiet for longer than 3x the usual interval -> stale
+
+
+@dataclass(slots=True)
+class SeriesStats:
+    """last/min/max/avg of a numeric tag over a window (None when there are no points)."""
+
+    last: float | None
+    min: float | None
+    max: float | None
+    avg: float | None
+    count: int
+
+
+class TagState:
+    """What the viewer knows about one tag: last value, the one before, when it was last
+    seen, its usual interval, and a one-point-per-second series of the last hour.
+
+    Numeric values go into ``values`` as floats; other values (status text, booleans,
+    None) are coded as small integers through ``codes`` so a state strip can be drawn.
+    """
+
+    __slots__ = (
+        "key", "org_id", "site_id", "asset_id", "tag_id", "label", "tag_name",
+        "last", "prev", "last_ms", "interval_ms", "count", "numeric",
+        "times", "values", "codes",
+    )  # fmt: skip
+
+    def __init__(self, key: TagKey, r: Reading) -> None:
+        self.key = key
+        self.org_id = r.org_id
+        self.site_id = r.site_id
+        self.asset_id = r.asset_id
+        self.tag_id = r.tag_id
+        self.label: str = r.label
+        self.tag_name: str = r.tag_name
+        self.last: Any = None
+        self.prev: Any = None
+        self.last_ms: int = 0
+        self.interval_ms: float = 0.0
+        self.count = 0
+        self.numeric = True
+        self.times = array("d")  # epoch seconds, one point per second at most
+        self.values = array("d")
+        self.codes: dict[Any, int] = {}
+
+    @property
+    def display_name(self) -> str:
+        """The label, else the tag name, else the id."""
+        return self.label or self.tag_name or f"tag {self.tag_id}"
+
+    def code_of(self, val: Any) -> float:
+        """The series value of ``val``: the float for numbers, a stable small code otherwise."""
+        if isinstance(val, (int, float)) and not isinstance(val, bool):
+            return float(val)
+        self.numeric = False
+        try:
+            code = self.codes.get(val)
+        except TypeError:  # an unhashable value (list/object): one shared code
+            val = "<object>"
+            code = self.codes.get(val)
+        if code is None:
+            code = self.codes[val] = len(self.codes)
+        return float(code)
+
+    def window(self, seconds: float, now: float) -> tuple[list[float], list[float]]:
+        """The series points (times, values) newer than ``now - seconds``."""
+        times = self.times
+        start = now - seconds
+        lo, hi = 0, len(times)
+        while lo < hi:  # bisect by hand: array has no key support and this is tiny
+            mid = (lo + hi) // 2
+            if times[mid] < start:
+                lo = mid + 1
+            else:
+                hi = mid
+        return times[lo:].tolist(), self.values[lo:].tolist()
+
+    def stats(self, seconds: float, now: float) -> SeriesStats:
+        """last/min/max/avg over the window (only meaningful for numeric tags)."""
+        _, values = self.window(seconds, now)
+        values = [v for v in values if not math.isnan(v)]
+        if not values:
+            return SeriesStats(None, None, None, None, 0)
+        return SeriesStats(values[-1], min(values), max(values), sum(values) / len(values),
+                           len(values))
+
+    def is_stale(self, now_ms: float) -> bool:
+        """Quiet for longer than ~3x the usual interval (never stale before two readings)."""
+        if self.interval_ms <= 0:
+            return False
+        return now_ms - self.last_ms > _STALE_FACTOR * max(self.interval_ms, 1000.0)
+
+
+@dataclass(slots=True)
+class UnitState:
+    """One unit (asset) in the tree: its tags in first-seen order and its place."""
+
+    org_id: Any
+    site_id: Any
+    asset_id: Any
+    tags: dict[TagKey, TagState] = field(default_factory=dict)
+    last_ms: int = 0
+
+    def is_stale(self, now_ms: float) -> bool:
+        """A unit is stale when even its most frequent tag has gone quiet for 3x its interval."""
+        intervals = [t.interval_ms for t in self.tags.values() if t.interval_ms > 0]
+        if not intervals:
+            return False
+        return now_ms - self.last_ms > _STALE_FACTOR * max(min(intervals), 1000.0)
+
+
+class LiveStore:
+    """The bounded live state. ``ingest(batch)`` per page; widgets read the rest.
+
+    The log is a fixed-size ring addressed by *absolute position* (0 for the first reading
+    ever ingested): position ``p`` is held while ``p >= total - capacity``. A parallel ring
+    holds each line's previous value of the same tag (for the change arrow), so a retained
+    reading costs two list slots (16 bytes) plus, with a filter, 8 bytes in the match index.
+    """
+
+    def __init__(self, capacity: int = 200_000, *, clock: Callable[[], float] = time.time,
+                 error_capacity: int = 200) -> None:
+        if capacity <= 0:
+            raise ValueError("capacity must be positive")
+        self.capacity = capacity
+        self.clock = clock
+        self._ring: list[Reading | None] = [None] * capacity
+        self._prev: list[Any] = [None] * capacity
+        self.total = 0  # readings ever ingested (the next absolute position)
+        self.tags: dict[TagKey, TagState] = {}
+        self.units: dict[Any, UnitState] = {}
+        # org -> site -> [unit ids]: the tree model, in first-seen order
+        self.tree: dict[Any, dict[Any, list[Any]]] = {}
+        self.tree_version = 0  # bumps when a node appears, so the tree adds only then
+        self.version = 0  # bumps on every ingest/filter change: widgets redraw only on change
+        self.errors: deque[DecodeError] = deque(maxlen=error_capacity)
+        self.error_total = 0
+        self.state = FeedState.CONNECTING
+        self.state_detail = ""
+        self.throttled_until = 0.0
+        self.caught_up = False
+        self.gaps: deque[Gap] = deque(maxlen=100)
+        self._behind: dict[str, int] = {}
+        self._rate: deque[tuple[float, int]] = deque()
+        self.delay_ms: float | None = None  # field-to-cloud delay (rtms - epochMs), last batch
+        self.arrival_delay_ms: float | None = None  # arrival - epochMs, last batch
+        self.latest_ms = 0  # newest epochMs seen: the stream's "now" while catching up
+        self._predicate: Predicate | None = None
+        self._matches = array("q")  # absolute positions that pass the predicate, ascending
+        self._match_start = 0  # index of the first match still held (lazy trim)
+
+    # --- ingest ---------------------------------------------------------------------------
+
+    def ingest(self, batch: Batch) -> None:
+        """Take one decoded page: log ring, per-tag state and series, counters, filter."""
+        readings = batch.readings
+        if batch.errors:
+            self.errors.extend(batch.errors)
+            self.error_total += len(batch.errors)
+        self._behind[batch.shard] = batch.millis_behind
+        now = batch.received_at or self.clock()
+        n = len(readings)
+        self._rate.append((now, n))
+        if not n:
+            self.version += 1
+            return
+        if n > self.capacity:  # only the newest fit; skipped ones still count as seen
+            self.total += n - self.capacity
+            readings = readings[-self.capacity:]
+            n = self.capacity
+        tags = self.tags
+        prevs: list[Any] = [None] * n
+        delay_sum = 0
+        delay_n = 0
+        latest = self.latest_ms
+        i = 0
+        for r in readings:
+            tag_id = r.tag_id
+            key = (r.asset_id, tag_id if tag_id is not None else r.tag_name)
+            t = tags.get(key)
+            if t is None:
+                t = self._new_tag(key, r)
+            prev = t.last
+            prevs[i] = prev
+            i += 1
+            val = r.val
+            t.prev = prev
+            t.last = val
+            t.count += 1
+            ms = r.epoch_ms
+            if ms is not None:
+                gap = ms - t.last_ms
+                if gap > 0:
+                    if t.count > 1:
+                        # EWMA of the reporting interval: adapts, but one late point moves it little
+                        t.interval_ms = gap if t.interval_ms == 0 else t.interval_ms * 0.8 + gap * 0.2
+                    t.last_ms = ms
+                if ms > latest:
+                    latest = ms
+                rt = r.rtms
+                if rt is not None:
+                    delay_sum += rt - ms
+                    delay_n += 1
+                sec = ms // 1000
+                times = t.times
+                # one point per second: a faster tag overwrites its point (keeps memory fixed)
+                if times and times[-1] == sec:
+                    t.values[-1] = val if type(val) is float else t.code_of(val)
+                else:
+                    times.append(sec)
+                    t.values.append(val if type(val) is float else t.code_of(val))
+                    if len(times) > 2 * _SERIES_KEEP:
+                        del times[:_SERIES_KEEP]
+                        del t.values[:_SERIES_KEEP]
+        self.latest_ms = latest
+        if delay_n:
+            self.delay_ms = delay_sum / delay_n
+        last = readings[-1]
+        if last.epoch_ms is not None:
+            self.arrival_delay_ms = last.arrival * 1000.0 - last.epoch_ms
+        for u in {r.asset_id for r in readings}:  # cheap: a page holds few units
+            unit = self.units.get(u)
+            if unit is not None:
+                unit.last_ms = max(unit.last_ms, max(
+                    (t.last_ms for t in unit.tags.values()), default=0))
+        self._write_ring(readings, prevs)
+        self.version += 1
+
+    def _write_ring(self, readings: list[Reading], prevs: list[Any]) -> None:
+        start = self.total
+        n = len(readings)
+        cap = self.capacity
+        slot = start % cap
+        first = min(n, cap - slot)  # slice assignment: the ring write costs ~nothing per reading
+        self._ring[slot:slot + first] = readings[:first]
+        self._prev[slot:slot + first] = prevs[:first]
+        if first < n:
+            self._ring[0:n - first] = readings[first:]
+            self._prev[0:n - first] = prevs[first:]
+        self.total = start + n
+        pred = self._predicate
+        if pred is not None:
+            matches = self._matches
+            matches.extend(start + i for i, r in enumerate(readings) if pred(r))
+            self._trim_matches()
+
+    def _new_tag(self, key: TagKey, r: Reading) -> TagState:
+        t = self.tags[key] = TagState(key, r)
+        unit = self.units.get(r.asset_id)
+        if unit is None:
+            unit = self.units[r.asset_id] = UnitState(r.org_id, r.site_id, r.asset_id)
+            self.tree.setdefault(r.org_id, {}).setdefault(r.site_id, []).append(r.asset_id)
+        unit.tags[key] = t
+        self.tree_version += 1
+        return t
+
+    def note(self, event: ReaderEvent) -> None:
+        """Take a reader event: state, throttling, gaps, caught-up."""
+        if isinstance(event, StateChanged):
+            self.state = event.state
+            self.state_detail = event.detail
+        elif isinstance(event, Throttled):
+            self.throttled_until = event.until
+        elif isinstance(event, Gap):
+            self.gaps.append(event)
+        elif isinstance(event, CaughtUp):
+            self.caught_up = True
+        self.version += 1
+
+    # --- the log --------------------------------------------------------------------------
+
+    @property
+    def first(self) -> int:
+        """The oldest absolute position still held."""
+        return max(0, self.total - self.capacity)
+
+    @property
+    def held(self) -> int:
+        """How many readings the ring holds."""
+        return self.total - self.first
+
+    def reading_at(self, pos: int) -> Reading:
+        """The reading at absolute position ``pos`` (IndexError once it left the ring)."""
+        if not self.first <= pos < self.total:
+            raise IndexError(pos)
+        r = self._ring[pos % self.capacity]
+        assert r is not None
+        return r
+
+    def prev_at(self, pos: int) -> Any:
+        """The previous value of the same tag, as it was when ``pos`` arrived."""
+        if not self.first <= pos < self.total:
+            raise IndexError(pos)
+        return self._prev[pos % self.capacity]
+
+    # --- the filtered view ----------------------------------------------------------------
+
+    @property
+    def predicate(self) -> Predicate | None:
+        """The current filter (None shows every line)."""
+        return self._predicate
+
+    def set_filter(self, predicate: Predicate | None) -> None:
+        """Filter held lines and every new one; ``None`` removes the filter."""
+        self._predicate = predicate
+        self._matches = array("q")
+        self._match_start = 0
+        if predicate is not None:
+            ring = self._ring
+            cap = self.capacity
+            self._matches.extend(
+                p for p in range(self.first, self.total) if predicate(ring[p % cap])  # type: ignore[arg-type]
+            )
+        self.version += 1
+
+    def _trim_matches(self) -> None:
+        first = self.first
+        m = self._matches
+        s = self._match_start
+        # advance past positions that fell out of the ring, compact only now and then
+        while s < len(m) and m[s] < first:
+            s += 1
+        if s > 4096 and s > len(m) // 2:
+            del m[:s]
+            s = 0
+        self._match_start = s
+
+    def view_len(self) -> int:
+        """Lines in the (filtered) view."""
+        if self._predicate is None:
+            return self.held
+        self._trim_matches()
+        return len(self._matches) - self._match_start
+
+    def view_pos(self, index: int) -> int:
+        """Absolute position of the ``index``-th line of the view (0 = oldest held)."""
+        if self._predicate is None:
+            if not 0 <= index < self.held:
+                raise IndexError(index)
+            return self.first + index
+        self._trim_matches()
+        if not 0 <= index < len(self._matches) - self._match_start:
+            raise IndexError(index)
+        return self._matches[self._match_start + index]
+
+    def view_index_of(self, pos: int) -> int | None:
+        """The view index of absolute position ``pos`` (None when filtered out or gone)."""
+        if self._predicate is None:
+            return pos - self.first if self.first <= pos < self.total else None
+        self._trim_matches()
+        m = self._matches
+        lo, hi = self._match_start, len(m)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if m[mid] < pos:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo - self._match_start if lo < len(m) and m[lo] == pos else None
+
+    def view_slice(self, start: int, stop: int) -> Iterator[tuple[int, Reading, Any]]:
+        """(position, reading, previous value) for view lines ``start`` to ``stop``."""
+        cap = self.capacity
+        for index in range(max(0, start), min(stop, self.view_len())):
+            pos = self.view_pos(index)
+            yield pos, self._ring[pos % cap], self._prev[pos % cap]  # type: ignore[misc]
+
+    # --- counters -------------------------------------------------------------------------
+
+    def rate(self, now: float | None = None) -> float:
+        """Readings a second over the last few seconds."""
+        now = self.clock() if now is None else now
+        rate = self._rate
+        while rate and rate[0][0] < now - _RATE_WINDOW:
+            rate.popleft()
+        if not rate:
+            return 0.0
+        return sum(n for _, n in rate) / _RATE_WINDOW
+
+    @property
+    def lag_ms(self) -> int:
+        """How far the slowest shard is behind the stream's tip (MillisBehindLatest)."""
+        return max(self._behind.values(), default=0)
+
+    def reference_ms(self, now: float | None = None) -> float:
+        """"Now" for staleness: wall clock minus the lag, so a backlog is not all stale."""
+        now = self.clock() if now is None else now
+        return now * 1000.0 - self.lag_ms
+
+    def tags_of(self, asset_id: Any) -> list[TagState]:
+        """The tags of one unit, first-seen order."""
+        unit = self.units.get(asset_id)
+        return list(unit.tags.values()) if unit else []
