@@ -16,6 +16,7 @@ The tree (each class says what a caller should do through :attr:`FluxError.actio
     │   └── NonJSONResponse            a body that is not JSON (HTML from a CDN, truncated JSON);
     │                                  ``status`` and the first bytes (``snippet``) are kept
     └── ApiError                       the gateway or Kinesis answered with an error; ``status``
+        ├── UnexpectedResponseError    JSON of the wrong shape (not the documented envelope) FATAL
         ├── GatewayError               API Gateway's own ``{"message": ...}``
         │   ├── UnauthorizedError      401 -> refresh the token once, retry once          REAUTH
         │   ├── ForbiddenError         403 Forbidden / Missing Authentication Token       FATAL
@@ -43,6 +44,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+import httpx
 import orjson
 
 
@@ -168,6 +170,12 @@ class ApiError(FluxError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class UnexpectedResponseError(ApiError):
+    """The answer was JSON but not the documented envelope (a changed or misrouted gateway)."""
+
+    action = Action.FATAL
 
 
 class GatewayError(ApiError):
@@ -321,3 +329,14 @@ def error_from_response(status: int, body: bytes) -> tuple[FluxError | None, Any
         text = message or ("Endpoint request timed out" if status == 504 else "server error")
         return GatewayServerError(f"HTTP {status}: {text}", status), data
     return GatewayError(f"HTTP {status}: {message or snippet(body)}", status), data
+
+
+def error_from_exception(exc: httpx.HTTPError, host: str) -> FluxError:
+    """Classify an ``httpx`` exception raised while talking to ``host``.
+
+    The message names the host and the failure, never the request headers (the token).
+    """
+    if isinstance(exc, httpx.TimeoutException):
+        return TimeoutError(f"{host} did not answer in time ({type(exc).__name__})")
+    detail = str(exc).strip() or type(exc).__name__
+    return ConnectError(f"cannot reach {host}: {detail}")

@@ -1,0 +1,215 @@
+"""The one sliding-window request budget every Realtime call passes through.
+
+However many shards and callers there are, no more than ``calls`` requests are granted in any
+``window`` (plus a small safety margin). A 429 pauses every caller until the window frees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[object]]
+
+# Latency between our clock and the server's differs from call to call, so two calls we space
+# exactly one window apart may look closer together to the server. Half a second of slack
+# costs little for "100/60s" and keeps "10/10s" at ~95% of its nominal rate.
+DEFAULT_MARGIN = 0.5
+
+_SPEC = re.compile(
+    r"^\s*(?P<calls>\d+)\s*/\s*(?P<amount>\d+(?:\.\d+)?)?\s*(?P<unit>ms|s|sec|secs|m|min|mins|h)?\s*$",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {
+    "ms": 0.001,
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "h": 3600,
+}
+
+
+class RateBudget:
+    """A sliding-window rate limit shared by every caller of one Realtime client.
+
+    ``acquire()`` waits (in arrival order) until a request may be sent; ``try_acquire()``
+    takes a slot only when one is free now. ``clock`` measures the window (monotonic),
+    ``wall`` is used only to report :attr:`paused_until` and the value returned by
+    :meth:`note_throttled`; both, and ``sleep``, are injectable so tests run on fake time.
+    """
+
+    def __init__(
+        self,
+        calls: int,
+        window: float,
+        *,
+        clock: Clock = time.monotonic,
+        wall: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+        margin: float = DEFAULT_MARGIN,
+        rng: random.Random | None = None,
+    ) -> None:
+        if calls < 1:
+            raise ValueError(f"a rate budget needs at least 1 call per window, not {calls}")
+        if window <= 0:
+            raise ValueError(f"a rate budget window must be positive, not {window}")
+        if margin < 0:
+            raise ValueError(f"a rate budget margin cannot be negative, not {margin}")
+        self.calls = calls
+        self.window = float(window)
+        self.margin = float(margin)
+        self._clock = clock
+        self._wall = wall
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._granted: deque[float] = deque()  # clock() of each grant still inside the span
+        self._lock = asyncio.Lock()  # FIFO: waiters are served in the order they arrived
+        self._pause_mono: float | None = None  # clock() when the 429 pause lifts
+        self._paused_until: float | None = None  # the same instant on the wall clock
+        self._last_throttle: float | None = None
+        self._throttle_streak = 0
+
+    @classmethod
+    def parse(cls, spec: str, **kwargs: object) -> RateBudget:
+        """Build a budget from ``"100/60s"``, ``"10/10s"``, ``"100/1m"``, ``"100/min"``…"""
+        match = _SPEC.match(spec) if isinstance(spec, str) else None
+        problem = ""
+        if match is None:
+            problem = "expected CALLS/WINDOW"
+        elif not match["amount"] and not match["unit"]:
+            problem = "the window is missing"
+        else:
+            calls = int(match["calls"])
+            amount = float(match["amount"]) if match["amount"] else 1.0
+            window = amount * _UNIT_SECONDS[(match["unit"] or "s").lower()]
+            if calls < 1 or window <= 0:
+                problem = "calls and window must both be positive"
+        if problem:
+            raise ValueError(
+                f"bad rate limit {spec!r}: {problem}, such as '100/60s', '10/10s' or '100/1m' "
+                "(window units ms, s, m, h)"
+            )
+        return cls(calls, window, **kwargs)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return f"RateBudget({self.calls}/{self.window:g}s, remaining={self.remaining})"
+
+    # --- what the status bar reads -------------------------------------------------------
+
+    @property
+    def span(self) -> float:
+        """How long a granted call counts against the budget: the window plus the margin."""
+        return self.window + self.margin
+
+    @property
+    def remaining(self) -> int:
+        """Calls that could be sent right now (0 while a 429 pause lasts)."""
+        now = self._clock()
+        self._expire(now)
+        if self._pause_left(now) > 0:
+            return 0
+        return max(0, self.calls - len(self._granted))
+
+    @property
+    def resets_in(self) -> float:
+        """Seconds until the next call may be sent; 0 when one may be sent now."""
+        return self._wait_time(self._clock())
+
+    @property
+    def paused_until(self) -> float | None:
+        """``time.time()`` at which the current 429 pause lifts, or None when not paused."""
+        if self._pause_mono is None or self._pause_left(self._clock()) <= 0:
+            return None
+        return self._paused_until
+
+    @property
+    def throttled(self) -> bool:
+        """True while a 429 pause holds every caller back."""
+        return self.paused_until is not None
+
+    # --- taking slots -----------------------------------------------------------------------
+
+    async def acquire(self) -> None:
+        """Wait until a request may be sent and count it. Callers are served in order."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                wait = self._wait_time(now)
+                if wait <= 0:
+                    self._granted.append(now)
+                    return
+                # The lock stays held while sleeping so later callers cannot jump the queue;
+                # the loop re-checks because a 429 may have extended the pause meanwhile.
+                await self._sleep(wait)
+
+    def try_acquire(self) -> bool:
+        """Take a slot only if one is free now and nobody is already waiting for one."""
+        if self._lock.locked():
+            return False
+        now = self._clock()
+        if self._wait_time(now) > 0:
+            return False
+        self._granted.append(now)
+        return True
+
+    def note_throttled(self) -> float:
+        """Record a 429: pause every caller until the window frees, plus jitter.
+
+        Returns the ``time.time()`` at which calls resume. When our own count says the
+        window is full, the pause ends when our oldest call leaves it. When it does not
+        (the server counted calls we did not see, e.g. another process with the same
+        credentials), we cannot know when the server's window frees: pause a tenth of the
+        window and double that on each further 429 within a window, up to a whole window.
+        """
+        now = self._clock()
+        self._expire(now)
+        if self._last_throttle is not None and now - self._last_throttle <= self.span:
+            self._throttle_streak += 1
+        else:
+            self._throttle_streak = 0
+        self._last_throttle = now
+        if len(self._granted) >= self.calls:
+            delay = self._granted[0] + self.span - now
+        else:
+            delay = min(self.span, self.window / 10 * 2**self._throttle_streak)
+        # Jitter keeps several processes sharing one credential from retrying in lockstep.
+        delay = max(delay, 0.0) + self._rng.uniform(0, min(1.0, self.window / 20))
+        lift = now + delay
+        if self._pause_mono is None or lift > self._pause_mono:
+            self._pause_mono = lift
+            self._paused_until = self._wall() + delay
+        assert self._paused_until is not None
+        return self._paused_until
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _expire(self, now: float) -> None:
+        span = self.span
+        while self._granted and self._granted[0] + span <= now:
+            self._granted.popleft()
+
+    def _pause_left(self, now: float) -> float:
+        if self._pause_mono is None:
+            return 0.0
+        left = self._pause_mono - now
+        if left <= 0:
+            self._pause_mono = self._paused_until = None
+            return 0.0
+        return left
+
+    def _wait_time(self, now: float) -> float:
+        self._expire(now)
+        wait = self._pause_left(now)
+        if len(self._granted) >= self.calls:
+            # The slot frees when the call `calls` places back leaves the span.
+            oldest = self._granted[len(self._granted) - self.calls]
+            wait = max(wait, oldest + self.span - now)
+        return wait
