@@ -1,0 +1,210 @@
+"""The simulator: one Starlette app serving Auth0, Realtime, Enterprise Objects and control.
+
+Telemetry is generated lazily: every realtime request first brings the stream up to the
+clock's now (:meth:`Simulator.advance`). No lifespan and no background task is needed, so
+the same app works behind ``httpx.ASGITransport`` and behind uvicorn.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Protocol
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+
+from flux_tui.sim.clock import SimClock
+from flux_tui.sim.faults import FaultPlan, bad_record, random_bad_kind
+from flux_tui.sim.kinesis import Stream
+from flux_tui.sim.realtime import RealtimeApi, missing_auth_token
+from flux_tui.sim.settings import ReshardStep, SimSettings
+
+
+class TelemetrySource(Protocol):
+    """What the simulator needs from a fleet (``telemetry.Fleet``)."""
+
+    def generate(self, t0_ms: int, t1_ms: int) -> Iterator[tuple[str, dict[str, Any]]]: ...
+
+    def assets(self) -> list[dict[str, Any]]: ...
+
+
+class BearerCheck(Protocol):
+    """What the realtime routes need from the Auth0 stand-in (``auth0.Auth0Sim``)."""
+
+    def check_bearer(self, authorization_header: str | None) -> str | None: ...
+
+
+@dataclass
+class Counters:
+    """What the simulator has seen and done, for tests and the control API."""
+
+    requests_by_token: dict[str, int] = field(default_factory=dict)
+    endpoint_calls: dict[str, int] = field(default_factory=dict)
+    throttled: int = 0  # 429s sent, by the throttle or by a fault
+    unauthorized: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+    kinesis_errors: dict[str, int] = field(default_factory=dict)
+    records_served: int = 0
+    bad_records: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests_by_token": dict(self.requests_by_token),
+            "endpoint_calls": dict(self.endpoint_calls),
+            "throttled": self.throttled,
+            "unauthorized": self.unauthorized,
+            "faults": dict(self.faults),
+            "kinesis_errors": dict(self.kinesis_errors),
+            "records_served": self.records_served,
+            "bad_records": self.bad_records,
+        }
+
+
+class Simulator:
+    """A seeded, clock-driven stand-in for the whole Flux deployment.
+
+    ``fleet`` and ``auth`` default to :class:`flux_tui.sim.telemetry.Fleet` and
+    :class:`flux_tui.sim.auth0.Auth0Sim` built from the settings; tests may pass their own.
+    """
+
+    def __init__(
+        self,
+        settings: SimSettings | None = None,
+        clock: SimClock | None = None,
+        *,
+        fleet: TelemetrySource | None = None,
+        auth: BearerCheck | None = None,
+    ) -> None:
+        from flux_tui.sim.control import SimControl  # control reaches back into the simulator
+
+        self.settings = s = settings or SimSettings()
+        self.clock = clock or SimClock()
+        if fleet is None:
+            from flux_tui.sim.telemetry import Fleet
+
+            fleet = Fleet(seed=s.seed, orgs=s.orgs, sites=s.sites, units=s.units, rate=s.rate)
+        self.fleet = fleet
+        if auth is None:
+            from flux_tui.sim.auth0 import Auth0Sim
+
+            auth = Auth0Sim(self.clock, clients=dict(s.clients), expires_in=s.token_expires_in)
+        self.auth = auth
+        self.started_ms = self.clock.now_ms()
+        backlog_ms = int(s.backlog_seconds * 1000)
+        self.stream = Stream(
+            s.stream_name,
+            shards=s.shards,
+            now_ms=self.started_ms - backlog_ms,
+            seed=s.seed,
+            iterator_ttl_ms=int(s.iterator_ttl * 1000),
+            retention_ms=s.retention_ms,
+            reads_per_second=s.shard_reads_per_second,
+            read_bytes_per_second=s.shard_read_bytes_per_second,
+            max_records_per_shard=s.max_records_per_shard,
+            arn=f"arn:aws:kinesis:{s.region}:{s.account}:stream/{s.stream_name}",
+        )
+        self.faults = FaultPlan(seed=s.fault_seed, probability=s.fault_probability)
+        self.counters = Counters()
+        self._generated_ms = self.started_ms - backlog_ms
+        self._schedule: list[ReshardStep] = sorted(s.reshard_schedule, key=lambda step: step.at)
+        self._bad_rng = random.Random(s.fault_seed)
+        # readings generated but not yet arrived: (arrival ms, order, partition key, payload)
+        self._pending: list[tuple[int, int, str, dict[str, Any]]] = []
+        self._queued = 0
+        self._last_trim_ms = 0
+        self.realtime = RealtimeApi(self)
+        self.control = SimControl(self)
+        self.app = self._build_app()
+
+    # --- the stream follows the clock ------------------------------------------------------
+
+    def advance(self) -> None:
+        """Bring the stream up to now: scheduled reshards, generated telemetry, retention."""
+        now_ms = self.clock.now_ms()
+        while self._schedule and self.started_ms + self._schedule[0].at * 1000 <= now_ms:
+            step = self._schedule.pop(0)
+            at_ms = self.started_ms + int(step.at * 1000)
+            self._generate_until(at_ms)  # records before the reshard belong to the parents
+            self.control.reshard(step.action, step.shard, step.adjacent, at_ms=at_ms)
+        self._generate_until(now_ms)
+        if now_ms - self._last_trim_ms >= 1000:
+            self.stream.trim(now_ms)
+            self._last_trim_ms = now_ms
+
+    def _generate_until(self, t1: int) -> None:
+        t0 = self._generated_ms
+        if t1 > t0:
+            # After a long clock jump only the last stretch is generated: hours of telemetry
+            # nobody can read before retention would only cost memory and time.
+            t0 = max(t0, t1 - int(self.settings.max_catch_up_seconds * 1000))
+            self._generated_ms = self._generate(t0, t1)
+        self._deliver(min(t1, self._generated_ms))
+
+    def _generate(self, t0: int, t1: int) -> int:
+        """Queue the readings taken in [t0, t1) by their arrival (``rtms``); returns the end."""
+        cap = self.settings.max_generate_per_request
+        pending = self._pending
+        push = heapq.heappush
+        count = 0
+        last_epoch = None
+        for pk, payload in self.fleet.generate(t0, t1):
+            epoch = payload.get("epochMs", t0)
+            if count >= cap and epoch != last_epoch:
+                # Stop between two milliseconds so the next request resumes exactly here.
+                return int(epoch)
+            self._queued += 1
+            push(pending, (payload.get("rtms") or epoch, self._queued, pk, payload))
+            count += 1
+            last_epoch = epoch
+        return t1
+
+    def _deliver(self, until_ms: int) -> None:
+        """Put every queued reading that has reached the cloud by ``until_ms``.
+
+        Kinesis orders records by arrival, so a store-and-forward reading sent late lands
+        after fresher ones, as it would in production.
+        """
+        pending = self._pending
+        pop = heapq.heappop
+        put = self.stream.put
+        dumps = orjson.dumps
+        bad_p = self.settings.bad_record_probability
+        while pending and pending[0][0] <= until_ms:
+            arrival, _, pk, payload = pop(pending)
+            if bad_p and self._bad_rng.random() < bad_p:
+                data, override = bad_record(random_bad_kind(self._bad_rng), payload)
+                put(pk, data, arrival, data_b64=override)
+                self.counters.bad_records += 1
+            else:
+                put(pk, dumps(payload), arrival)
+
+    # --- the ASGI app ----------------------------------------------------------------------
+
+    def _build_app(self) -> Starlette:
+        from flux_tui.sim.control import control_routes
+
+        routes: list[BaseRoute] = list(self.realtime.routes())
+        auth_routes = getattr(self.auth, "routes", None)
+        if callable(auth_routes):
+            routes.extend(auth_routes())
+        try:
+            from flux_tui.sim.enterprise import enterprise_routes
+        except ImportError:  # the Enterprise Objects routes are optional for a bare simulator
+            pass
+        else:
+            routes.append(Mount("/axil/enterprise-objects", routes=enterprise_routes(self.fleet, self.auth)))
+        routes.extend(control_routes(self.control))
+
+        async def unknown(request: Request, exc: Exception) -> Response:
+            # API Gateway answers every unknown path or method this way, never 404/405.
+            if isinstance(exc, HTTPException) and exc.status_code in (404, 405):
+                return missing_auth_token()
+            raise exc
+
+        return Starlette(routes=routes, exception_handlers={404: unknown, 405: unknown})

@@ -1,0 +1,113 @@
+"""Serving the simulator over a real socket (``flux-tui sim``), in the foreground or a thread."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from types import TracebackType
+from typing import TextIO
+
+import uvicorn
+
+from flux_tui.sim.app import Simulator
+from flux_tui.sim.settings import SimSettings
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def client_snippet(base: str, settings: SimSettings) -> str:
+    """The profile and environment variables that point a client at a simulator at ``base``."""
+    client_id, secret = next(iter(settings.clients.items()))
+    return (
+        "# ~/.config/flux-tui/config.toml\n"
+        "[profiles.sim]\n"
+        f'base_url = "{base}/realtime"\n'
+        f'company = "{settings.company}"\n'
+        f'token_url = "{base}/oauth/token"\n'
+        'audience = "https://api.axil.ai"\n'
+        f'client_id = "{client_id}"\n'
+        f'client_secret = "{secret}"\n'
+        f'enterprise_url = "{base}/axil/enterprise-objects"\n'
+        f'rate_limit = "{settings.throttle or "100/60s"}"\n'
+        "\n# or, in the environment:\n"
+        f"export FLUX_BASE_URL={base}/realtime\n"
+        f"export FLUX_COMPANY={settings.company}\n"
+        f"export FLUX_TOKEN_URL={base}/oauth/token\n"
+        "export FLUX_AUDIENCE=https://api.axil.ai\n"
+        f"export FLUX_CLIENT_ID={client_id}\n"
+        f"export FLUX_CLIENT_SECRET={secret}\n"
+    )
+
+
+def _check_host(host: str, allow_remote: bool) -> None:
+    if not allow_remote and not is_loopback(host):
+        raise ValueError(
+            f"refusing to serve the simulator on {host}: it hands out tokens to anyone; "
+            "use a loopback address or allow_remote=True"
+        )
+
+
+def serve(settings: SimSettings | None = None, host: str = "127.0.0.1", port: int = 8750, *,
+          allow_remote: bool = False, out: TextIO | None = None, log_level: str = "warning") -> None:
+    """Serve a new simulator until interrupted, after printing how to point a client at it."""
+    import sys
+
+    _check_host(host, allow_remote)
+    settings = settings or SimSettings()
+    sim = Simulator(settings)
+    stream = out or sys.stdout
+    shown = f"[{host}]" if ":" in host else host
+    print(f"flux-tui simulator on http://{shown}:{port} (company {settings.company!r}, Ctrl-C stops)\n",
+          file=stream)
+    print(client_snippet(f"http://{shown}:{port}", settings), file=stream, flush=True)
+    uvicorn.run(sim.app, host=host, port=port, log_level=log_level, lifespan="off")
+
+
+class BackgroundServer:
+    """A simulator served by uvicorn in a thread, on a free loopback port (tests, benchmarks).
+
+    Use as a context manager; ``base_url`` is ``http://127.0.0.1:PORT``.
+    """
+
+    def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False) -> None:
+        _check_host(host, allow_remote)
+        self.sim = sim
+        config = uvicorn.Config(sim.app, host=host, port=port, log_level="error", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="flux-sim", daemon=True)
+        self.base_url = ""
+
+    def start(self, timeout: float = 10.0) -> BackgroundServer:
+        """Start serving; returns once the socket is listening."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        # uvicorn exposes no start event; poll its flag (startup takes milliseconds).
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the simulator's server did not start")
+            time.sleep(0.01)
+        sock = self._server.servers[0].sockets[0]
+        host, port = sock.getsockname()[:2]
+        self.base_url = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
