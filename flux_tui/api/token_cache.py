@@ -1,0 +1,132 @@
+"""The on-disk token cache: one private JSON file per profile, replaced atomically.
+
+Every machine-to-machine token Auth0 issues counts against the tenant's monthly quota, so a
+token is kept on disk and reused across restarts. Folder 0700, file 0600, never half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import platformdirs
+
+APP_NAME = "flux-tui"
+
+
+@dataclass(frozen=True, slots=True)
+class CachedToken:
+    """A token as stored on disk. ``expires_at`` is a ``time.time()`` value."""
+
+    access_token: str = field(repr=False)
+    expires_at: float
+    token_type: str = "Bearer"
+    scope: str | None = None
+    audience: str | None = None
+    grant: str = "client_credentials"
+    client_id: str | None = None  # not secret; tells a token of another client apart
+    refresh_token: str | None = field(default=None, repr=False)
+
+    def valid_for(self, now: float) -> float:
+        """Seconds left before expiry (negative when expired)."""
+        return self.expires_at - now
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CachedToken | None:
+        """The token in ``data``, or None when ``data`` is not a well-formed token record."""
+        if not isinstance(data, dict):
+            return None
+        token, expires = data.get("access_token"), data.get("expires_at")
+        if not isinstance(token, str) or not token:
+            return None
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
+            return None
+        optional = {}
+        for key in ("scope", "audience", "client_id", "refresh_token"):
+            value = data.get(key)
+            optional[key] = value if isinstance(value, str) else None
+        return cls(
+            access_token=token,
+            expires_at=float(expires),
+            token_type=str(data.get("token_type") or "Bearer"),
+            grant=str(data.get("grant") or "client_credentials"),
+            **optional,
+        )
+
+
+def _file_name(profile: str) -> str:
+    """A safe file name for ``profile``; a hash keeps 'a/b' and 'a_b' apart."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", profile).lstrip(".")[:64] or "_"
+    if safe != profile:
+        safe += "-" + hashlib.sha256(profile.encode()).hexdigest()[:8]
+    return f"{safe}.json"
+
+
+class TokenCache:
+    """The cached token of one profile: ``load()``, ``save(token)``, ``clear()``."""
+
+    def __init__(self, profile: str, directory: Path | None = None) -> None:
+        self.profile = profile
+        if directory is None:
+            directory = Path(platformdirs.user_cache_dir(APP_NAME)) / "tokens"
+        self.directory = Path(directory)
+        self.path = self.directory / _file_name(profile)
+
+    def __repr__(self) -> str:
+        return f"TokenCache(profile={self.profile!r}, path={str(self.path)!r})"
+
+    def load(self) -> CachedToken | None:
+        """The stored token, or None when absent, unreadable or corrupt."""
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return None
+        try:
+            return CachedToken.from_dict(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            return None  # a torn or hand-edited file: behave as if there were none
+
+    def save(self, token: CachedToken) -> None:
+        """Write ``token`` atomically: temp file in the same folder, fsync, rename."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # mkdir's mode is filtered by the umask and ignored for an existing folder.
+        os.chmod(self.directory, 0o700)
+        data = orjson.dumps(asdict(token), option=orjson.OPT_INDENT_2)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        try:
+            os.fchmod(fd, 0o600)  # mkstemp already uses 0600; say so explicitly
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self._fsync_directory()
+
+    def clear(self) -> None:
+        """Forget the stored token (no error when there is none)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def _fsync_directory(self) -> None:
+        # Makes the rename itself durable; not possible on every platform, hence best effort.
+        try:
+            dir_fd = os.open(self.directory, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:
+            pass
+        finally:
+            os.close(dir_fd)
