@@ -21,15 +21,25 @@ class KinesisModel(BaseModel):
 
 
 class HashKeyRange(KinesisModel):
-    starting_hash_key: str = Field(alias="StartingHashKey")
-    ending_hash_key: str = Field(alias="EndingHashKey")
+    starting_hash_key: str = Field(
+        validation_alias="StartingHashKey", serialization_alias="StartingHashKey"
+    )
+    ending_hash_key: str = Field(
+        validation_alias="EndingHashKey", serialization_alias="EndingHashKey"
+    )
 
 
 class SequenceNumberRange(KinesisModel):
     """Sequence numbers are decimal strings of up to 129 digits: compare them as ints."""
 
-    starting_sequence_number: str = Field(alias="StartingSequenceNumber")
-    ending_sequence_number: str | None = Field(default=None, alias="EndingSequenceNumber")
+    starting_sequence_number: str = Field(
+        validation_alias="StartingSequenceNumber", serialization_alias="StartingSequenceNumber"
+    )
+    ending_sequence_number: str | None = Field(
+        default=None,
+        validation_alias="EndingSequenceNumber",
+        serialization_alias="EndingSequenceNumber",
+    )
 
     @property
     def starting(self) -> str:
@@ -41,12 +51,22 @@ class SequenceNumberRange(KinesisModel):
 
 
 class Shard(KinesisModel):
-    shard_id: str = Field(alias="ShardId")
-    parent_shard_id: str | None = Field(default=None, alias="ParentShardId")
-    adjacent_parent_shard_id: str | None = Field(default=None, alias="AdjacentParentShardId")
-    hash_key_range: HashKeyRange | None = Field(default=None, alias="HashKeyRange")
+    shard_id: str = Field(validation_alias="ShardId", serialization_alias="ShardId")
+    parent_shard_id: str | None = Field(
+        default=None, validation_alias="ParentShardId", serialization_alias="ParentShardId"
+    )
+    adjacent_parent_shard_id: str | None = Field(
+        default=None,
+        validation_alias="AdjacentParentShardId",
+        serialization_alias="AdjacentParentShardId",
+    )
+    hash_key_range: HashKeyRange | None = Field(
+        default=None, validation_alias="HashKeyRange", serialization_alias="HashKeyRange"
+    )
     sequence_number_range: SequenceNumberRange | None = Field(
-        default=None, alias="SequenceNumberRange"
+        default=None,
+        validation_alias="SequenceNumberRange",
+        serialization_alias="SequenceNumberRange",
     )
 
     @property
@@ -62,24 +82,46 @@ class Shard(KinesisModel):
 
 
 class ChildShard(KinesisModel):
-    shard_id: str = Field(alias="ShardId")
-    parent_shards: list[str] = Field(default_factory=list, alias="ParentShards")
-    hash_key_range: HashKeyRange | None = Field(default=None, alias="HashKeyRange")
+    shard_id: str = Field(validation_alias="ShardId", serialization_alias="ShardId")
+    parent_shards: list[str] = Field(
+        default_factory=list, validation_alias="ParentShards", serialization_alias="ParentShards"
+    )
+    hash_key_range: HashKeyRange | None = Field(
+        default=None, validation_alias="HashKeyRange", serialization_alias="HashKeyRange"
+    )
 
 
 class StreamDescription(KinesisModel):
-    shards: list[Shard] = Field(default_factory=list, alias="Shards")
-    has_more_shards: bool = Field(default=False, alias="HasMoreShards")
-    stream_name: str = Field(default="", alias="StreamName")
-    stream_status: str = Field(default="", alias="StreamStatus")
-    stream_arn: str | None = Field(default=None, alias="StreamARN")
-    retention_period_hours: int | None = Field(default=None, alias="RetentionPeriodHours")
+    shards: list[Shard] = Field(
+        default_factory=list, validation_alias="Shards", serialization_alias="Shards"
+    )
+    has_more_shards: bool = Field(
+        default=False, validation_alias="HasMoreShards", serialization_alias="HasMoreShards"
+    )
+    stream_name: str = Field(
+        default="", validation_alias="StreamName", serialization_alias="StreamName"
+    )
+    stream_status: str = Field(
+        default="", validation_alias="StreamStatus", serialization_alias="StreamStatus"
+    )
+    stream_arn: str | None = Field(
+        default=None, validation_alias="StreamARN", serialization_alias="StreamARN"
+    )
+    retention_period_hours: int | None = Field(
+        default=None,
+        validation_alias="RetentionPeriodHours",
+        serialization_alias="RetentionPeriodHours",
+    )
     # Kinesis writes epoch seconds as a JSON number; some proxies turn it into a string.
     stream_creation_timestamp: float | str | None = Field(
-        default=None, alias="StreamCreationTimestamp"
+        default=None,
+        validation_alias="StreamCreationTimestamp",
+        serialization_alias="StreamCreationTimestamp",
     )
-    encryption_type: str | None = Field(default=None, alias="EncryptionType")
-    key_id: str | None = Field(default=None, alias="KeyId")
+    encryption_type: str | None = Field(
+        default=None, validation_alias="EncryptionType", serialization_alias="EncryptionType"
+    )
+    key_id: str | None = Field(default=None, validation_alias="KeyId", serialization_alias="KeyId")
 
     @property
     def open_shards(self) -> list[Shard]:
@@ -87,21 +129,31 @@ class StreamDescription(KinesisModel):
 
 
 class DescribeStreamResponse(KinesisModel):
-    stream_description: StreamDescription = Field(alias="StreamDescription")
+    stream_description: StreamDescription = Field(
+        validation_alias="StreamDescription", serialization_alias="StreamDescription"
+    )
 
 
 class ShardIteratorResponse(KinesisModel):
-    shard_iterator: str = Field(alias="ShardIterator")
+    shard_iterator: str = Field(
+        validation_alias="ShardIterator", serialization_alias="ShardIterator"
+    )
 
 
 class GetRecordsResponse(KinesisModel):
     # Raw dicts on purpose: a model per record would cost more than decoding the payload.
     # Required: an answer without "Records" and without "NextShardIterator" would otherwise
     # look exactly like the end of a closed shard.
-    records: list[dict[str, Any]] = Field(alias="Records")
-    next_shard_iterator: str | None = Field(default=None, alias="NextShardIterator")
-    millis_behind_latest: int = Field(default=0, alias="MillisBehindLatest")
-    child_shards: list[ChildShard] | None = Field(default=None, alias="ChildShards")
+    records: list[dict[str, Any]] = Field(validation_alias="Records", serialization_alias="Records")
+    next_shard_iterator: str | None = Field(
+        default=None, validation_alias="NextShardIterator", serialization_alias="NextShardIterator"
+    )
+    millis_behind_latest: int = Field(
+        default=0, validation_alias="MillisBehindLatest", serialization_alias="MillisBehindLatest"
+    )
+    child_shards: list[ChildShard] | None = Field(
+        default=None, validation_alias="ChildShards", serialization_alias="ChildShards"
+    )
 
     @field_validator("millis_behind_latest", mode="before")
     @classmethod

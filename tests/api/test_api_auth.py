@@ -228,7 +228,7 @@ async def test_refresh_picks_up_a_token_another_process_cached(tmp_path: Path) -
 )
 async def test_auth0_answers_become_plain_messages_without_the_secret(
     answer: httpx.Response | Exception,
-    cls: type,
+    cls: type[errors.AuthError],
     words: list[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -242,7 +242,7 @@ async def test_auth0_answers_become_plain_messages_without_the_secret(
     assert SECRET not in text and SECRET not in repr(info.value)
     assert SECRET not in caplog.text
     assert info.value.__cause__ is None or SECRET not in str(info.value.__cause__)
-    if cls is errors.AuthThrottledError:
+    if isinstance(info.value, errors.AuthThrottledError):
         assert info.value.reset_at == 1700000100.0
 
 

@@ -298,7 +298,7 @@ KINESIS_NS = "com.amazonaws.kinesis.v20131202#"
     ],
 )
 async def test_errors_that_retrying_cannot_fix_are_raised_at_once(
-    answer: httpx.Response, cls: type, action: errors.Action, text: str
+    answer: httpx.Response, cls: type[errors.FluxError], action: errors.Action, text: str
 ) -> None:
     script = Script(answer)
     client, _, t, events = make_client(script)
@@ -352,7 +352,7 @@ async def test_errors_that_retrying_cannot_fix_are_raised_at_once(
     ],
 )
 async def test_retryable_errors_back_off_with_full_jitter_then_raise(
-    answer: Answer, cls: type, text: str
+    answer: Answer, cls: type[errors.FluxError], text: str
 ) -> None:
     script = Script(answer, repeat_last=True)
     client, _, t, events = make_client(script, max_retries=4, backoff_base=0.5, backoff_cap=3.0)
