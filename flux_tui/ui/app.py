@@ -1,0 +1,459 @@
+"""The live viewer: ``FluxApp`` and :func:`run_viewer` (``flux-tui``, ``flux-tui demo``).
+
+The feed runs in one managed worker that hands whole batches to the :class:`LiveStore`;
+widgets catch up with the store on a timer (4 Hz, 1 Hz in low-bandwidth mode), never once
+per reading. Every worker failure is handled in ``on_worker_state_changed``: it becomes a
+status-bar state and a notification, and the feed is retried (automatically for network
+faults, with ``ctrl+r`` always).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from flux_tui.data.formats import safe_text
+from flux_tui.data.store import LiveStore
+from flux_tui.feed.types import Batch, FeedProblem, FeedState, StateChanged
+from flux_tui.ui.asset_tree import AssetTree, Scope
+from flux_tui.ui.commands import FluxCommands
+from flux_tui.ui.detail import ReadingDetail, reading_json
+from flux_tui.ui.filter_bar import FilterBar, Predicate
+from flux_tui.ui.help import HelpScreen
+from flux_tui.ui.log_view import TagLog
+from flux_tui.ui.sparklines import SparkPanel
+from flux_tui.ui.status_bar import StatusBar, StatusInfo
+from flux_tui.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
+
+if TYPE_CHECKING:
+    from flux_tui.config import Config, Profile
+
+Opener = Callable[[], Awaitable[Any]]
+"""Opens a feed session: an object with ``.reader`` (async iterable of feed items) and
+``aclose()``; ``.budget``, ``.tokens`` and ``.client`` are shown when present."""
+
+NARROW = 100  # below this width the tree starts hidden
+SHORT = 30  # below this height the sparkline panel starts hidden
+_RETRY_MAX = 60.0
+
+
+class FluxApp(App[int]):
+    """The Flux live viewer."""
+
+    TITLE = "flux-tui"
+    CSS = """
+    Screen { layers: base; }
+    #main { height: 1fr; }
+    #right { width: 1fr; }
+    """
+    COMMANDS = App.COMMANDS | {FluxCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("space", "pause", "Pause", id="pause"),
+        Binding("end", "live", "Live", id="live"),
+        Binding("t", "utc", "UTC", id="utc"),
+        Binding("p", "pin", "Pin", id="pin"),
+        Binding("w", "window", "Window", id="window"),
+        Binding("y", "copy", "Copy", id="copy"),
+        Binding("a", "toggle_tree", "Assets", id="toggle-tree"),
+        Binding("g", "toggle_sparks", "Graphs", id="toggle-sparks"),
+        Binding("n", "tag_names", "Names", show=False, id="tag-names"),
+        Binding("d", "delays", "Delay", show=False, id="delays"),
+        Binding("x", "clear_scope", "Unscope", show=False, id="clear-scope"),
+        Binding("ctrl+r", "reconnect", "Reconnect", show=False, id="reconnect"),
+        Binding("tab", "focus_next", "Next panel", show=False, id="next-panel"),
+    ]
+
+    def __init__(self, opener: Opener, *, title: str = "flux-tui",
+                 config: Config | None = None, low_bandwidth: bool = False,
+                 clock: Callable[[], float] = time.time, capacity: int = 200_000,
+                 utc: bool = False, theme: str | None = None,
+                 user_theme_dir: Path | None = None) -> None:
+        super().__init__()
+        self._opener = opener
+        self.sub_title = title
+        self._config = config
+        ui = config.ui if config is not None else {}
+        self.low_bandwidth = low_bandwidth or bool(ui.get("low_bandwidth", False))
+        self.clock = clock
+        self.store = LiveStore(capacity, clock=clock)
+        self.session: Any = None
+        self._initial_utc = utc
+        self._query: Predicate | None = None
+        self._scope: Scope | None = None
+        self._ticks = 0
+        self._retry_delay = 2.0
+        self._last_problem = ""
+        self._user_layout: dict[str, bool] = {}
+        self._theme_setting = theme or ui.get("theme")
+        self._user_theme_dir = user_theme_dir or (
+            config.path.parent / "themes" if config is not None else None)
+        keys = ui.get("keys")
+        self._user_keys = {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield AssetTree(self.store, id="tree")
+            with Vertical(id="right"):
+                yield FilterBar(self._suggestion_words, id="filter")
+                yield TagLog(self.store, id="log")
+                yield SparkPanel(self.store, id="sparks")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def log_view(self) -> TagLog:
+        """The tag log widget."""
+        return self.query_one(TagLog)
+
+    @property
+    def tree(self) -> AssetTree:
+        """The asset tree widget."""
+        return self.query_one(AssetTree)
+
+    @property
+    def sparks(self) -> SparkPanel:
+        """The sparkline panel."""
+        return self.query_one(SparkPanel)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        """The filter bar."""
+        return self.query_one(FilterBar)
+
+    def on_mount(self) -> None:
+        self._setup_themes()
+        if self._user_keys:
+            self.set_keymap(self._user_keys)
+        self.log_view.utc = self._initial_utc
+        self.log_view.focus()
+        hz = 1.0 if self.low_bandwidth else 4.0
+        self.set_interval(1.0 / hz, self._tick, name="refresh")
+        self._layout_for(self.size.width, self.size.height)
+        self.start_feed()
+
+    def _setup_themes(self) -> None:
+        loaded = load_themes(self._user_theme_dir)
+        for theme in loaded.themes.values():
+            self.register_theme(theme)
+        for problem in loaded.problems:
+            self.notify(f"Theme skipped: {problem}", severity="warning", timeout=10)
+        wanted = self._theme_setting or (MONOCHROME_THEME if os.environ.get("NO_COLOR")
+                                         else DEFAULT_THEME)
+        if wanted not in self.available_themes:
+            self.notify(f"Theme {safe_text(str(wanted))!r} not found; using {DEFAULT_THEME}",
+                        severity="warning", timeout=10)
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+
+    def _save_theme(self, theme: Any) -> None:
+        """Remember the user's theme choice in the config file."""
+        if self._config is None:
+            return
+        try:
+            from flux_tui.config import save_ui_setting
+
+            save_ui_setting(self._config.path, "theme", theme.name)
+        except Exception as exc:  # a read-only config must not break the viewer
+            self.notify(f"Could not save the theme: {exc}", severity="warning")
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        """Collapse panels on small terminals unless the user chose otherwise."""
+        self.tree.display = self._user_layout.get("tree", width >= NARROW)
+        self.sparks.display = self._user_layout.get("sparks", height >= SHORT)
+
+    # --- the feed ---------------------------------------------------------------------------
+
+    def start_feed(self) -> None:
+        """(Re)start the feed worker (exclusive: a running one is cancelled first)."""
+        self.store.note(StateChanged(FeedState.CONNECTING, ""))
+        self.run_worker(self._run_feed(), name="feed", group="feed", exclusive=True,
+                        exit_on_error=False)
+
+    async def _run_feed(self) -> None:
+        session = await self._opener()
+        self.session = session
+        try:
+            store = self.store
+            async for item in session.reader:
+                if isinstance(item, Batch):
+                    store.ingest(item)
+                    self._retry_delay = 2.0
+                else:
+                    store.note(item)
+                    if isinstance(item, FeedProblem):
+                        self._problem(item)
+        finally:
+            await session.aclose()
+
+    def _problem(self, problem: FeedProblem) -> None:
+        text = safe_text(str(problem.error))[:200]
+        if text != self._last_problem:  # a repeating fault notifies once, not every retry
+            self._last_problem = text
+            when = f"; retrying in {problem.retry_in:.0f} s" if problem.retry_in else ""
+            self.notify(f"{text}{when}", title="Feed problem", severity="warning")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place feed failures are handled."""
+        if event.worker.name != "feed":
+            return
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            state, retry = self._classify(error)
+            self.store.note(StateChanged(state, safe_text(str(error))[:80]))
+            message = safe_text(f"{type(error).__name__}: {error}")[:300]
+            if retry:
+                message += f" — retrying in {self._retry_delay:.0f} s (ctrl+r now)"
+                self.set_timer(self._retry_delay, self._auto_retry, name="retry")
+                self._retry_delay = min(_RETRY_MAX, self._retry_delay * 2)
+            else:
+                message += " — fix it and press ctrl+r to retry"
+            self.notify(message, title=f"Feed {state.value}", severity="error", timeout=15)
+        elif event.state == WorkerState.SUCCESS:
+            self.store.note(StateChanged(FeedState.STOPPED, "the feed ended"))
+
+    def _auto_retry(self) -> None:
+        if self.store.state in (FeedState.OFFLINE, FeedState.RECONNECTING):
+            self.start_feed()
+
+    @staticmethod
+    def _classify(error: BaseException | None) -> tuple[FeedState, bool]:
+        """(state, retry automatically?) for a worker's exception."""
+        try:
+            from flux_tui.api.errors import Action, AuthError, ConfigError, FluxError
+        except ImportError:  # pragma: no cover - the errors module is part of the skeleton
+            return FeedState.OFFLINE, True
+        if isinstance(error, ConfigError):
+            return FeedState.OFFLINE, False
+        if isinstance(error, AuthError):
+            return FeedState.AUTH_NEEDED, getattr(error, "action", None) == Action.RETRY
+        if isinstance(error, FluxError) and getattr(error, "action", None) == Action.FATAL:
+            return FeedState.OFFLINE, False
+        return FeedState.RECONNECTING, True
+
+    # --- the timer --------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """Bring every widget up to date with the store (never per reading)."""
+        self._ticks += 1
+        store = self.store
+        now = self.clock()
+        log = self.log_view
+        log.refresh_from_store()
+        scope = self._scope.title if self._scope else ""
+        self.filter_bar.show_count(store.view_len(), store.held, scope)
+        reference = store.reference_ms(now)
+        if self.tree.display:
+            self.tree.refresh_from_store(reference)
+        every = 1 if self.low_bandwidth else 4  # sparklines redraw once a second at most
+        if self.sparks.display and self._ticks % every == 0:
+            self.sparks.now = reference / 1000.0
+            self.sparks.refresh(layout=True)
+        self.query_one(StatusBar).show(self.status_info(now))
+
+    def status_info(self, now: float) -> StatusInfo:
+        """The status bar's figures from the store and the session."""
+        store = self.store
+        info = StatusInfo(state=store.state, rate=round(store.rate(now), -1 if
+                                                        store.rate(now) > 100 else 0),
+                          lag_ms=store.lag_ms if store.total else None,
+                          delay_ms=store.delay_ms, decode_errors=store.error_total,
+                          paused=self.log_view.paused, detail=store.state_detail)
+        if store.state is FeedState.LIVE and store.throttled_until > time.time():
+            info.state = FeedState.THROTTLED
+        session = self.session
+        budget = getattr(session, "budget", None)
+        if budget is not None:
+            info.budget_left = int(budget.remaining)
+            info.budget_total = int(getattr(budget, "calls", 0)) or None
+            resets = float(budget.resets_in)
+            info.budget_resets_in = round(resets) if resets > 0 else None
+        tokens = getattr(session, "tokens", None)
+        expires = getattr(tokens, "expires_at", None)
+        if expires:
+            info.token_expires_in = round(expires - time.time())
+        return info
+
+    # --- messages from widgets --------------------------------------------------------------
+
+    def on_filter_bar_changed(self, event: FilterBar.Changed) -> None:
+        self._query = event.predicate
+        self._apply_filter()
+
+    def on_filter_bar_left(self, event: FilterBar.Left) -> None:
+        self.log_view.focus()
+
+    def on_asset_tree_scope_chosen(self, event: AssetTree.ScopeChosen) -> None:
+        self._scope = event.scope
+        if event.scope.kind == "tag" and event.scope.tag is not None:
+            self.sparks.select(event.scope.tag)
+        self._apply_filter()
+
+    def on_tag_log_cursor_moved(self, event: TagLog.CursorMoved) -> None:
+        r = event.reading
+        self.sparks.select((r.asset_id, r.tag_id if r.tag_id is not None else r.tag_name))
+
+    def on_tag_log_open_detail(self, event: TagLog.OpenDetail) -> None:
+        self.push_screen(ReadingDetail(event.reading, utc=self.log_view.utc))
+
+    def _apply_filter(self) -> None:
+        query, scope = self._query, self._scope
+        predicate: Predicate | None
+        if scope is not None and query is not None:
+            inside = scope.matches
+
+            def predicate(r: Any) -> bool:
+                return inside(r) and query(r)
+        else:
+            predicate = scope.matches if scope is not None else query
+        self.store.set_filter(predicate)
+        self._tick()
+
+    def _suggestion_words(self) -> list[str]:
+        return FilterBar.words_from(self.store.tags.values())
+
+    def jump_to(self, scope: Scope) -> None:
+        """Scope the view to a unit or tag (the command palette uses this)."""
+        if not self.tree.display:
+            self._user_layout["tree"] = True
+            self.tree.display = True
+        self.tree.reveal(scope)
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        """Focus the filter bar."""
+        self.filter_bar.input.focus()
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen(self.key_sections()))
+
+    def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Bindings by panel, with the keys in force (after the user's remapping)."""
+        def rows(bindings: list[Any]) -> list[tuple[str, str]]:
+            out = []
+            for b in bindings:
+                if not isinstance(b, Binding):
+                    continue
+                keys = self._user_keys.get(b.id or "", b.key) if b.id else b.key
+                shown = ", ".join(self.get_key_display(Binding(k.strip(), b.action))
+                                  for k in keys.split(","))
+                out.append((shown, b.description or b.action))
+            return out
+
+        return [("Everywhere", rows(self.BINDINGS) + [("ctrl+p", "Command palette")]),
+                ("Tag log", rows(TagLog.BINDINGS)), ("Filter bar", rows(FilterBar.BINDINGS)),
+                ("Asset tree", [("enter", "Scope log and sparklines to the node"),
+                                ("space", "Expand / collapse")])]
+
+    def action_pause(self) -> None:
+        """Pause or resume the display (the feed keeps running)."""
+        self.log_view.action_pause()
+        self._tick()
+
+    def action_live(self) -> None:
+        """Back to the newest line."""
+        self.log_view.action_live()
+
+    def action_utc(self) -> None:
+        """Toggle local time / UTC."""
+        self.log_view.utc = not self.log_view.utc
+        self.notify("Times in UTC" if self.log_view.utc else "Times in local time", timeout=2)
+
+    def action_tag_names(self) -> None:
+        """Show or hide the tag name column."""
+        self.log_view.show_tag_name = not self.log_view.show_tag_name
+
+    def action_delays(self) -> None:
+        """Show or hide the field-to-cloud delay column."""
+        self.log_view.show_delay = not self.log_view.show_delay
+
+    def _selected_tag(self) -> Any:
+        log = self.log_view
+        if log.cursor is not None:
+            r = log.current_reading()
+            if r is not None:
+                return (r.asset_id, r.tag_id if r.tag_id is not None else r.tag_name)
+        return self.sparks.selected
+
+    def action_pin(self) -> None:
+        """Pin or unpin the selected tag on the sparkline panel."""
+        key = self._selected_tag()
+        if key is None:
+            self.notify("Select a tag first (tree, or a line in the log)", timeout=3)
+            return
+        result = self.sparks.toggle_pin(key)
+        if result is None:
+            self.notify("Eight tags are pinned already; unpin one first", severity="warning")
+        if not self.sparks.display:
+            self._user_layout["sparks"] = True
+            self.sparks.display = True
+
+    def action_window(self) -> None:
+        """Cycle the sparkline window (1m, 5m, 15m, 1h)."""
+        self.notify(f"Sparkline window {self.sparks.cycle_window()}", timeout=2)
+
+    def action_copy(self) -> None:
+        """Copy the highlighted (or newest) reading as JSON to the clipboard."""
+        reading = self.log_view.current_reading()
+        if reading is None:
+            self.notify("Nothing to copy yet", timeout=2)
+            return
+        self.copy_to_clipboard(reading_json(reading))
+        self.notify("Reading copied as JSON", timeout=2)
+
+    def action_toggle_tree(self) -> None:
+        """Show or hide the asset tree."""
+        self._user_layout["tree"] = not self.tree.display
+        self.tree.display = self._user_layout["tree"]
+
+    def action_toggle_sparks(self) -> None:
+        """Show or hide the sparkline panel."""
+        self._user_layout["sparks"] = not self.sparks.display
+        self.sparks.display = self._user_layout["sparks"]
+
+    def action_clear_scope(self) -> None:
+        """Show every unit again."""
+        self._scope = None
+        self._apply_filter()
+
+    def action_reconnect(self) -> None:
+        """Restart the feed now."""
+        self._retry_delay = 2.0
+        self._last_problem = ""
+        self.notify("Reconnecting…", timeout=2)
+        self.start_feed()
+
+
+def run_viewer(profile: Profile, *, start: str | None = None, config: Config | None = None,
+               low_bandwidth: bool = False) -> int:
+    """Run the viewer on ``profile`` until the user quits; returns the exit status."""
+    from flux_tui.connect import open_feed
+
+    async def opener() -> Any:
+        return await open_feed(profile, start=start)
+
+    company = getattr(profile, "company", None)
+    title = f"{profile.name}" + (f" · {company}" if company else "")
+    app = FluxApp(opener, title=title, config=config, low_bandwidth=low_bandwidth)
+    result = app.run()
+    return int(result or 0)

@@ -1,0 +1,170 @@
+"""The asset tree: organisation → site → unit → tags, grown as readings arrive.
+
+Nodes are added only when the store's tree model gains one, and labels are changed in place
+(only when their text changes), so the cursor, the expanded nodes and the scroll position
+never move while data streams in. Selecting a node scopes the log and the sparklines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from flux_tui.data.formats import format_value, safe_text
+from flux_tui.data.store import LiveStore, TagKey
+from flux_tui.feed.types import Reading
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a tree node stands for; ``matches`` says whether a reading belongs to it."""
+
+    kind: str  # "org" | "site" | "unit" | "tag"
+    org_id: Any = None
+    site_id: Any = None
+    asset_id: Any = None
+    tag: TagKey | None = None
+    title: str = ""
+
+    def matches(self, r: Reading) -> bool:
+        """Whether ``r`` is inside this node."""
+        if self.kind == "tag" and self.tag is not None:
+            tag_id = r.tag_id if r.tag_id is not None else r.tag_name
+            return r.asset_id == self.tag[0] and tag_id == self.tag[1]
+        if self.kind == "unit":
+            return r.asset_id == self.asset_id
+        if self.kind == "site":
+            return r.org_id == self.org_id and r.site_id == self.site_id
+        return r.org_id == self.org_id
+
+
+class AssetTree(Tree[Scope]):
+    """The fleet as a tree, with last values and reporting/stale markers."""
+
+    DEFAULT_CSS = """
+    AssetTree {
+        width: 36;
+        border: round $primary 40%;
+        border-title-color: $text;
+        scrollbar-size-vertical: 1;
+    }
+    AssetTree:focus { border: round $primary; }
+    """
+
+    class ScopeChosen(Message):
+        """The user picked a node: the log and sparklines narrow to it."""
+
+        def __init__(self, scope: Scope) -> None:
+            self.scope = scope
+            super().__init__()
+
+    def __init__(self, store: LiveStore, *, id: str | None = None) -> None:
+        super().__init__("fleet", id=id)
+        self.store = store
+        self.show_root = False
+        self.guide_depth = 2
+        self.border_title = "Assets"
+        self._node_of: dict[tuple[Any, ...], TreeNode[Scope]] = {}
+        self._labels: dict[tuple[Any, ...], str] = {}
+        self._tree_version = -1
+        self._first_unit = True
+
+    def refresh_from_store(self, now_ms: float) -> None:
+        """Add new nodes and update the labels that changed (visible ones only)."""
+        store = self.store
+        if store.tree_version != self._tree_version:
+            self._tree_version = store.tree_version
+            self._grow()
+        for asset_id, unit in store.units.items():
+            node = self._node_of.get(("unit", asset_id))
+            if node is None:
+                continue
+            stale = unit.is_stale(now_ms)
+            mark = Text("○ stale", style="dim") if stale else Text("●", style="green")
+            self._set_label(("unit", asset_id),
+                            Text.assemble(f"Unit {safe_text(str(asset_id))} ", mark))
+            if not node.is_expanded:
+                continue  # hidden tag labels are brought up to date when shown
+            for key, tag in unit.tags.items():
+                self._set_label(("tag", key), self._tag_label(tag.display_name, tag.last,
+                                                              tag.is_stale(now_ms)))
+
+    def _tag_label(self, name: str, value: Any, stale: bool) -> Text:
+        width = max(14, self.scrollable_content_region.width - 9)  # minus guides
+        shown = format_value(value)
+        if len(shown) > 8:
+            shown = shown[:7] + "…"
+        name_width = max(4, width - 9)
+        name = safe_text(name)
+        if len(name) > name_width:
+            name = name[: name_width - 1] + "…"
+        text = Text(f"{name:<{name_width}} ", style="dim" if stale else "")
+        text.append(f"{shown:>8}", style="dim" if stale else "bold")
+        return text
+
+    def _set_label(self, key: tuple[Any, ...], label: Text) -> None:
+        plain = label.plain + str(label.spans)
+        if self._labels.get(key) != plain:
+            self._labels[key] = plain
+            self._node_of[key].set_label(label)
+
+    def _grow(self) -> None:
+        store = self.store
+        for org_id, sites in store.tree.items():
+            org = self._node(("org", org_id), self.root, f"Org {org_id}",
+                             Scope("org", org_id=org_id, title=f"org {org_id}"), expand=True)
+            for site_id, units in sites.items():
+                site = self._node(("site", org_id, site_id), org, f"Site {site_id}",
+                                  Scope("site", org_id=org_id, site_id=site_id,
+                                        title=f"site {site_id}"), expand=True)
+                for asset_id in units:
+                    unit = self._node(("unit", asset_id), site, f"Unit {asset_id}",
+                                      Scope("unit", org_id, site_id, asset_id,
+                                            title=f"unit {asset_id}"),
+                                      expand=self._first_unit)
+                    self._first_unit = False
+                    for key, tag in store.units[asset_id].tags.items():
+                        self._node(("tag", key), unit, tag.display_name,
+                                   Scope("tag", org_id, site_id, asset_id, key,
+                                         title=f"{tag.display_name} @ {asset_id}"),
+                                   leaf=True)
+
+    def _node(self, key: tuple[Any, ...], parent: TreeNode[Scope], label: str, scope: Scope,
+              *, expand: bool = False, leaf: bool = False) -> TreeNode[Scope]:
+        node = self._node_of.get(key)
+        if node is None:
+            text = Text(safe_text(label))
+            if leaf:
+                node = parent.add_leaf(text, data=scope)
+            else:
+                node = parent.add(text, data=scope, expand=expand)
+            self._node_of[key] = node
+        return node
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Scope]) -> None:
+        event.stop()
+        if event.node.data is not None:
+            self.post_message(self.ScopeChosen(event.node.data))
+
+    def scopes(self) -> list[Scope]:
+        """Every unit and tag node (the command palette jumps to them)."""
+        return [n.data for k, n in self._node_of.items() if k[0] in ("unit", "tag") and n.data]
+
+    def reveal(self, scope: Scope) -> None:
+        """Move the cursor to the node of ``scope`` (expanding its parents) and choose it."""
+        key: tuple[Any, ...] = ("tag", scope.tag) if scope.kind == "tag" else ("unit",
+                                                                                scope.asset_id)
+        node = self._node_of.get(key)
+        if node is None:
+            return
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self.call_after_refresh(self.move_cursor, node)
+        self.post_message(self.ScopeChosen(scope))

@@ -1,0 +1,44 @@
+"""Command palette entries: jump to any unit or tag, toggle panels and columns."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from flux_tui.ui.app import FluxApp
+
+
+class FluxCommands(Provider):
+    """Units, tags and view toggles, searchable by name."""
+
+    def _commands(self) -> list[tuple[str, Any, str]]:
+        app: FluxApp = self.app  # type: ignore[assignment]
+        commands: list[tuple[str, Any, str]] = [
+            ("Toggle asset tree", app.action_toggle_tree, "show or hide the tree panel"),
+            ("Toggle sparklines", app.action_toggle_sparks, "show or hide the sparkline panel"),
+            ("Toggle UTC / local time", app.action_utc, "time column time zone"),
+            ("Toggle tag name column", app.action_tag_names, "log column"),
+            ("Toggle delay column", app.action_delays, "log column: field-to-cloud delay"),
+            ("Clear scope", app.action_clear_scope, "show every unit again"),
+            ("Back to live", app.action_live, "follow the newest line"),
+            ("Reconnect", app.action_reconnect, "restart the feed"),
+        ]
+        for scope in app.tree.scopes():
+            verb = "Go to unit" if scope.kind == "unit" else "Go to tag"
+            commands.append((f"{verb}: {scope.title}", partial(app.jump_to, scope),
+                             "scope the log and sparklines"))
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands()[:8]:
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

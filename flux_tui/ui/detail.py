@@ -1,0 +1,90 @@
+"""The reading detail: every payload field of one reading, plus its shard and sequence number.
+
+Opened with enter on a log line; ``y`` copies the reading as JSON (the same JSONL line the
+headless commands write) through the terminal's clipboard (OSC 52, works over SSH).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from flux_tui.data.formats import format_time, format_value, jsonl_line, safe_text
+from flux_tui.feed.types import Reading
+
+
+def reading_json(reading: Reading) -> str:
+    """The reading as one line of JSON (payload fields plus ``_shard``, ``_seq``...)."""
+    return jsonl_line(reading).decode().rstrip("\n")
+
+
+def detail_table(reading: Reading, prev: Any = None, *, utc: bool = False) -> Table:
+    """A two-column table of the reading (all text literal: no markup is interpreted)."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    rows: list[tuple[str, str]] = [
+        ("time", format_time(reading.epoch_ms, utc=utc, date=True)),
+        ("shard", safe_text(reading.shard)),
+        ("sequence", safe_text(reading.seq) + (f" / {reading.sub}" if reading.sub else "")),
+        ("arrival", f"{reading.arrival:.3f}"),
+    ]
+    if reading.rtms is not None and reading.epoch_ms is not None:
+        rows.append(("field→cloud", f"{(reading.rtms - reading.epoch_ms) / 1000:.3f} s"))
+    if prev is not None:
+        rows.append(("previous val", format_value(prev)))
+    for key, value in reading.payload.items():
+        rows.append((safe_text(str(key)), format_value(value)))
+    for key, value in rows:
+        table.add_row(Text(key), Text(value))
+    return table
+
+
+class ReadingDetail(ModalScreen[None]):
+    """A modal with the whole reading."""
+
+    DEFAULT_CSS = """
+    ReadingDetail { align: center middle; }
+    ReadingDetail > VerticalScroll {
+        width: 90%;
+        max-width: 100;
+        height: auto;
+        max-height: 90%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape,enter,q", "dismiss", "Close", id="detail-close"),
+        Binding("y", "copy", "Copy JSON", id="detail-copy"),
+    ]
+
+    def __init__(self, reading: Reading, prev: Any = None, *, utc: bool = False) -> None:
+        super().__init__()
+        self.reading = reading
+        self._prev = prev
+        self._utc = utc
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as scroll:
+            scroll.border_title = Text(safe_text(self.reading.label or self.reading.tag_name
+                                                 or "reading")[:60])
+            scroll.border_subtitle = "y copy JSON · esc close"
+            yield Static(detail_table(self.reading, self._prev, utc=self._utc))
+
+    def action_copy(self) -> None:
+        """Copy the reading as JSON to the clipboard (OSC 52)."""
+        self.app.copy_to_clipboard(reading_json(self.reading))
+        self.notify("Reading copied as JSON", timeout=2)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,183 @@
+"""The sparkline panel: the selected tag and up to eight pinned tags over a chosen window.
+
+Numeric tags draw a sparkline with last/min/max/avg; status and enum tags draw a state strip
+(one glyph per state, so it reads without colour too). Redrawn on a slow timer.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.widget import Widget
+
+from flux_tui.data.formats import format_value, safe_text
+from flux_tui.data.store import LiveStore, TagKey, TagState
+
+WINDOWS: tuple[tuple[str, int], ...] = (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600))
+MAX_PINS = 8
+_BARS = "▁▂▃▄▅▆▇█"
+_STATES = "█▓▒░▚▞▙▟"
+_STATE_COLOURS = ("green", "red", "yellow", "cyan", "magenta", "blue", "white", "bright_black")
+
+
+def spark(values: list[float], lo: float, hi: float) -> str:
+    """Bars for ``values`` scaled between ``lo`` and ``hi`` (NaN -> blank)."""
+    span = hi - lo
+    out = []
+    for v in values:
+        if math.isnan(v):
+            out.append(" ")
+        elif span <= 0:
+            out.append(_BARS[len(_BARS) // 2])
+        else:
+            out.append(_BARS[min(len(_BARS) - 1, int((v - lo) / span * len(_BARS)))])
+    return "".join(out)
+
+
+def bucket(times: list[float], values: list[float], start: float, seconds: float,
+           cells: int, *, numeric: bool) -> list[float]:
+    """Resample points into ``cells`` buckets: the mean (numeric) or the last state."""
+    sums = [0.0] * cells
+    counts = [0] * cells
+    last = [math.nan] * cells
+    step = seconds / cells
+    for t, v in zip(times, values):
+        i = int((t - start) / step)
+        if 0 <= i < cells and not math.isnan(v):
+            sums[i] += v
+            counts[i] += 1
+            last[i] = v
+    if numeric:
+        return [s / c if c else math.nan for s, c in zip(sums, counts)]
+    return last
+
+
+class SparkPanel(Widget):
+    """Selected and pinned tags as sparklines or state strips."""
+
+    DEFAULT_CSS = """
+    SparkPanel {
+        height: auto;
+        max-height: 11;
+        min-height: 3;
+        border: round $primary 40%;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+    }
+    SparkPanel > .spark--name { color: $text; }
+    SparkPanel > .spark--bars { color: $accent; }
+    SparkPanel > .spark--dim { color: $text-muted; }
+    """
+
+    COMPONENT_CLASSES = {"spark--name", "spark--bars", "spark--dim"}
+
+    def __init__(self, store: LiveStore, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.selected: TagKey | None = None
+        self.pinned: list[TagKey] = []
+        self.window_index = 0
+        self.now: float = 0.0  # seconds; the app sets it (stream time while catching up)
+        self._update_titles()
+
+    @property
+    def window(self) -> tuple[str, int]:
+        """The current window (name, seconds)."""
+        return WINDOWS[self.window_index]
+
+    def _update_titles(self) -> None:
+        name = self.window[0]
+        self.border_title = f"Sparklines · {name}"
+        self.border_subtitle = f"p pin ({len(self.pinned)}/{MAX_PINS}) · w window"
+
+    def cycle_window(self) -> str:
+        """Next window (1m → 5m → 15m → 1h → 1m); returns its name."""
+        self.window_index = (self.window_index + 1) % len(WINDOWS)
+        self._update_titles()
+        self.refresh(layout=True)
+        return self.window[0]
+
+    def select(self, key: TagKey | None) -> None:
+        """Show ``key`` as the selected tag."""
+        if key != self.selected:
+            self.selected = key
+            self.refresh(layout=True)
+
+    def toggle_pin(self, key: TagKey) -> bool | None:
+        """Pin or unpin ``key``; True pinned, False unpinned, None when eight are pinned."""
+        if key in self.pinned:
+            self.pinned.remove(key)
+            result: bool | None = False
+        elif len(self.pinned) >= MAX_PINS:
+            return None
+        else:
+            self.pinned.append(key)
+            result = True
+        self._update_titles()
+        self.refresh(layout=True)
+        return result
+
+    def shown(self) -> list[TagState]:
+        """Tags on the panel: the selected one first, then the pinned ones."""
+        keys = ([self.selected] if self.selected is not None and self.selected not in
+                self.pinned else []) + self.pinned
+        return [self.store.tags[k] for k in keys if k in self.store.tags]
+
+    def get_content_height(self, container, viewport, width) -> int:  # type: ignore[no-untyped-def]
+        return max(1, len(self.shown()))
+
+    def render(self) -> Text:
+        tags = self.shown()
+        if not tags:
+            return Text("Select a tag (tree or log) to see its sparkline; p pins it.",
+                        style=self.get_component_rich_style("spark--dim"))
+        width = self.content_region.width or self.size.width
+        name_width = min(22, max(10, width // 5))
+        stats_width = 44 if width >= 100 else 14
+        cells = max(4, width - name_width - stats_width - 3)
+        seconds = self.window[1]
+        lines = [self._line(t, seconds, cells, name_width, stats_width) for t in tags]
+        return Text("\n").join(lines)
+
+    def _line(self, t: TagState, seconds: int, cells: int, name_width: int,
+              stats_width: int) -> Text:
+        style = self.get_component_rich_style
+        name = safe_text(f"{t.display_name} @{t.asset_id}")
+        if len(name) > name_width:
+            name = name[: name_width - 1] + "…"
+        pin = " ⚑" if t.key in self.pinned else "  "
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{name:<{name_width}}", style("spark--name"))
+        line.append(" ")
+        times, values = t.window(seconds, self.now)
+        cellv = bucket(times, values, self.now - seconds, seconds, cells, numeric=t.numeric)
+        if t.numeric:
+            stats = t.stats(seconds, self.now)
+            if stats.count:
+                assert stats.min is not None and stats.max is not None
+                line.append(spark(cellv, stats.min, stats.max), style("spark--bars"))
+                figures = (f" {format_value(t.last):>9}" if stats_width < 44 else
+                           f" {format_value(t.last):>9} min {format_value(stats.min):>7}"
+                           f" max {format_value(stats.max):>7} avg "
+                           f"{format_value(round(stats.avg or 0.0, 3)):>7}")
+            else:
+                line.append(" " * cells)
+                figures = f" {format_value(t.last):>9}"
+        else:
+            self._strip(line, cellv)
+            figures = f" {format_value(t.last)[:stats_width - 1]:>{min(stats_width - 1, 9)}}"
+        line.append(figures)
+        line.append(pin if stats_width >= 44 else "")
+        return line
+
+    @staticmethod
+    def _strip(line: Text, cells: list[float]) -> None:
+        for v in cells:
+            if math.isnan(v):
+                line.append(" ")
+            else:
+                code = int(v)
+                line.append(_STATES[code % len(_STATES)],
+                            _STATE_COLOURS[code % len(_STATE_COLOURS)])
