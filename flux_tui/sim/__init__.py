@@ -8,4 +8,13 @@ from flux_tui.sim.control import SimControl
 from flux_tui.sim.faults import BadRecord, Fault
 from flux_tui.sim.settings import ReshardStep, SimSettings
 
-__all__ = ["BadRecord", "Counters", "Fault", "ReshardStep", "SimClock", "SimControl", "SimSettings", "Simulator"]
+__all__ = [
+    "BadRecord",
+    "Counters",
+    "Fault",
+    "ReshardStep",
+    "SimClock",
+    "SimControl",
+    "SimSettings",
+    "Simulator",
+]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 import orjson
 from starlette.applications import Starlette
@@ -151,16 +152,14 @@ class Simulator:
         cap = self.settings.max_generate_per_request
         pending = self._pending
         push = heapq.heappush
-        count = 0
         last_epoch = None
-        for pk, payload in self.fleet.generate(t0, t1):
+        for count, (pk, payload) in enumerate(self.fleet.generate(t0, t1)):
             epoch = payload.get("epochMs", t0)
             if count >= cap and epoch != last_epoch:
                 # Stop between two milliseconds so the next request resumes exactly here.
                 return int(epoch)
             self._queued += 1
             push(pending, (payload.get("rtms") or epoch, self._queued, pk, payload))
-            count += 1
             last_epoch = epoch
         return t1
 
@@ -198,7 +197,9 @@ class Simulator:
         except ImportError:  # the Enterprise Objects routes are optional for a bare simulator
             pass
         else:
-            routes.append(Mount("/axil/enterprise-objects", routes=enterprise_routes(self.fleet, self.auth)))
+            routes.append(
+                Mount("/axil/enterprise-objects", routes=enterprise_routes(self.fleet, self.auth))
+            )
         routes.extend(control_routes(self.control))
 
         async def unknown(request: Request, exc: Exception) -> Response:

@@ -7,7 +7,8 @@ serves the same under ``/_sim/...`` (no token, loopback clients only unless allo
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
@@ -31,22 +32,33 @@ class SimControl:
 
     # --- records ---------------------------------------------------------------------------
 
-    def put_record(self, partition_key: str, data: bytes | dict[str, Any] | list[Any],
-                   *, data_b64: str | None = None) -> tuple[str, str]:
+    def put_record(
+        self,
+        partition_key: str,
+        data: bytes | dict[str, Any] | list[Any],
+        *,
+        data_b64: str | None = None,
+    ) -> tuple[str, str]:
         """Put one record now (after generated telemetry up to now); returns (shard id, seq).
 
         ``data`` may be raw bytes or a JSON-able object; ``data_b64`` overrides the wire text.
         """
         self._sim.advance()
         raw = data if isinstance(data, bytes) else orjson.dumps(data)
-        shard_id, seq = self._sim.stream.put(partition_key, raw, self._sim.clock.now_ms(), data_b64=data_b64)
+        shard_id, seq = self._sim.stream.put(
+            partition_key, raw, self._sim.clock.now_ms(), data_b64=data_b64
+        )
         return shard_id, str(seq)
 
-    def put_records(self, records: list[tuple[str, bytes | dict[str, Any] | list[Any]]]) -> list[tuple[str, str]]:
+    def put_records(
+        self, records: list[tuple[str, bytes | dict[str, Any] | list[Any]]]
+    ) -> list[tuple[str, str]]:
         """Put several (partition key, data) records in order."""
         return [self.put_record(pk, data) for pk, data in records]
 
-    def put_bad_records(self, kind: BadRecord | str, count: int = 1, partition_key: str = "bad-record") -> list[tuple[str, str]]:
+    def put_bad_records(
+        self, kind: BadRecord | str, count: int = 1, partition_key: str = "bad-record"
+    ) -> list[tuple[str, str]]:
         """Put ``count`` malformed records of ``kind`` (see :class:`BadRecord`)."""
         out = []
         for _ in range(count):
@@ -76,8 +88,14 @@ class SimControl:
         """Merge two adjacent open shards (default: the first adjacent pair); returns the child."""
         return self.reshard("merge", shard_id, adjacent_id)[0]
 
-    def reshard(self, action: str, shard: str | None = None, adjacent: str | None = None,
-                *, at_ms: int | None = None) -> list[str]:
+    def reshard(
+        self,
+        action: str,
+        shard: str | None = None,
+        adjacent: str | None = None,
+        *,
+        at_ms: int | None = None,
+    ) -> list[str]:
         """``split`` or ``merge``; returns the new shard ids. ``at_ms`` is for the schedule."""
         stream = self._sim.stream
         now_ms = at_ms if at_ms is not None else self._sim.clock.now_ms()
@@ -98,15 +116,24 @@ class SimControl:
 
     # --- faults, stream, clock -----------------------------------------------------------------
 
-    def inject_fault(self, fault: Fault | str, *, endpoint: str = "any", count: int = 1, delay: float = 1.0) -> None:
+    def inject_fault(
+        self, fault: Fault | str, *, endpoint: str = "any", count: int = 1, delay: float = 1.0
+    ) -> None:
         """The next ``count`` calls to ``endpoint`` (describe, shard-iterator, records, any) fail."""
         self._sim.faults.script(fault, endpoint=endpoint, count=count, delay=delay)
 
-    def random_faults(self, probability: float, kinds: list[str] | None = None, *, seed: int | None = None,
-                      delay: float = 1.0) -> None:
+    def random_faults(
+        self,
+        probability: float,
+        kinds: list[str] | None = None,
+        *,
+        seed: int | None = None,
+        delay: float = 1.0,
+    ) -> None:
         """Fail each realtime call with ``probability`` (seeded, so runs repeat)."""
-        self._sim.faults.set_random(probability, tuple(Fault(k) for k in kinds) if kinds else None,
-                                    seed=seed, delay=delay)
+        self._sim.faults.set_random(
+            probability, tuple(Fault(k) for k in kinds) if kinds else None, seed=seed, delay=delay
+        )
 
     def clear_faults(self) -> None:
         self._sim.faults.clear()
@@ -180,18 +207,33 @@ def control_routes(control: SimControl) -> list[Route]:
         return {"records": [{"shard_id": s, "seq": q} for s, q in out]}
 
     def produced(_: dict[str, Any]) -> Any:
-        return {"records": [
-            {"shard_id": s, "seq": q, "partition_key": k, "data_b64": base64.b64encode(d).decode()}
-            for s, q, k, d in control.produced()
-        ]}
+        return {
+            "records": [
+                {
+                    "shard_id": s,
+                    "seq": q,
+                    "partition_key": k,
+                    "data_b64": base64.b64encode(d).decode(),
+                }
+                for s, q, k, d in control.produced()
+            ]
+        }
 
     def fault(body: dict[str, Any]) -> Any:
         if "probability" in body:
-            control.random_faults(float(body["probability"]), body.get("kinds"), seed=body.get("seed"),
-                                  delay=float(body.get("delay", 1.0)))
+            control.random_faults(
+                float(body["probability"]),
+                body.get("kinds"),
+                seed=body.get("seed"),
+                delay=float(body.get("delay", 1.0)),
+            )
         else:
-            control.inject_fault(body["fault"], endpoint=body.get("endpoint", "any"),
-                                 count=int(body.get("count", 1)), delay=float(body.get("delay", 1.0)))
+            control.inject_fault(
+                body["fault"],
+                endpoint=body.get("endpoint", "any"),
+                count=int(body.get("count", 1)),
+                delay=float(body.get("delay", 1.0)),
+            )
         return {"pending": control._sim.faults.pending}
 
     def clear(_: dict[str, Any]) -> Any:

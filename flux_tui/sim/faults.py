@@ -69,24 +69,41 @@ class ScriptedFault:
 class FaultPlan:
     """Which realtime calls fail, and how. Deterministic for a given seed."""
 
-    def __init__(self, seed: int = 7, probability: float = 0.0, kinds: tuple[Fault, ...] | None = None,
-                 delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        probability: float = 0.0,
+        kinds: tuple[Fault, ...] | None = None,
+        delay: float = 1.0,
+    ) -> None:
         self._scripted: deque[ScriptedFault] = deque()
         self.set_random(probability, kinds, seed=seed, delay=delay)
 
-    def script(self, fault: Fault | str, *, endpoint: str = "any", count: int = 1, delay: float = 1.0) -> None:
+    def script(
+        self, fault: Fault | str, *, endpoint: str = "any", count: int = 1, delay: float = 1.0
+    ) -> None:
         """The next ``count`` calls to ``endpoint`` answer with ``fault``."""
         if endpoint != "any" and endpoint not in ENDPOINTS:
             raise ValueError(f"endpoint must be one of {ENDPOINTS} or 'any', not {endpoint!r}")
         self._scripted.extend(ScriptedFault(Fault(fault), endpoint, delay) for _ in range(count))
 
-    def set_random(self, probability: float, kinds: tuple[Fault, ...] | None = None, *, seed: int | None = None,
-                   delay: float = 1.0) -> None:
+    def set_random(
+        self,
+        probability: float,
+        kinds: tuple[Fault, ...] | None = None,
+        *,
+        seed: int | None = None,
+        delay: float = 1.0,
+    ) -> None:
         """Fail each call with ``probability``, picking among ``kinds`` (default: all but DROP)."""
         if not 0.0 <= probability <= 1.0:
             raise ValueError("probability must be between 0 and 1")
         self.probability = probability
-        self.kinds = tuple(Fault(k) for k in kinds) if kinds else tuple(f for f in Fault if f is not Fault.DROP)
+        self.kinds = (
+            tuple(Fault(k) for k in kinds)
+            if kinds
+            else tuple(f for f in Fault if f is not Fault.DROP)
+        )
         self.delay = delay
         if seed is not None:
             self._rng = random.Random(seed)
@@ -114,9 +131,17 @@ class FaultPlan:
 # --- malformed records -------------------------------------------------------------------
 
 SAMPLE_PAYLOAD: dict[str, Any] = {
-    "epochMs": 1652128223000, "registerId": 416, "val": 2, "rtms": 1652128223567,
-    "pk": "1_333_2222_1111_1754_889_21_108", "tagId": 889, "label": "Valve Loaded Position",
-    "tagName": "register_tag__loading_valve_#4_status", "orgId": 333, "siteId": 2222, "assetId": 1111,
+    "epochMs": 1652128223000,
+    "registerId": 416,
+    "val": 2,
+    "rtms": 1652128223567,
+    "pk": "1_333_2222_1111_1754_889_21_108",
+    "tagId": 889,
+    "label": "Valve Loaded Position",
+    "tagName": "register_tag__loading_valve_#4_status",
+    "orgId": 333,
+    "siteId": 2222,
+    "assetId": 1111,
 }
 
 
@@ -162,7 +187,9 @@ def _dumps(payload: dict[str, Any]) -> bytes:
     return orjson.dumps(payload)
 
 
-def bad_record(kind: BadRecord | str, payload: dict[str, Any] | None = None) -> tuple[bytes, str | None]:
+def bad_record(
+    kind: BadRecord | str, payload: dict[str, Any] | None = None
+) -> tuple[bytes, str | None]:
     """The body of a malformed record built around ``payload``.
 
     Returns (data bytes, wire Data override); the override is set only for invalid base64,
@@ -185,9 +212,13 @@ def bad_record(kind: BadRecord | str, payload: dict[str, Any] | None = None) -> 
         return b"\n".join(_dumps(dict(p, val=i)) for i in range(3)) + b"\n", None
     if kind is BadRecord.OLD_SCHEMA:
         old = {
-            "@timestamp": p.get("epochMs"), "register_id": p.get("registerId"),
-            "asset_id": p.get("assetId"), "tag_id": str(p.get("tagId")),
-            "tag_name": p.get("tagName"), "neptune_id": "nep-0001", "val": p.get("val"),
+            "@timestamp": p.get("epochMs"),
+            "register_id": p.get("registerId"),
+            "asset_id": p.get("assetId"),
+            "tag_id": str(p.get("tagId")),
+            "tag_name": p.get("tagName"),
+            "neptune_id": "nep-0001",
+            "val": p.get("val"),
             "label": p.get("label"),
         }
         return _dumps(old), None

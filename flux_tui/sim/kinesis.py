@@ -166,7 +166,9 @@ class Stream:
         return shard
 
     def _reindex_open(self) -> None:
-        self._open = sorted((s for s in self.shards.values() if s.is_open), key=lambda s: s.start_hash)
+        self._open = sorted(
+            (s for s in self.shards.values() if s.is_open), key=lambda s: s.start_hash
+        )
         self._open_starts = [s.start_hash for s in self._open]
         self._key_cache.clear()
 
@@ -197,16 +199,22 @@ class Stream:
         shard.ending_seq = self._next_seq(now_ms)
         shard.closed_ms = now_ms
 
-    def split(self, shard_id: str, now_ms: int, new_starting_hash: int | None = None) -> tuple[str, str]:
+    def split(
+        self, shard_id: str, now_ms: int, new_starting_hash: int | None = None
+    ) -> tuple[str, str]:
         """SplitShard: close ``shard_id``; two children take the halves of its range."""
         parent = self.shard(shard_id)
         if not parent.is_open:
             raise KinesisFault("ResourceInUseException", f"Shard {shard_id} is closed")
-        mid = new_starting_hash if new_starting_hash is not None else (
-            (parent.start_hash + parent.end_hash + 1) // 2
+        mid = (
+            new_starting_hash
+            if new_starting_hash is not None
+            else ((parent.start_hash + parent.end_hash + 1) // 2)
         )
         if not parent.start_hash < mid <= parent.end_hash:
-            raise KinesisFault("InvalidArgumentException", f"NewStartingHashKey {mid} is outside the shard")
+            raise KinesisFault(
+                "InvalidArgumentException", f"NewStartingHashKey {mid} is outside the shard"
+            )
         self._close(parent, now_ms)
         low = self._new_shard(parent.start_hash, mid - 1, now_ms, parent=shard_id)
         high = self._new_shard(mid, parent.end_hash, now_ms, parent=shard_id)
@@ -220,10 +228,14 @@ class Stream:
             raise KinesisFault("ResourceInUseException", "both shards must be open")
         lo, hi = sorted((a, b), key=lambda s: s.start_hash)
         if lo.end_hash + 1 != hi.start_hash:
-            raise KinesisFault("InvalidArgumentException", f"{shard_id} and {adjacent_id} are not adjacent")
+            raise KinesisFault(
+                "InvalidArgumentException", f"{shard_id} and {adjacent_id} are not adjacent"
+            )
         self._close(a, now_ms)
         self._close(b, now_ms)
-        child = self._new_shard(lo.start_hash, hi.end_hash, now_ms, parent=shard_id, adjacent_parent=adjacent_id)
+        child = self._new_shard(
+            lo.start_hash, hi.end_hash, now_ms, parent=shard_id, adjacent_parent=adjacent_id
+        )
         a.children = b.children = [child.shard_id]
         return child.shard_id
 
@@ -233,16 +245,20 @@ class Stream:
         for cid in shard.children:
             child = self.shards[cid]
             parents = [p for p in (child.parent, child.adjacent_parent) if p]
-            out.append({
-                "ShardId": cid,
-                "ParentShards": parents,
-                "HashKeyRange": child.describe()["HashKeyRange"],
-            })
+            out.append(
+                {
+                    "ShardId": cid,
+                    "ParentShards": parents,
+                    "HashKeyRange": child.describe()["HashKeyRange"],
+                }
+            )
         return out
 
     # --- records ---------------------------------------------------------------------------
 
-    def put(self, partition_key: str, data: bytes, arrival_ms: int, *, data_b64: str | None = None) -> tuple[str, int]:
+    def put(
+        self, partition_key: str, data: bytes, arrival_ms: int, *, data_b64: str | None = None
+    ) -> tuple[str, int]:
         """Append one record to the open shard owning its key; returns (shard id, seq).
 
         ``data_b64`` overrides the wire ``Data`` text (used to serve invalid base64).
@@ -254,13 +270,15 @@ class Stream:
         shard.seqs.append(seq)
         shard.arrivals.append(arrival)
         shard.sizes.append(len(text))
-        shard.wire.append({
-            "ApproximateArrivalTimestamp": arrival / 1000,
-            "Data": text,
-            "EncryptionType": "KMS",
-            "PartitionKey": partition_key,
-            "SequenceNumber": str(seq),
-        })
+        shard.wire.append(
+            {
+                "ApproximateArrivalTimestamp": arrival / 1000,
+                "Data": text,
+                "EncryptionType": "KMS",
+                "PartitionKey": partition_key,
+                "SequenceNumber": str(seq),
+            }
+        )
         self.records_put += 1
         if len(shard.seqs) > self.max_records_per_shard:
             self._drop_oldest(shard, len(shard.seqs) - self.max_records_per_shard * 9 // 10)
@@ -289,7 +307,9 @@ class Stream:
                     data = base64.b64decode(rec["Data"], validate=True)
                 except ValueError:
                     data = rec["Data"].encode("ascii", "replace")
-                out.append(Produced(shard.shard_id, rec["SequenceNumber"], rec["PartitionKey"], data))
+                out.append(
+                    Produced(shard.shard_id, rec["SequenceNumber"], rec["PartitionKey"], data)
+                )
         return out
 
     # --- iterators -------------------------------------------------------------------------
@@ -300,7 +320,9 @@ class Stream:
         sig = hmac.new(self._secret, body, hashlib.sha256).digest()[:16]
         return base64.b64encode(sig + body).decode("ascii")
 
-    def iterator_for(self, shard_id: str, kind: str, now_ms: int, sequence: str | None = None) -> str:
+    def iterator_for(
+        self, shard_id: str, kind: str, now_ms: int, sequence: str | None = None
+    ) -> str:
         """GetShardIterator."""
         shard = self.shard(shard_id)
         if kind == "TRIM_HORIZON":
@@ -312,7 +334,8 @@ class Stream:
                 n = int(sequence or "")
             except ValueError:
                 raise KinesisFault(
-                    "InvalidArgumentException", f"StartingSequenceNumber {sequence!r} is not a sequence number"
+                    "InvalidArgumentException",
+                    f"StartingSequenceNumber {sequence!r} is not a sequence number",
                 ) from None
             after = n - 1 if kind == "AT_SEQUENCE_NUMBER" else n
         else:
@@ -391,10 +414,14 @@ class Stream:
 
     # --- DescribeStream ---------------------------------------------------------------------
 
-    def describe(self, page_size: int, exclusive_start: str | None, retention_hours: float) -> dict[str, Any]:
+    def describe(
+        self, page_size: int, exclusive_start: str | None, retention_hours: float
+    ) -> dict[str, Any]:
         """DescribeStream output, one page of shards."""
         if not self.exists:
-            raise KinesisFault("ResourceNotFoundException", f"Stream {self.name} under account not found.")
+            raise KinesisFault(
+                "ResourceNotFoundException", f"Stream {self.name} under account not found."
+            )
         ids = sorted(self.shards)
         if exclusive_start:
             ids = [i for i in ids if i > exclusive_start]

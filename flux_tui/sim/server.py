@@ -6,7 +6,7 @@ import ipaddress
 import threading
 import time
 from types import TracebackType
-from typing import TextIO
+from typing import Self, TextIO
 
 import uvicorn
 
@@ -56,8 +56,15 @@ def _check_host(host: str, allow_remote: bool) -> None:
         )
 
 
-def serve(settings: SimSettings | None = None, host: str = "127.0.0.1", port: int = 8750, *,
-          allow_remote: bool = False, out: TextIO | None = None, log_level: str = "warning") -> None:
+def serve(
+    settings: SimSettings | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8750,
+    *,
+    allow_remote: bool = False,
+    out: TextIO | None = None,
+    log_level: str = "warning",
+) -> None:
     """Serve a new simulator until interrupted, after printing how to point a client at it."""
     import sys
 
@@ -66,8 +73,10 @@ def serve(settings: SimSettings | None = None, host: str = "127.0.0.1", port: in
     sim = Simulator(settings)
     stream = out or sys.stdout
     shown = f"[{host}]" if ":" in host else host
-    print(f"flux-tui simulator on http://{shown}:{port} (company {settings.company!r}, Ctrl-C stops)\n",
-          file=stream)
+    print(
+        f"flux-tui simulator on http://{shown}:{port} (company {settings.company!r}, Ctrl-C stops)\n",
+        file=stream,
+    )
     print(client_snippet(f"http://{shown}:{port}", settings), file=stream, flush=True)
     uvicorn.run(sim.app, host=host, port=port, log_level=log_level, lifespan="off")
 
@@ -78,7 +87,9 @@ class BackgroundServer:
     Use as a context manager; ``base_url`` is ``http://127.0.0.1:PORT``.
     """
 
-    def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False) -> None:
+    def __init__(
+        self, sim: Simulator, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False
+    ) -> None:
         _check_host(host, allow_remote)
         self.sim = sim
         config = uvicorn.Config(sim.app, host=host, port=port, log_level="error", lifespan="off")
@@ -86,7 +97,7 @@ class BackgroundServer:
         self._thread = threading.Thread(target=self._server.run, name="flux-sim", daemon=True)
         self.base_url = ""
 
-    def start(self, timeout: float = 10.0) -> BackgroundServer:
+    def start(self, timeout: float = 10.0) -> None:
         """Start serving; returns once the socket is listening."""
         self._thread.start()
         deadline = time.monotonic() + timeout
@@ -98,16 +109,20 @@ class BackgroundServer:
         sock = self._server.servers[0].sockets[0]
         host, port = sock.getsockname()[:2]
         self.base_url = f"http://{host}:{port}"
-        return self
 
     def stop(self) -> None:
         """Stop serving and wait for the thread."""
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> BackgroundServer:
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 
 import orjson
 import pytest
@@ -14,7 +15,7 @@ T0 = 1_700_000_000_000  # ms
 
 
 def make_stream(shards: int = 2, **kw: int) -> Stream:
-    args = dict(now_ms=T0, seed=3, iterator_ttl_ms=300_000, retention_ms=24 * 3600 * 1000)
+    args = {"now_ms": T0, "seed": 3, "iterator_ttl_ms": 300_000, "retention_ms": 24 * 3600 * 1000}
     args.update(kw)
     return Stream("flux-realtime-demo", shards=shards, **args)  # type: ignore[arg-type]
 
@@ -36,7 +37,7 @@ def test_hash_ranges_cover_the_key_space_without_gaps() -> None:
     stream = make_stream(shards=3)
     shards = sorted(stream.open_shards(), key=lambda s: s.start_hash)
     assert shards[0].start_hash == 0 and shards[-1].end_hash == MAX_HASH
-    for a, b in zip(shards, shards[1:]):
+    for a, b in itertools.pairwise(shards):
         assert a.end_hash + 1 == b.start_hash
 
 
@@ -61,7 +62,13 @@ def test_records_have_the_documented_shape() -> None:
     stream = make_stream(shards=1)
     stream.put("pk-1", b'{"val": 1}', T0 + 1234)
     rec = read_all(stream, "shardId-000000000000", T0 + 2000)[0]
-    assert set(rec) == {"ApproximateArrivalTimestamp", "Data", "EncryptionType", "PartitionKey", "SequenceNumber"}
+    assert set(rec) == {
+        "ApproximateArrivalTimestamp",
+        "Data",
+        "EncryptionType",
+        "PartitionKey",
+        "SequenceNumber",
+    }
     assert rec["ApproximateArrivalTimestamp"] == pytest.approx((T0 + 1234) / 1000)
     assert base64.b64decode(rec["Data"]) == b'{"val": 1}'
     assert rec["PartitionKey"] == "pk-1" and rec["EncryptionType"] == "KMS"
@@ -74,7 +81,14 @@ def test_trim_horizon_reads_everything_latest_only_new_records() -> None:
         stream.put("k", b"%d" % i, T0 + i)
     latest = stream.iterator_for(sid, "LATEST", T0 + 10)
     stream.put("k", b"new", T0 + 11)
-    assert [base64.b64decode(r["Data"]) for r in read_all(stream, sid, T0 + 20)] == [b"0", b"1", b"2", b"3", b"4", b"new"]
+    assert [base64.b64decode(r["Data"]) for r in read_all(stream, sid, T0 + 20)] == [
+        b"0",
+        b"1",
+        b"2",
+        b"3",
+        b"4",
+        b"new",
+    ]
     page = stream.get_records(latest, 100, T0 + 20)
     assert [base64.b64decode(r["Data"]) for r in page["Records"]] == [b"new"]
 
@@ -83,8 +97,12 @@ def test_at_and_after_sequence_number() -> None:
     stream = make_stream(shards=1)
     sid = "shardId-000000000000"
     seqs = [stream.put("k", b"%d" % i, T0 + i)[1] for i in range(3)]
-    at = stream.get_records(stream.iterator_for(sid, "AT_SEQUENCE_NUMBER", T0, str(seqs[1])), 10, T0)
-    after = stream.get_records(stream.iterator_for(sid, "AFTER_SEQUENCE_NUMBER", T0, str(seqs[1])), 10, T0)
+    at = stream.get_records(
+        stream.iterator_for(sid, "AT_SEQUENCE_NUMBER", T0, str(seqs[1])), 10, T0
+    )
+    after = stream.get_records(
+        stream.iterator_for(sid, "AFTER_SEQUENCE_NUMBER", T0, str(seqs[1])), 10, T0
+    )
     assert [r["SequenceNumber"] for r in at["Records"]] == [str(seqs[1]), str(seqs[2])]
     assert [r["SequenceNumber"] for r in after["Records"]] == [str(seqs[2])]
 
@@ -182,7 +200,9 @@ def test_a_page_never_exceeds_10_mib() -> None:
     stream = make_stream(shards=1, read_bytes_per_second=0)
     for _ in range(20):
         stream.put("k", b"x" * 1_000_000, T0)
-    page = stream.get_records(stream.iterator_for("shardId-000000000000", "TRIM_HORIZON", T0), 10_000, T0)
+    page = stream.get_records(
+        stream.iterator_for("shardId-000000000000", "TRIM_HORIZON", T0), 10_000, T0
+    )
     assert 0 < sum(len(r["Data"]) for r in page["Records"]) <= 10 * 1024 * 1024
     assert page["MillisBehindLatest"] >= 0 and page["NextShardIterator"]
 
@@ -192,7 +212,10 @@ def test_retention_trims_old_records_and_trim_horizon_moves() -> None:
     stream.put("k", b"old", T0)
     stream.put("k", b"new", T0 + 3_000_000)
     stream.trim(T0 + 3_600_001)
-    assert [base64.b64decode(r["Data"]) for r in read_all(stream, "shardId-000000000000", T0 + 3_600_001)] == [b"new"]
+    assert [
+        base64.b64decode(r["Data"])
+        for r in read_all(stream, "shardId-000000000000", T0 + 3_600_001)
+    ] == [b"new"]
 
 
 def test_split_closes_the_parent_and_children_halve_its_range() -> None:
@@ -214,11 +237,16 @@ def test_merge_gives_one_child_with_parent_and_adjacent_parent() -> None:
     shard = stream.shards[child]
     assert (shard.parent, shard.adjacent_parent) == ("shardId-000000000000", "shardId-000000000001")
     assert shard.describe()["AdjacentParentShardId"] == "shardId-000000000001"
-    assert shard.start_hash == 0 and shard.end_hash + 1 == stream.shards["shardId-000000000002"].start_hash
+    assert (
+        shard.start_hash == 0
+        and shard.end_hash + 1 == stream.shards["shardId-000000000002"].start_hash
+    )
     with pytest.raises(KinesisFault):
         stream.merge(child, "shardId-000000000000", T0)  # closed shards cannot merge
     with pytest.raises(KinesisFault):
-        make_stream(shards=3).merge("shardId-000000000000", "shardId-000000000002", T0)  # not adjacent
+        make_stream(shards=3).merge(
+            "shardId-000000000000", "shardId-000000000002", T0
+        )  # not adjacent
 
 
 def test_closed_parent_read_to_its_end_gives_no_next_iterator_and_child_shards() -> None:
@@ -227,7 +255,9 @@ def test_closed_parent_read_to_its_end_gives_no_next_iterator_and_child_shards()
     low, high = stream.split("shardId-000000000000", T0 + 1)
     shard_id, _ = stream.put("k", b"after", T0 + 2)
     assert shard_id in (low, high)  # new records only go to open shards
-    page = stream.get_records(stream.iterator_for("shardId-000000000000", "TRIM_HORIZON", T0 + 3), 100, T0 + 3)
+    page = stream.get_records(
+        stream.iterator_for("shardId-000000000000", "TRIM_HORIZON", T0 + 3), 100, T0 + 3
+    )
     assert [base64.b64decode(r["Data"]) for r in page["Records"]] == [b"before"]
     assert "NextShardIterator" not in page
     assert {c["ShardId"] for c in page["ChildShards"]} == {low, high}
@@ -239,7 +269,9 @@ def test_closed_parent_paged_keeps_its_iterator_until_the_last_record() -> None:
     for i in range(3):
         stream.put("k", b"%d" % i, T0)
     stream.split("shardId-000000000000", T0 + 1)
-    first = stream.get_records(stream.iterator_for("shardId-000000000000", "TRIM_HORIZON", T0), 2, T0)
+    first = stream.get_records(
+        stream.iterator_for("shardId-000000000000", "TRIM_HORIZON", T0), 2, T0
+    )
     assert first["NextShardIterator"] and "ChildShards" not in first
     last = stream.get_records(first["NextShardIterator"], 2, T0 + 1000)
     assert len(last["Records"]) == 1 and "NextShardIterator" not in last
@@ -258,7 +290,10 @@ def test_closed_shards_stay_listed_until_retention_ends() -> None:
 def test_describe_pages_by_page_size_with_has_more_shards() -> None:
     stream = make_stream(shards=5)
     first = stream.describe(2, None, 24)["StreamDescription"]
-    assert [s["ShardId"] for s in first["Shards"]] == ["shardId-000000000000", "shardId-000000000001"]
+    assert [s["ShardId"] for s in first["Shards"]] == [
+        "shardId-000000000000",
+        "shardId-000000000001",
+    ]
     assert first["HasMoreShards"] is True
     rest = stream.describe(10, "shardId-000000000001", 24)["StreamDescription"]
     assert len(rest["Shards"]) == 3 and rest["HasMoreShards"] is False
@@ -266,5 +301,9 @@ def test_describe_pages_by_page_size_with_has_more_shards() -> None:
 
 def test_same_seed_same_iterators_and_sequence_numbers() -> None:
     a, b = make_stream(), make_stream()
-    assert [a.put("k", b"x", T0)[1] for _ in range(3)] == [b.put("k", b"x", T0)[1] for _ in range(3)]
-    assert a.iterator_for("shardId-000000000000", "LATEST", T0) == b.iterator_for("shardId-000000000000", "LATEST", T0)
+    assert [a.put("k", b"x", T0)[1] for _ in range(3)] == [
+        b.put("k", b"x", T0)[1] for _ in range(3)
+    ]
+    assert a.iterator_for("shardId-000000000000", "LATEST", T0) == b.iterator_for(
+        "shardId-000000000000", "LATEST", T0
+    )

@@ -1,0 +1,108 @@
+"""The simulator over a real loopback socket, and the ``serve`` entry point's guard rails."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import httpx
+import pytest
+
+from flux_tui.sim import Fault, SimClock, SimSettings, Simulator
+from flux_tui.sim import server as sim_server
+from flux_tui.sim.server import BackgroundServer, client_snippet, is_loopback, serve
+
+
+async def test_a_client_written_from_the_docs_works_over_a_real_socket() -> None:
+    sim = Simulator(
+        SimSettings(rate=50.0, backlog_seconds=10.0), SimClock.manual_at(1_700_000_000.0)
+    )
+    with BackgroundServer(sim) as running:
+        assert running.base_url.startswith("http://127.0.0.1:")
+        async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as http:
+            r = await http.post(
+                "/oauth/token",
+                json={
+                    "client_id": "flux-demo",
+                    "client_secret": "demo-secret",
+                    "audience": "https://api.axil.ai",
+                    "grant_type": "client_credentials",
+                },
+            )
+            headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            desc = (await http.get("/realtime/demo", headers=headers)).json()["StreamDescription"]
+            records = []
+            for shard in desc["Shards"]:
+                body = {"ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"}
+                it = (
+                    await http.request(
+                        "GET", "/realtime/demo/shard-iterator", json=body, headers=headers
+                    )
+                ).json()
+                page = await http.request(
+                    "GET",
+                    "/realtime/demo/records",
+                    headers=headers,
+                    json={"ShardIterator": it["ShardIterator"], "Limit": 10_000},
+                )
+                assert page.status_code == 200
+                records += page.json()["Records"]
+            assert len(records) == len(sim.control.produced()) > 100
+            sim.control.inject_fault(Fault.DROP, endpoint="describe")
+            with pytest.raises(httpx.TransportError):  # a real connection closed mid-answer
+                await http.get("/realtime/demo", headers=headers)
+            assert (await http.get("/realtime/demo", headers=headers)).status_code == 200
+            assert (await http.get("/_sim/counters")).json()["faults"] == {"drop": 1}
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("127.3.2.1", True),
+        ("0.0.0.0", False),
+        ("192.168.1.10", False),
+        ("example.com", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_serve_refuses_a_non_loopback_host_unless_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(sim_server.uvicorn, "run", lambda app, **kw: calls.append(kw))
+    with pytest.raises(ValueError, match="refusing"):
+        serve(SimSettings(), host="0.0.0.0", out=io.StringIO())
+    assert calls == []
+    serve(
+        SimSettings(backlog_seconds=0),
+        host="0.0.0.0",
+        port=9999,
+        allow_remote=True,
+        out=io.StringIO(),
+    )
+    assert calls[0]["host"] == "0.0.0.0" and calls[0]["port"] == 9999
+
+
+def test_serve_prints_the_profile_and_environment_that_point_a_client_at_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served: list[Any] = []
+    monkeypatch.setattr(sim_server.uvicorn, "run", lambda app, **kw: served.append(app))
+    out = io.StringIO()
+    serve(SimSettings(backlog_seconds=0), port=8751, out=out)
+    text = out.getvalue()
+    assert 'base_url = "http://127.0.0.1:8751/realtime"' in text
+    assert 'token_url = "http://127.0.0.1:8751/oauth/token"' in text
+    assert "export FLUX_BASE_URL=http://127.0.0.1:8751/realtime" in text
+    assert "export FLUX_CLIENT_ID=flux-demo" in text and 'company = "demo"' in text
+    assert callable(served[0])
+
+
+def test_snippet_names_the_configured_company_and_client() -> None:
+    text = client_snippet("http://[::1]:9000", SimSettings(company="acme", clients={"c1": "s1"}))
+    assert 'company = "acme"' in text and "FLUX_CLIENT_SECRET=s1" in text
+    assert "http://[::1]:9000/axil/enterprise-objects" in text
