@@ -15,7 +15,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -26,6 +26,12 @@ _USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"  # Auth0's: no vowels, so no words 
 _NO_GRANT = ('Client is not authorized to access "{aud}". You need to create a "client-grant" '
              "associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/"
              "post_client_grants")
+
+
+class ClockLike(Protocol):
+    """A clock object such as the simulator's ``SimClock``."""
+
+    def now(self) -> float: ...
 
 
 @dataclass
@@ -86,7 +92,7 @@ class Auth0Sim:
 
     def __init__(
         self,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | ClockLike = time.time,
         *,
         clients: dict[str, str] | None = None,
         expires_in: int = 86400,
@@ -103,8 +109,7 @@ class Auth0Sim:
         user: str = "auth0|flux-field-tech",
     ) -> None:
         # A SimClock is not callable but has .now(): accept either, so the app can pass its own.
-        now = getattr(clock, "now", None)
-        self.clock: Callable[[], float] = clock if callable(clock) or now is None else now
+        self.clock: Callable[[], float] = clock if callable(clock) else clock.now
         self.clients = {"flux-demo": "demo-secret"} if clients is None else dict(clients)
         self.grants = grants
         self.expires_in = expires_in

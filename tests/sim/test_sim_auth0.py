@@ -343,5 +343,5 @@ async def test_accepts_an_object_clock_with_now():
         def now(self) -> float:
             return 1_000.0
 
-    auth = Auth0Sim(SimLikeClock())  # type: ignore[arg-type]
+    auth = Auth0Sim(SimLikeClock())
     assert auth.clock() == 1_000.0
