@@ -187,19 +187,14 @@ class Simulator:
 
     def _build_app(self) -> Starlette:
         from flux_tui.sim.control import control_routes
+        from flux_tui.sim.enterprise import enterprise_routes
 
         routes: list[BaseRoute] = list(self.realtime.routes())
         auth_routes = getattr(self.auth, "routes", None)
         if callable(auth_routes):
             routes.extend(auth_routes())
-        try:
-            from flux_tui.sim.enterprise import enterprise_routes
-        except ImportError:  # the Enterprise Objects routes are optional for a bare simulator
-            pass
-        else:
-            routes.append(
-                Mount("/axil/enterprise-objects", routes=enterprise_routes(self.fleet, self.auth))
-            )
+        eo_routes = enterprise_routes(self.fleet, self.auth)
+        routes.append(Mount("/axil/enterprise-objects", routes=eo_routes))
         routes.extend(control_routes(self.control))
 
         async def unknown(request: Request, exc: Exception) -> Response:

@@ -66,8 +66,8 @@ class SimSettings:
     """Most readings generated while serving one request; the rest follow on later requests."""
     max_catch_up_seconds: float = 900.0
     """A clock jump longer than this generates only its last part (a quiet gap before it)."""
-    max_records_per_shard: int = 2_000_000
-    """Memory bound: the oldest records go early when a shard holds more than this."""
+    max_records_per_shard: int = 200_000
+    """Memory bound (a record costs ~1 KB): the oldest go early when a shard holds more."""
     allow_remote_control: bool = False
     """Serve ``/_sim/...`` to non-loopback clients too."""
     region: str = "us-east-1"

@@ -362,3 +362,66 @@ async def test_expired_token_is_401_until_a_new_one_is_taken() -> None:
         assert (r.status_code, r.json()) == (401, {"message": "Unauthorized"})
         api.token = await get_token(http)
         assert (await api.call()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (
+            {"ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP_ISH"},
+            "InvalidArgumentException",
+        ),
+        ({"ShardIteratorType": "LATEST"}, "InvalidArgumentException"),
+        (
+            {"ShardId": "shardId-000000000000", "ShardIteratorType": "AT_SEQUENCE_NUMBER"},
+            "InvalidArgumentException",
+        ),
+    ],
+)
+async def test_bad_shard_iterator_requests_are_invalid_argument(
+    api: Api, body: dict[str, Any], error: str
+) -> None:
+    r = await api.call("/shard-iterator", body)
+    assert r.status_code == 400 and kinesis_type(r) == error
+
+
+async def test_a_body_that_is_not_json_is_a_serialization_error(api: Api) -> None:
+    r = await api.http.request(
+        "GET",
+        "/realtime/demo/records",
+        content=b"{nope",
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
+    assert r.status_code == 400 and kinesis_type(r) == "SerializationException"
+
+
+async def test_at_sequence_number_is_accepted_too(api: Api) -> None:
+    first = (await api.records(await api.iterator("shardId-000000000000"), 3)).json()["Records"]
+    body = {
+        "ShardId": "shardId-000000000000",
+        "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+        "StartingSequenceNumber": first[0]["SequenceNumber"],
+    }
+    it = (await api.call("/shard-iterator", body)).json()["ShardIterator"]
+    page = (await api.records(it, 2)).json()["Records"]
+    assert [r["SequenceNumber"] for r in page] == [r["SequenceNumber"] for r in first[1:]]
+
+
+async def test_enterprise_objects_are_mounted_with_the_same_token(api: Api, sim: Simulator) -> None:
+    headers = {"Authorization": f"Bearer {api.token}"}
+    r = await api.http.get("/axil/enterprise-objects/all", params={"size": 1000}, headers=headers)
+    assert r.status_code == 200
+    sent = {orjson.loads(p.data).get("assetId") for p in sim.control.produced_records()}
+    assert {a["assetId"] for a in r.json()["assets"]} == sent  # the feed's units, and only them
+
+
+async def test_default_settings_run_on_the_real_clock_with_a_backlog() -> None:
+    sim = Simulator(SimSettings())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim.app), base_url="http://sim"
+    ) as http:
+        api = Api(http, await get_token(http))
+        desc = await api.describe()
+        page = (await api.records(await api.iterator(desc["Shards"][0]["ShardId"]), 100)).json()
+    assert len(page["Records"]) == 100 and page["MillisBehindLatest"] > 60_000
+    assert not sim.clock.manual
