@@ -398,6 +398,21 @@ class LiveStore:
                 hi = mid
         return lo - self._match_start if lo < len(m) and m[lo] == pos else None
 
+    def view_count_since(self, pos: int) -> int:
+        """How many view lines are at absolute position ``pos`` or later."""
+        if self._predicate is None:
+            return max(0, self.total - max(pos, self.first))
+        self._trim_matches()
+        m = self._matches
+        lo, hi = self._match_start, len(m)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if m[mid] < pos:
+                lo = mid + 1
+            else:
+                hi = mid
+        return len(m) - lo
+
     def view_slice(self, start: int, stop: int) -> Iterator[tuple[int, Reading, Any]]:
         """(position, reading, previous value) for view lines ``start`` to ``stop``."""
         cap = self.capacity

@@ -115,6 +115,8 @@ class TagLog(ScrollView, can_focus=True):
         self.cursor: int | None = None  # absolute position of the highlighted line
         self._cache: OrderedDict[tuple[Any, ...], Strip] = OrderedDict()
         self._seen_version = -1
+        self._hold_from: int | None = None
+        self._pause_from: int | None = None
 
     # --- refresh from the store -------------------------------------------------------------
 
@@ -133,7 +135,11 @@ class TagLog(ScrollView, can_focus=True):
         old_top = self._anchor
         self._shown = total
         width = max(self.scrollable_content_region.width, 1)
-        self.virtual_size = Size(width, total)
+        size = Size(width, total)
+        if size != self.virtual_size:
+            self.virtual_size = size
+            # the layout pass does not re-check scrollbars when only the virtual size moved
+            self._refresh_scrollbars()
         if following:
             # force: right after the first lines arrive the scrollbar (and with it
             # vertical scrolling) is not enabled until the next layout
@@ -155,10 +161,15 @@ class TagLog(ScrollView, can_focus=True):
         except IndexError:
             self._anchor = None
 
+    def watch_follow(self, follow: bool) -> None:
+        # remember where the hold began: "N new lines" counts what arrived since
+        self._hold_from = None if follow else self.store.total
+
     def _update_subtitle(self, total: int) -> None:
-        height = self.scrollable_content_region.height
-        bottom = int(self.scroll_offset.y) + height
-        waiting = max(0, total - min(bottom, self._shown)) if not self.follow or self.paused else 0
+        hold_from = self._hold_from if not self.follow else None
+        if self.paused and hold_from is None:
+            hold_from = self._pause_from
+        waiting = self.store.view_count_since(hold_from) if hold_from is not None else 0
         parts = []
         if self.paused:
             parts.append("⏸ PAUSED · space resumes")
@@ -233,28 +244,34 @@ class TagLog(ScrollView, can_focus=True):
         unit = safe_text(str(r.asset_id)) if r.asset_id is not None else "?"
         text.append(f"{unit[:8]:<8}", style("taglog--unit"))
         text.append("  ")
-        fixed = 12 + 2 + 8 + 2 + 2 + 12 + 1 + 9
-        if self.show_tag_name:
-            fixed += 26
+        # column widths: time, unit, value and arrow are fixed; the label takes what is
+        # left (at least 12), the optional tag name gives way to it on narrow terminals
+        fixed = (13 if self.utc else 12) + 2 + 8 + 2 + 2 + 10 + 1 + 8
         if self.show_delay:
             fixed += 9
-        label_width = max(8, width - fixed)
+        name_width = 0
+        if self.show_tag_name:
+            name_width = max(8, min(24, width - fixed - 2 - 12))
+            fixed += name_width + 2
+        label_width = max(12, width - fixed)
         label = safe_text(r.label or r.tag_name or f"tag {r.tag_id}")
         if len(label) > label_width:
             label = label[: label_width - 1] + "…"
         text.append(f"{label:<{label_width}}")
         text.append("  ")
         value = format_value(r.val)
-        if len(value) > 12:
-            value = value[:11] + "…"
-        text.append(f"{value:>12}", Style(bold=True))
+        if len(value) > 10:
+            value = value[:9] + "…"
+        text.append(f"{value:>10}", Style(bold=True))
         text.append(" ")
         arrow, kind = change_cell(r.val, prev)
-        text.append(f"{arrow[:9]:<9}", style(f"taglog--{kind}") if kind in
+        text.append(f"{arrow[:8]:<8}", style(f"taglog--{kind}") if kind in
                     ("up", "down", "changed") else style("taglog--dim"))
         if self.show_tag_name:
-            name = safe_text(r.tag_name)[:24]
-            text.append(f" {name:<24} ", style("taglog--dim"))
+            name = safe_text(r.tag_name)
+            if len(name) > name_width:
+                name = name[: name_width - 1] + "…"
+            text.append(f" {name:<{name_width}} ", style("taglog--dim"))
         if self.show_delay:
             if r.rtms is not None and r.epoch_ms is not None:
                 delay = f"{(r.rtms - r.epoch_ms) / 1000:.1f}s"
@@ -289,6 +306,7 @@ class TagLog(ScrollView, can_focus=True):
     def action_pause(self) -> None:
         """Freeze or resume the display; the feed keeps running."""
         self.paused = not self.paused
+        self._pause_from = self.store.total if self.paused else None
         self._seen_version = -1
         self.refresh_from_store()
         self._update_subtitle(self.store.view_len())
