@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flux_tui.sim.fleet import CYCLE_MS, SILENT_PERIOD_MS
 from flux_tui.sim.telemetry import SHUTDOWN_CODES, TAGS, Fleet
@@ -211,3 +214,19 @@ def test_layout_spreads_units_over_sites_and_orgs():
     assert len({u.asset_id for u in fleet.units}) == 30
     with pytest.raises(ValueError):
         Fleet(orgs=3, sites=2, units=5)
+
+
+@settings(max_examples=15, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=40_000), max_size=4),
+       rate=st.sampled_from([None, 40.0, 700.0]))
+def test_any_split_gives_the_same_readings(cuts, rate):
+    fleet = _small_fleet(rate)
+    end = T0 + 40_000
+    whole = list(fleet.generate(T0, end))
+    bounds = [T0, *sorted(T0 + c for c in cuts), end]
+    assert [r for lo, hi in itertools.pairwise(bounds) for r in fleet.generate(lo, hi)] == whole
+
+
+@functools.cache
+def _small_fleet(rate: float | None) -> Fleet:
+    return Fleet(seed=5, orgs=1, sites=2, units=3, rate=rate)
