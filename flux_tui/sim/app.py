@@ -52,6 +52,7 @@ class Counters:
     faults: dict[str, int] = field(default_factory=dict)
     kinesis_errors: dict[str, int] = field(default_factory=dict)
     records_served: int = 0
+    oversized: int = 0  # answers over the gateway's size cap, sent as 502
     bad_records: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -63,6 +64,7 @@ class Counters:
             "faults": dict(self.faults),
             "kinesis_errors": dict(self.kinesis_errors),
             "records_served": self.records_served,
+            "oversized": self.oversized,
             "bad_records": self.bad_records,
         }
 

@@ -34,6 +34,7 @@ class Fault(str, enum.Enum):
     NON_JSON = "non-json"  # 502 with a plain-text body
     TRUNCATED_JSON = "truncated-json"  # the good answer cut in half
     THROTTLE_429 = "throttle-429"  # a throttling storm: 429 Too Many Requests
+    QUOTA_429 = "quota-429"  # the usage plan's quota: 429 Limit Exceeded
     EXPIRED_ITERATOR = "expired-iterator"
     INVALID_ITERATOR = "invalid-iterator"
     STREAM_GONE = "stream-gone"  # ResourceNotFoundException

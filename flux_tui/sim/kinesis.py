@@ -59,7 +59,7 @@ class Shard:
     seqs: list[int] = field(default_factory=list)
     arrivals: list[int] = field(default_factory=list)  # ms
     wire: list[dict[str, Any]] = field(default_factory=list)
-    sizes: list[int] = field(default_factory=list)  # base64 Data length, for the byte caps
+    sizes: list[int] = field(default_factory=list)  # data bytes, for the 10 MiB and 2 MiB/s caps
     reads: deque[float] = field(default_factory=deque)  # GetRecords times, last second
     read_blocked_until: float = 0.0
 
@@ -269,7 +269,7 @@ class Stream:
         text = data_b64 if data_b64 is not None else base64.b64encode(data).decode("ascii")
         shard.seqs.append(seq)
         shard.arrivals.append(arrival)
-        shard.sizes.append(len(text))
+        shard.sizes.append(len(data) if data_b64 is None else len(text))
         shard.wire.append(
             {
                 "ApproximateArrivalTimestamp": arrival / 1000,

@@ -154,10 +154,15 @@ class RealtimeApi:
         except KinesisFault as exc:
             counters.kinesis_errors[exc.type] = counters.kinesis_errors.get(exc.type, 0) + 1
             return self.kinesis_error(exc)
+        body = orjson.dumps(result)
+        if len(body) > sim.settings.gateway_max_response_bytes:
+            # API Gateway cannot pass an answer over its 10 MB cap: a full 10 MiB Kinesis page
+            # (~13.4 MB once base64 and JSON) fails here, so clients must adapt their Limit.
+            counters.oversized += 1
+            return gateway_error(502, "Internal server error")
         if fault is not None and fault.fault is Fault.TRUNCATED_JSON:
-            body = orjson.dumps(result)
             return Response(body[: max(1, len(body) // 2)], media_type="application/json")
-        return json_response(result)
+        return Response(body, media_type="application/json")
 
     async def _fault_answer(self, fault: Fault, delay: float) -> Response | None:
         """The answer a fault replaces the real one with; None lets the call proceed."""
@@ -175,9 +180,10 @@ class RealtimeApi:
             Fault.HTTP_502: (502, "Internal server error"),
             Fault.HTTP_503: (503, "Service Unavailable"),
             Fault.THROTTLE_429: (429, "Too Many Requests"),
+            Fault.QUOTA_429: (429, "Limit Exceeded"),
         }
         if fault in simple:
-            if fault is Fault.THROTTLE_429:
+            if simple[fault][0] == 429:
                 sim.counters.throttled += 1
             return gateway_error(*simple[fault])
         if fault is Fault.DROP:

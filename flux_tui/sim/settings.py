@@ -50,6 +50,8 @@ class SimSettings:
     describe_page_size: int = 100
     """Shards per DescribeStream page (HasMoreShards / ExclusiveStartShardId)."""
     reshard_schedule: tuple[ReshardStep, ...] = ()
+    gateway_max_response_bytes: int = 10 * 1024 * 1024
+    """API Gateway's answer cap; a bigger answer becomes 502 Internal server error."""
     errors_as_200: bool = False
     """Answer every Kinesis error as HTTP 200 with its ``__type`` body, like some gateways."""
     require_auth: bool = True

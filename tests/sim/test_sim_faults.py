@@ -323,3 +323,25 @@ async def test_bad_record_probability_mixes_bad_records_into_telemetry() -> None
         except orjson.JSONDecodeError:
             undecodable += 1
     assert undecodable > 0
+
+
+async def test_quota_429_says_limit_exceeded(api: Api, sim: Simulator) -> None:
+    sim.control.inject_fault(Fault.QUOTA_429)
+    r = await api.call()
+    assert (r.status_code, r.json()) == (429, {"message": "Limit Exceeded"})
+    assert "retry-after" not in r.headers
+
+
+async def test_an_answer_over_the_gateway_cap_is_502_and_a_smaller_limit_passes(
+    api: Api, sim: Simulator
+) -> None:
+    it = await api.iterator(sim.stream.shard_for_key("big").shard_id, "LATEST")
+    for _ in range(6):
+        sim.control.put_record("big", b"x" * 2_000_000)  # 6 x 2.7 MB of base64: over 10 MB
+    r = await api.records(it)
+    err, _ = error_from_response(r.status_code, r.content)
+    assert r.status_code == 502 and isinstance(err, GatewayServerError)
+    sim.clock.advance(5)  # the failed 10 MB read still used the shard's 2 MiB/s
+    page = await api.records(it, 3)
+    assert page.status_code == 200 and len(page.json()["Records"]) == 3
+    assert sim.control.counters()["oversized"] == 1

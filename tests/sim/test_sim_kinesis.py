@@ -186,8 +186,8 @@ def test_five_reads_a_second_per_shard_then_throughput_exceeded() -> None:
 
 def test_a_very_large_read_blocks_the_shard_for_the_next_seconds() -> None:
     stream = make_stream(shards=1)
-    blob = b"x" * 600_000
-    for _ in range(8):  # ~6.4 MB of base64
+    blob = b"x" * 800_000
+    for _ in range(8):  # 6.4 MB: three seconds of a shard's 2 MiB/s
         stream.put("k", blob, T0)
     it = stream.iterator_for("shardId-000000000000", "TRIM_HORIZON", T0)
     page = stream.get_records(it, 10_000, T0)
@@ -203,7 +203,7 @@ def test_a_page_never_exceeds_10_mib() -> None:
     page = stream.get_records(
         stream.iterator_for("shardId-000000000000", "TRIM_HORIZON", T0), 10_000, T0
     )
-    assert 0 < sum(len(r["Data"]) for r in page["Records"]) <= 10 * 1024 * 1024
+    assert 0 < sum(len(base64.b64decode(r["Data"])) for r in page["Records"]) <= 10 * 1024 * 1024
     assert page["MillisBehindLatest"] >= 0 and page["NextShardIterator"]
 
 
