@@ -12,8 +12,9 @@ The common case (one current-spelling JSON object per record) runs inline in
 from __future__ import annotations
 
 import binascii
+import math
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -21,13 +22,13 @@ import orjson
 from flux_tui.feed.kpl import KPL_MAGIC, KplError, parse_aggregate
 from flux_tui.feed.types import DecodeError, Reading
 
-__all__ = ["decode_records", "decode_data", "MAX_INFLATED"]
+__all__ = ["MAX_INFLATED", "decode_data", "decode_records"]
 
 GZIP_MAGIC = b"\x1f\x8b"
 # A Kinesis record is at most 1 MiB; anything inflating past this is a zip bomb, not telemetry.
 MAX_INFLATED = 64 * 1024 * 1024
 _MAX_DEPTH = 3  # gzip inside KPL inside ... : deeper nesting is not a real producer
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 _SECONDS_CUTOFF = 1e11  # below: epoch seconds (year ≤ 5138); above: epoch milliseconds
 _BOM = b"\xef\xbb\xbf"
@@ -99,7 +100,7 @@ def decode_records(shard: str, records: list[Any]) -> tuple[list[Reading], list[
                     else:
                         append(make_reading(shard, seq, 0, arr, d))
                     continue
-        except Exception:  # noqa: BLE001 - the careful path classifies it
+        except Exception:  # noqa: BLE001, S110 - the careful path below classifies it
             pass
         try:
             _decode_record(shard, rec, readings, errors)
@@ -141,9 +142,7 @@ def _decode_record(
     arrival = arrival_seconds(rec.get("ApproximateArrivalTimestamp"))
     data = rec.get("Data")
     if not seq:
-        errors.append(
-            DecodeError(shard, "", "missing SequenceNumber", _repr_bytes(data), arrival)
-        )
+        errors.append(DecodeError(shard, "", "missing SequenceNumber", _repr_bytes(data), arrival))
         return
     if isinstance(data, str):
         try:
@@ -357,7 +356,7 @@ def _ms_field(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value) if value == value and abs(value) < 1e18 else None
+        return int(value) if not math.isnan(value) and abs(value) < 1e18 else None
     if isinstance(value, str):
         try:
             return int(float(value)) if value.strip() else None
@@ -380,11 +379,11 @@ def timestamp_ms(value: Any) -> int | None:
             except ValueError:
                 return None
             if dt.tzinfo is None:
-                dt = dt.replace(tzinfo=timezone.utc)  # Kinesis-era timestamps are UTC
+                dt = dt.replace(tzinfo=UTC)  # Kinesis-era timestamps are UTC
             return (dt - _EPOCH) // _MS
         value = number
     if isinstance(value, (int, float)):
-        if value != value or abs(value) > 1e16:
+        if math.isnan(value) or abs(value) > 1e16:
             return None
         return int(value) if abs(value) >= _SECONDS_CUTOFF else round(value * 1000)
     return None
@@ -405,6 +404,6 @@ def arrival_seconds(value: Any) -> float:
         return ms / 1000.0 if ms is not None else 0.0
     else:
         return 0.0
-    if seconds != seconds or abs(seconds) > 1e16:
+    if math.isnan(seconds) or abs(seconds) > 1e16:
         return 0.0
     return seconds / 1000.0 if abs(seconds) >= _SECONDS_CUTOFF else seconds

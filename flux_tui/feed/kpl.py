@@ -100,7 +100,7 @@ def parse_aggregate(raw: bytes) -> list[SubRecord]:
     if len(raw) < len(KPL_MAGIC) + _DIGEST_LEN:
         raise KplError("too short for a KPL aggregate")
     body = raw[len(KPL_MAGIC) : -_DIGEST_LEN]
-    if hashlib.md5(body).digest() != raw[-_DIGEST_LEN:]:  # noqa: S324 - a checksum, not security
+    if hashlib.md5(body).digest() != raw[-_DIGEST_LEN:]:  # a checksum, not security
         raise KplError("MD5 checksum mismatch")
     pk_table: list[str] = []
     ehk_table: list[str] = []
@@ -179,4 +179,4 @@ def build_aggregate(records: list[tuple[str, bytes]]) -> bytes:
     for rec_bytes in encoded:
         _put_len(body, 3, rec_bytes)
     payload = bytes(body)
-    return KPL_MAGIC + payload + hashlib.md5(payload).digest()  # noqa: S324
+    return KPL_MAGIC + payload + hashlib.md5(payload).digest()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 import hashlib
+import json
 
 import orjson
 import pytest
@@ -130,7 +130,9 @@ def test_ndjson() -> None:
     readings, errors = one(raw)
     assert [r.sub for r in readings] == [0, 1]
     assert readings[1].tag_id == 889
-    assert len(errors) == 1 and errors[0].raw == b"{oops" and errors[0].reason.startswith("not JSON")
+    assert (
+        len(errors) == 1 and errors[0].raw == b"{oops" and errors[0].reason.startswith("not JSON")
+    )
 
 
 @pytest.mark.parametrize(
@@ -276,7 +278,7 @@ def test_decode_data_on_plain_bytes() -> None:
 
 
 def test_gzip_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    import flux_tui.feed.decoder as decoder
+    from flux_tui.feed import decoder
 
     monkeypatch.setattr(decoder, "MAX_INFLATED", 1000)
     readings, errors = one(gzip.compress(b"[" + b" " * 5000 + b"]"))

@@ -1,0 +1,616 @@
+"""ShardReader: every shard of the stream, read in order, within the rate budget, exactly once.
+
+It describes the stream, opens an iterator per shard, polls them from one scheduler (the
+decisions live in :mod:`flux_tui.feed.schedule`), decodes pages and hands batches and events
+to the consumer through a bounded outbox (pollers wait when the consumer is slow).
+
+Example::
+
+    reader = ShardReader(client, budget, start="trim-horizon")
+    try:
+        async for item in reader:
+            if isinstance(item, Batch):
+                for reading in item.readings:
+                    print(reading.tag_name, reading.val)
+            elif isinstance(item, CaughtUp):
+                break
+    finally:
+        await reader.aclose()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Self
+
+from flux_tui.api import errors
+from flux_tui.feed.decoder import arrival_seconds, decode_records
+from flux_tui.feed.schedule import (
+    PageLimit,
+    ShardInfo,
+    ShardTrack,
+    TrackStatus,
+    idle_interval,
+    info,
+    lineage_order,
+    pick_next,
+    release_children,
+)
+from flux_tui.feed.types import (
+    Batch,
+    CaughtUp,
+    FeedItem,
+    FeedProblem,
+    FeedState,
+    Gap,
+    ShardClosed,
+    ShardOpened,
+    StateChanged,
+    Throttled,
+)
+
+Start = Literal["latest", "trim-horizon"]
+_HEALTHY = (FeedState.CONNECTING, FeedState.CATCHING_UP, FeedState.LIVE)
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 60.0
+BIG_PAGE_BYTES = 4_000_000  # pages above this do not grow the limit (gateway cap is 10 MB)
+
+
+@dataclass(slots=True)
+class ReaderStats:
+    """Counters for the status bar and the end-of-run summary."""
+
+    readings: int = 0
+    decode_errors: int = 0
+    requests: int = 0  # calls the reader made (the client counts HTTP attempts separately)
+    throttled: int = 0  # 429s reported by the client
+    gaps: int = 0
+    duplicates_skipped: int = 0  # records re-read after a re-open and not delivered again
+    pages: int = 0
+    reopens: int = 0  # iterators re-opened after expiry or an invalid iterator
+
+
+class _End:
+    """Marks the end of the outbox; carries the error that stopped the reader, if any."""
+
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
+
+
+class _Outbox:
+    """Items for the consumer, in order. Batches are bounded (the backpressure), events are
+    not: they are few and are produced by synchronous callbacks that cannot wait."""
+
+    def __init__(self, max_batches: int) -> None:
+        self._items: deque[FeedItem | _End] = deque()
+        self._batches = 0
+        self._max = max(1, max_batches)
+        self._readable = asyncio.Event()
+        self._writable = asyncio.Event()
+        self._writable.set()
+
+    def put_event(self, item: FeedItem | _End) -> None:
+        self._items.append(item)
+        self._readable.set()
+
+    async def put_batch(self, batch: Batch) -> None:
+        while self._batches >= self._max:
+            self._writable.clear()
+            await self._writable.wait()
+        self._batches += 1
+        self._items.append(batch)
+        self._readable.set()
+
+    async def get(self) -> FeedItem | _End:
+        while not self._items:
+            self._readable.clear()
+            await self._readable.wait()
+        item = self._items.popleft()
+        if isinstance(item, Batch):
+            self._batches -= 1
+            self._writable.set()
+        return item
+
+    @property
+    def pending_batches(self) -> int:
+        return self._batches
+
+
+def _seq_int(record: dict[str, Any]) -> int | None:
+    try:
+        return int(record["SequenceNumber"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _ms(wall: float | None) -> int | None:
+    return None if wall is None else int(wall * 1000)
+
+
+class ShardReader:
+    """Reads every shard of a Flux Realtime stream; ``async for item in reader`` yields
+    :data:`~flux_tui.feed.types.FeedItem`s (batches of readings and reader events).
+
+    ``start`` is where shards listed at start-up begin (``latest`` skips closed shards);
+    shards that appear later are read from their beginning, after their parents.
+    ``page_limit`` is the first GetRecords ``Limit``; it adapts between ``min_limit`` and
+    ``max_limit``. ``idle_interval`` is the shortest pause between polls of a caught-up
+    shard (it is stretched so steady polling keeps budget headroom). ``clock``/``sleep``
+    (monotonic, for scheduling) and ``wall`` (epoch seconds, for stamps) are injectable.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        budget: Any = None,
+        *,
+        start: Start = "latest",
+        page_limit: int = 1000,
+        min_limit: int = 10,
+        max_limit: int = 10_000,
+        idle_interval: float = 1.0,
+        describe_interval: float = 300.0,
+        slow_answer: float = 10.0,
+        quick_answer: float = 2.0,
+        max_in_flight: int = 4,
+        queue_size: int = 16,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        wall: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        if start not in ("latest", "trim-horizon"):
+            raise ValueError(f"start must be 'latest' or 'trim-horizon', not {start!r}")
+        self.client = client
+        self.budget = budget if budget is not None else client.budget
+        self.start: Start = start
+        self._limit = PageLimit(page_limit, min(min_limit, max_limit), max_limit)
+        self.idle_floor = idle_interval
+        self.describe_interval = describe_interval
+        self.slow_answer = slow_answer
+        self.quick_answer = quick_answer
+        self.max_in_flight = max(1, max_in_flight)
+        self._clock, self._sleep, self._wall = clock, sleep, wall
+        self._rng = rng or random.Random()
+        self.stats = ReaderStats()
+        self.stream: Any = None  # the last StreamDescription
+        self._tracks: dict[str, ShardTrack] = {}
+        self._outbox = _Outbox(queue_size)
+        self._state = FeedState.CONNECTING
+        self._trouble: FeedState | None = None
+        self._trouble_detail = ""
+        self._failures = 0
+        self._backoff_until = 0.0
+        self._caught_up = False
+        self._describe_requested = False
+        self._last_describe = -float("inf")
+        self._describe_retry_at = 0.0
+        self._in_flight = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._fatal: BaseException | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._closed = False
+        self._finished = False
+        self._previous_listener = getattr(client, "listener", None)
+
+    # --- what callers read -----------------------------------------------------------------
+
+    @property
+    def state(self) -> FeedState:
+        """The connection state shown in the status bar."""
+        return self._state
+
+    @property
+    def caught_up(self) -> bool:
+        """Every open shard answered MillisBehindLatest == 0 with a short page."""
+        return self._caught_up
+
+    @property
+    def page_limit(self) -> int:
+        """The GetRecords ``Limit`` currently used."""
+        return self._limit.value
+
+    @property
+    def millis_behind(self) -> int:
+        """The largest MillisBehindLatest of the shards being read."""
+        return max((t.millis_behind for t in self._reading()), default=0)
+
+    @property
+    def shards(self) -> dict[str, ShardInfo]:
+        """Every known shard, parents before children."""
+        return {t.shard_id: info(t) for t in lineage_order(self._tracks.values())}
+
+    # --- iteration -----------------------------------------------------------------------
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> FeedItem:
+        if self._finished or self._closed:
+            raise StopAsyncIteration
+        if self._runner is None:
+            self.client.listener = self._on_client_event
+            self._runner = asyncio.create_task(self._run(), name="flux-shard-reader")
+        item = await self._outbox.get()
+        if isinstance(item, _End):
+            self._finished = True
+            if item.error is not None:
+                raise item.error
+            raise StopAsyncIteration
+        return item
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop polling and release the client's listener. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        pending = [t for t in (self._runner, *self._tasks) if t is not None and not t.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self.client.listener = self._previous_listener
+        self._set_state(FeedState.STOPPED)
+        self._outbox.put_event(_End(None))
+
+    # --- events and state ----------------------------------------------------------------
+
+    def _emit(self, item: FeedItem) -> None:
+        self._outbox.put_event(item)
+
+    def _set_state(self, state: FeedState, detail: str = "") -> None:
+        if state is not self._state:
+            self._state = state
+            self._emit(StateChanged(state, detail))
+
+    def _refresh_state(self) -> None:
+        if self._trouble is not None:
+            self._set_state(self._trouble, self._trouble_detail)
+        elif self.stream is None:
+            self._set_state(FeedState.CONNECTING)
+        else:
+            self._set_state(FeedState.LIVE if self._caught_up else FeedState.CATCHING_UP)
+
+    def _on_client_event(self, event: object) -> None:
+        """The client's notices (429s, retries) as they happen: forwarded, and shown as state."""
+        if isinstance(event, Throttled):
+            self.stats.throttled += 1
+            self._trouble, self._trouble_detail = FeedState.THROTTLED, "rate limited (429)"
+        elif isinstance(event, FeedProblem):
+            offline = isinstance(event.error, errors.ConnectError) and self._failures > 0
+            self._trouble = FeedState.OFFLINE if offline else FeedState.RECONNECTING
+            self._trouble_detail = str(event.error)
+        else:
+            return
+        self._emit(event)
+        self._refresh_state()
+
+    def _note_success(self) -> None:
+        self._failures = 0
+        self._backoff_until = 0.0
+        self._trouble = None
+        self._refresh_state()
+
+    def _note_failure(self, exc: errors.FluxError) -> float:
+        """A transient error the client gave up on: back every shard off and keep going."""
+        self._failures += 1
+        delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (self._failures - 1))
+        delay *= self._rng.uniform(0.5, 1.0)  # jitter: several readers must not align
+        self._backoff_until = self._clock() + delay
+        if exc.action is errors.Action.THROTTLED:
+            self._trouble = FeedState.THROTTLED
+        elif isinstance(exc, errors.ConnectError) or self._failures >= 3:
+            self._trouble = FeedState.OFFLINE  # the client already retried: it persists
+        else:
+            self._trouble = FeedState.RECONNECTING
+        self._trouble_detail = str(exc)
+        self._emit(FeedProblem(exc, delay))
+        self._refresh_state()
+        return delay
+
+    def _update_caught_up(self) -> None:
+        reading = self._reading()
+        now = (
+            self.stream is not None
+            and not self._describe_requested  # a closed shard's children are not known yet
+            and all(t.caught_up and not t.hold for t in reading)
+            and not any(t.status is TrackStatus.WAITING for t in self._tracks.values())
+        )
+        became = now and not self._caught_up
+        self._caught_up = now
+        self._refresh_state()
+        if became:
+            self._emit(CaughtUp())  # after StateChanged(LIVE): a consumer may stop here
+
+    def _reading(self) -> list[ShardTrack]:
+        return [t for t in self._tracks.values() if t.status is TrackStatus.READING]
+
+    # --- the scheduler -------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self._loop()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - every stop is reported the same way
+            for task in list(self._tasks):
+                task.cancel()
+            if isinstance(exc, (errors.AuthError, errors.UnauthorizedError)):
+                self._set_state(FeedState.AUTH_NEEDED, str(exc))
+            self._emit(FeedProblem(exc, None))  # type: ignore[arg-type]
+            self._set_state(FeedState.STOPPED, str(exc))
+            self._outbox.put_event(_End(exc))
+
+    async def _loop(self) -> None:
+        while True:
+            if self._fatal is not None:
+                raise self._fatal
+            now = self._clock()
+            describe_at = self._next_describe_at(now)
+            if describe_at <= now:
+                await self._describe()
+                continue
+            idle = idle_interval(
+                len(self._reading()), self.budget.calls, _span(self.budget), self.idle_floor
+            )
+            track, due = pick_next(self._tracks.values(), idle, self._backoff_until)
+            wake_at = min(due, describe_at)
+            if track is not None and due <= now:
+                # Calls already launched may not have taken their budget slot yet: count them
+                # as taken, so the scheduler (not the budget's queue) decides who goes next.
+                if self._in_flight < self.max_in_flight and self.budget.remaining > self._in_flight:
+                    self._launch(track, now)
+                    continue
+                # Blocked: a finishing call wakes us; with none in flight, the budget's window.
+                wake_at = describe_at
+                if self._in_flight == 0:
+                    wake_at = min(wake_at, now + max(self.budget.resets_in, 0.01))
+            await self._wait(wake_at - now)
+
+    def _next_describe_at(self, now: float) -> float:
+        if self.stream is None or self._describe_requested:
+            return self._describe_retry_at
+        return max(self._last_describe + self.describe_interval, self._describe_retry_at)
+
+    async def _wait(self, delay: float) -> None:
+        """Until ``delay`` passes or a call finishes, whichever is first."""
+        if self._wake.is_set():
+            self._wake.clear()
+            return
+        sleeper = asyncio.ensure_future(self._sleep(max(0.0, delay)))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+            self._wake.clear()
+
+    def _launch(self, track: ShardTrack, now: float) -> None:
+        track.in_flight = True
+        track.last_call = now
+        self._in_flight += 1
+        task = asyncio.create_task(self._turn(track), name=f"flux-poll-{track.shard_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _turn(self, track: ShardTrack) -> None:
+        """One call for one shard: open its iterator, or read one page."""
+        try:
+            if track.iterator is None:
+                await self._open(track)
+            else:
+                await self._read(track)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - classified below; bugs stop the reader
+            self._on_error(track, exc)
+        finally:
+            track.in_flight = False
+            self._in_flight -= 1
+            self._wake.set()
+
+    def _on_error(self, track: ShardTrack, exc: Exception) -> None:
+        if not isinstance(exc, errors.FluxError):
+            self._fatal = exc
+            return
+        action = exc.action
+        if action is errors.Action.NEW_ITERATOR:
+            track.iterator = None
+            self.stats.reopens += 1
+            self._emit(FeedProblem(exc, 0.0))
+        elif action is errors.Action.REDESCRIBE:
+            track.iterator = None
+            track.hold = True
+            self._describe_requested = True
+            self._emit(FeedProblem(exc, 0.0))
+        elif (action is errors.Action.SHRINK or _slow(exc)) and self._limit.shrink():
+            self._emit(FeedProblem(exc, 0.0))  # retried at once with the smaller page
+        elif action in (errors.Action.RETRY, errors.Action.THROTTLED, errors.Action.SHRINK):
+            self._note_failure(exc)
+        else:
+            self._fatal = exc
+
+    # --- describing ----------------------------------------------------------------------
+
+    async def _describe(self) -> None:
+        self._describe_requested = False
+        try:
+            stream = await self.client.describe_all()
+        except errors.FluxError as exc:
+            self.stats.requests += 1
+            if exc.action in (errors.Action.FATAL, errors.Action.REAUTH):
+                raise
+            self._describe_retry_at = self._clock() + self._note_failure(exc)
+            self._describe_requested = True
+            return
+        self.stats.requests += 1
+        self._last_describe = self._clock()
+        self._describe_retry_at = 0.0
+        self._apply_description(stream)
+        self._note_success()
+
+    def _apply_description(self, stream: Any) -> None:
+        first = self.stream is None
+        self.stream = stream
+        listed = {s.shard_id: s for s in stream.shards}
+        for shard_id, shard in listed.items():
+            if shard_id in self._tracks:
+                continue
+            parents = tuple(p for p in (shard.parent_shard_id, shard.adjacent_parent_shard_id) if p)
+            track = ShardTrack(shard_id, parents, initial=first)
+            if first and self.start == "latest" and shard.is_closed:
+                track.status = TrackStatus.SKIPPED  # a LATEST tail has nothing to read there
+            self._tracks[shard_id] = track
+        for track in self._tracks.values():
+            if track.shard_id in listed:
+                track.hold = False  # still there: re-open it (TRIM_HORIZON, skipping)
+            elif track.hold or track.status is TrackStatus.WAITING:
+                # Gone (deleted or expired from retention) before we could finish it.
+                track.status = TrackStatus.GONE
+                track.hold = False
+                self._emit(ShardClosed(track.shard_id, self._children_of(track.shard_id)))
+        release_children(self._tracks)
+        self._update_caught_up()
+
+    def _children_of(self, shard_id: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+        children = list(extra)
+        for other in self._tracks.values():
+            if shard_id in other.parents and other.shard_id not in children:
+                children.append(other.shard_id)
+        return tuple(children)
+
+    # --- one shard -----------------------------------------------------------------------
+
+    async def _open(self, track: ShardTrack) -> None:
+        gap: Gap | None = None
+        if not track.opened:
+            kind = "LATEST" if (track.initial and self.start == "latest") else "TRIM_HORIZON"
+        elif track.start_kind == "TRIM_HORIZON" or track.last_seq is not None:
+            # Re-read from the start and skip what was delivered: nothing lost, nothing twice.
+            kind = "TRIM_HORIZON"
+            track.check_gap = track.last_seq is not None
+        else:
+            # A LATEST tail that delivered nothing has no position to skip to.
+            kind = "LATEST"
+            gap = Gap(
+                track.shard_id,
+                _ms(track.last_ok_wall),
+                None,
+                "iterator expired before any record was read; re-opened at LATEST",
+            )
+        iterator = await self.client.get_shard_iterator(track.shard_id, kind)
+        self.stats.requests += 1
+        track.iterator = iterator
+        track.behind, track.caught_up = True, False
+        if not track.opened:
+            track.opened, track.start_kind = True, kind
+            track.last_ok_wall = self._wall()
+            self._emit(ShardOpened(track.shard_id, track.parents))
+        elif gap is not None:
+            self.stats.gaps += 1
+            self._emit(Gap(gap.shard, gap.start_ms, _ms(self._wall()), gap.reason))
+        self._note_success()
+        self._update_caught_up()
+
+    async def _read(self, track: ShardTrack) -> None:
+        limit = self._limit.value
+        started = self._clock()
+        page = await self.client.get_records(track.iterator, limit, retry_slow=False)
+        latency = self._clock() - started
+        self.stats.requests += 1
+        self.stats.pages += 1
+        track.last_ok_wall = received = self._wall()
+        records = page.records
+        count = len(records)
+        if track.check_gap and records:
+            first = _seq_int(records[0])
+            if first is not None and track.last_seq is not None and first > track.last_seq:
+                self.stats.gaps += 1
+                arrival = arrival_seconds(records[0].get("ApproximateArrivalTimestamp"))
+                self._emit(
+                    Gap(
+                        track.shard_id,
+                        track.last_arrival_ms,
+                        int(arrival * 1000) or None,
+                        "records after the last one read may have expired from retention",
+                    )
+                )
+            track.check_gap = False
+        elif track.check_gap and page.millis_behind_latest == 0:
+            track.check_gap = False
+        if records and track.last_seq is not None:
+            records = self._undelivered(track, records)
+        track.millis_behind = page.millis_behind_latest
+        track.behind = page.millis_behind_latest > 0 or count >= limit
+        track.caught_up = not track.behind
+        track.iterator = page.next_shard_iterator
+        self._adapt_limit(latency, count >= limit)
+        self._note_success()
+        if records:
+            readings, decode_errors = decode_records(track.shard_id, records)
+            last = _seq_int(records[-1])
+            if last is not None and (track.last_seq is None or last > track.last_seq):
+                track.last_seq = last
+                arrival = arrival_seconds(records[-1].get("ApproximateArrivalTimestamp"))
+                track.last_arrival_ms = int(arrival * 1000) or None
+            track.readings += len(readings)
+            self.stats.readings += len(readings)
+            self.stats.decode_errors += len(decode_errors)
+            batch = Batch(track.shard_id, readings, decode_errors, track.millis_behind, received)
+            await self._outbox.put_batch(batch)
+        if track.iterator is None:
+            self._finish(track, page)
+        self._update_caught_up()
+
+    def _undelivered(
+        self, track: ShardTrack, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Drop records at or before the last delivered sequence number (a re-read)."""
+        last = track.last_seq
+        assert last is not None
+        first = _seq_int(records[0])
+        if first is not None and first > last:
+            return records  # the usual case: one int() per page
+        kept = [r for r in records if (s := _seq_int(r)) is None or s > last]
+        self.stats.duplicates_skipped += len(records) - len(kept)
+        return kept
+
+    def _adapt_limit(self, latency: float, full: bool) -> None:
+        if latency > self.slow_answer:
+            self._limit.shrink()
+        elif full and latency < self.quick_answer:
+            page_bytes = getattr(self.client, "page_bytes", 0)
+            if not isinstance(page_bytes, int) or page_bytes < BIG_PAGE_BYTES:
+                self._limit.grow()
+
+    def _finish(self, track: ShardTrack, page: Any) -> None:
+        """The end of a closed shard: drop it, let its children start, look for them."""
+        track.status = TrackStatus.FINISHED
+        track.caught_up, track.behind, track.millis_behind = True, False, 0
+        named = tuple(c.shard_id for c in (getattr(page, "child_shards", None) or []))
+        self._emit(ShardClosed(track.shard_id, self._children_of(track.shard_id, named)))
+        self._describe_requested = True
+        release_children(self._tracks)
+
+
+def _span(budget: Any) -> float:
+    return float(getattr(budget, "span", None) or budget.window)
+
+
+def _slow(exc: errors.FluxError) -> bool:
+    """Answers a smaller page may cure: gateway 502/504 and our own timeouts."""
+    if isinstance(exc, errors.TimeoutError):
+        return True
+    return isinstance(exc, errors.GatewayServerError) and exc.status in (502, 504)

@@ -1,0 +1,101 @@
+"""The reader's pure decisions: lineage, next shard, idle spacing, page limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from flux_tui.feed.schedule import (
+    MAX_IDLE_INTERVAL,
+    SHARD_CALL_GAP,
+    PageLimit,
+    ShardTrack,
+    TrackStatus,
+    idle_interval,
+    info,
+    lineage_order,
+    parents_done,
+    pick_next,
+    release_children,
+)
+
+
+def tracks(*specs: tuple[str, tuple[str, ...], TrackStatus]) -> dict[str, ShardTrack]:
+    return {sid: ShardTrack(sid, parents, status=status) for sid, parents, status in specs}
+
+
+W, R, F = TrackStatus.WAITING, TrackStatus.READING, TrackStatus.FINISHED
+
+
+def test_children_wait_for_every_parent() -> None:
+    t = tracks(("a", (), R), ("b", (), F), ("m", ("a", "b"), W), ("x", ("expired",), W))
+    assert release_children(t) == [t["x"]]  # an unknown parent (expired) does not block
+    assert t["m"].status is W and not parents_done(t["m"], t)
+    t["a"].status = F
+    assert release_children(t) == [t["m"]] and t["m"].status is R
+
+
+@pytest.mark.parametrize("done", [TrackStatus.FINISHED, TrackStatus.SKIPPED, TrackStatus.GONE])
+def test_done_states_release_children(done: TrackStatus) -> None:
+    t = tracks(("p", (), done), ("c", ("p",), W))
+    assert release_children(t) == [t["c"]]
+
+
+def test_lineage_order_puts_parents_first() -> None:
+    t = tracks(("m", ("a", "b"), W), ("c", ("m",), W), ("b", (), F), ("a", (), F))
+    order = [x.shard_id for x in lineage_order(t.values())]
+    assert order.index("a") < order.index("m") and order.index("b") < order.index("m")
+    assert order.index("m") < order.index("c") and sorted(order) == ["a", "b", "c", "m"]
+
+
+def test_lineage_order_survives_a_cycle() -> None:
+    t = tracks(("a", ("b",), W), ("b", ("a",), W))
+    assert sorted(x.shard_id for x in lineage_order(t.values())) == ["a", "b"]
+
+
+def test_pick_next_prefers_due_then_furthest_behind() -> None:
+    t = tracks(("a", (), R), ("b", (), R), ("c", (), R), ("d", (), W))
+    for x in t.values():
+        x.iterator, x.last_call = "it", 10.0
+    t["a"].behind = t["a"].caught_up = False  # caught up: due after the idle interval
+    t["b"].millis_behind, t["c"].millis_behind = 500, 9000
+    best, due = pick_next(t.values(), idle=5.0)
+    assert best is t["c"] and due == pytest.approx(10.0 + SHARD_CALL_GAP)
+    t["c"].in_flight = t["b"].hold = True
+    best, due = pick_next(t.values(), idle=5.0)
+    assert best is t["a"] and due == 15.0
+    best, due = pick_next(t.values(), idle=5.0, not_before=99.0)
+    assert due == 99.0
+
+
+def test_a_shard_backed_off_waits_for_its_retry_time() -> None:
+    track = ShardTrack("a", status=R, iterator="it", last_call=0.0, retry_at=7.0)
+    assert track.due_at(idle=1.0) == 7.0
+
+
+def test_idle_interval_keeps_thirty_percent_headroom() -> None:
+    # 4 shards on 100 calls/60 s: 4 polls every 3.43 s is 70 % of the budget
+    interval = idle_interval(4, 100, 60.0, floor=1.0)
+    assert 4 / interval * 60 == pytest.approx(70.0)
+    assert idle_interval(1, 1000, 1.0, floor=2.0) == 2.0  # never faster than the floor
+    assert idle_interval(50, 10, 60.0, floor=1.0) == MAX_IDLE_INTERVAL  # iterators must live
+    assert idle_interval(0, 100, 60.0, floor=1.5) == 1.5
+
+
+def test_page_limit_halves_and_grows_within_bounds() -> None:
+    limit = PageLimit(1000, 100, 2000)
+    assert limit.shrink() and limit.value == 500
+    assert limit.shrink() and limit.shrink() and limit.value == 125
+    assert limit.shrink() and limit.value == 100 and not limit.shrink()
+    assert limit.grow() and limit.value == 150
+    while limit.grow():
+        pass
+    assert limit.value == 2000
+    assert PageLimit(5, 1, 3).value == 3 and PageLimit(1, 1, 1).grow() is False
+    with pytest.raises(ValueError):
+        PageLimit(10, 0, 10)
+
+
+def test_info_snapshot() -> None:
+    track = ShardTrack("a", ("p",), status=R, caught_up=True, last_seq=10**60, readings=3)
+    snap = info(track)
+    assert snap.status == "caught up" and snap.last_seq == str(10**60) and snap.parents == ("p",)
