@@ -229,6 +229,8 @@ class RealtimeApi:
             start = body.get("ExclusiveStartShardId") or request.query_params.get(
                 "ExclusiveStartShardId"
             )
+            if not sim.settings.forward_exclusive_start:
+                start = None  # a gateway mapping template that does not pass the field on
             return stream.describe(
                 sim.settings.describe_page_size, start, sim.settings.retention_hours
             )

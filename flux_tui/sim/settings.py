@@ -49,6 +49,8 @@ class SimSettings:
     """Read bandwidth of a shard; a bigger read blocks the shard's next calls. None: unlimited."""
     describe_page_size: int = 100
     """Shards per DescribeStream page (HasMoreShards / ExclusiveStartShardId)."""
+    forward_exclusive_start: bool = True
+    """False: the gateway drops ExclusiveStartShardId, so every DescribeStream page repeats."""
     reshard_schedule: tuple[ReshardStep, ...] = ()
     gateway_max_response_bytes: int = 10 * 1024 * 1024
     """API Gateway's answer cap; a bigger answer becomes 502 Internal server error."""

@@ -425,3 +425,30 @@ async def test_default_settings_run_on_the_real_clock_with_a_backlog() -> None:
         page = (await api.records(await api.iterator(desc["Shards"][0]["ShardId"]), 100)).json()
     assert len(page["Records"]) == 100 and page["MillisBehindLatest"] > 60_000
     assert not sim.clock.manual
+
+
+async def test_a_gateway_that_drops_exclusive_start_shard_id_repeats_the_first_page() -> None:
+    sim = make_sim(shards=3, describe_page_size=2, forward_exclusive_start=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim.app), base_url="http://sim"
+    ) as http:
+        api = Api(http, await get_token(http))
+        first = await api.describe()
+        again = await api.describe(ExclusiveStartShardId=first["Shards"][-1]["ShardId"])
+    assert first["HasMoreShards"] is True and again == first
+
+
+async def test_scheduled_split_picks_the_widest_open_shard() -> None:
+    steps = (ReshardStep(at=5, action="split"), ReshardStep(at=6, action="split"))
+    sim = make_sim(shards=1, reshard_schedule=steps)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim.app), base_url="http://sim"
+    ) as http:
+        api = Api(http, await get_token(http))
+        sim.clock.advance(7)
+        shards = {s["ShardId"]: s for s in (await api.describe())["Shards"]}
+    assert shards["shardId-000000000001"]["ParentShardId"] == "shardId-000000000000"
+    # the second split took one of the two equal halves, the first child
+    assert shards["shardId-000000000003"]["ParentShardId"] == "shardId-000000000001"
+    opened = [s for s in shards.values() if "EndingSequenceNumber" not in s["SequenceNumberRange"]]
+    assert len(opened) == 3
