@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
+import sys
 import threading
 import time
 from types import TracebackType
@@ -65,11 +67,16 @@ def serve(
     out: TextIO | None = None,
     log_level: str = "warning",
 ) -> None:
-    """Serve a new simulator until interrupted, after printing how to point a client at it."""
-    import sys
+    """Serve a new simulator until interrupted, after printing how to point a client at it.
 
+    ``port`` 0 picks a free port; the printed snippet names the real one. Raises ValueError
+    for a host that is not loopback unless ``allow_remote``, and OSError when the port is taken.
+    """
     _check_host(host, allow_remote)
     settings = settings or SimSettings()
+    # Bind first, so port 0 is resolved before printing and a busy port fails before output.
+    sock = bind_socket(host, port)
+    port = sock.getsockname()[1]
     sim = Simulator(settings)
     stream = out or sys.stdout
     shown = f"[{host}]" if ":" in host else host
@@ -78,7 +85,29 @@ def serve(
         file=stream,
     )
     print(client_snippet(f"http://{shown}:{port}", settings), file=stream, flush=True)
-    uvicorn.run(sim.app, host=host, port=port, log_level=log_level, lifespan="off")
+    config = uvicorn.Config(sim.app, log_level=log_level, lifespan="off")
+    run_server(uvicorn.Server(config), sock)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on ``host:port`` (IPv6 when the host is)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def run_server(server: uvicorn.Server, sock: socket.socket) -> None:
+    """Run uvicorn on an already bound socket until it is told to stop (Ctrl-C, SIGTERM)."""
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 class BackgroundServer:

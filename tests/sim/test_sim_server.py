@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 from typing import Any
 
 import httpx
@@ -72,34 +73,43 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 
 
 def test_serve_refuses_a_non_loopback_host_unless_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(sim_server.uvicorn, "run", lambda app, **kw: calls.append(kw))
+    ports: list[int] = []
+    monkeypatch.setattr(
+        sim_server, "run_server", lambda server, sock: ports.append(sock.getsockname()[1])
+    )
     with pytest.raises(ValueError, match="refusing"):
         serve(SimSettings(), host="0.0.0.0", out=io.StringIO())
-    assert calls == []
+    assert ports == []
     serve(
-        SimSettings(backlog_seconds=0),
-        host="0.0.0.0",
-        port=9999,
-        allow_remote=True,
-        out=io.StringIO(),
+        SimSettings(backlog_seconds=0), host="0.0.0.0", port=0, allow_remote=True, out=io.StringIO()
     )
-    assert calls[0]["host"] == "0.0.0.0" and calls[0]["port"] == 9999
+    assert ports and ports[0] > 0
 
 
-def test_serve_prints_the_profile_and_environment_that_point_a_client_at_it(
+def test_serve_prints_the_real_port_and_how_to_point_a_client_at_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     served: list[Any] = []
-    monkeypatch.setattr(sim_server.uvicorn, "run", lambda app, **kw: served.append(app))
+    monkeypatch.setattr(
+        sim_server, "run_server", lambda server, sock: served.append(sock.getsockname()[1])
+    )
     out = io.StringIO()
-    serve(SimSettings(backlog_seconds=0), port=8751, out=out)
-    text = out.getvalue()
-    assert 'base_url = "http://127.0.0.1:8751/realtime"' in text
-    assert 'token_url = "http://127.0.0.1:8751/oauth/token"' in text
-    assert "export FLUX_BASE_URL=http://127.0.0.1:8751/realtime" in text
+    serve(SimSettings(backlog_seconds=0), port=0, out=out)
+    text, port = out.getvalue(), served[0]
+    assert f'base_url = "http://127.0.0.1:{port}/realtime"' in text
+    assert f'token_url = "http://127.0.0.1:{port}/oauth/token"' in text
+    assert f"export FLUX_BASE_URL=http://127.0.0.1:{port}/realtime" in text
     assert "export FLUX_CLIENT_ID=flux-demo" in text and 'company = "demo"' in text
-    assert callable(served[0])
+
+
+def test_serve_on_a_busy_port_fails_before_printing() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        out = io.StringIO()
+        with pytest.raises(OSError):
+            serve(SimSettings(backlog_seconds=0), port=taken.getsockname()[1], out=out)
+        assert out.getvalue() == ""
 
 
 def test_snippet_names_the_configured_company_and_client() -> None:
