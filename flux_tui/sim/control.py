@@ -30,6 +30,11 @@ class SimControl:
     def __init__(self, sim: Simulator) -> None:
         self._sim = sim
 
+    @property
+    def simulator(self) -> Simulator:
+        """The simulator this controls."""
+        return self._sim
+
     # --- records ---------------------------------------------------------------------------
 
     def put_record(
@@ -183,7 +188,7 @@ def control_routes(control: SimControl) -> list[Route]:
     def guarded(handler: Callable[[dict[str, Any]], Any]) -> Handler:
         async def endpoint(request: Request) -> Response:
             host = request.client.host if request.client else "127.0.0.1"
-            if host not in LOOPBACK and not control._sim.settings.allow_remote_control:
+            if host not in LOOPBACK and not control.simulator.settings.allow_remote_control:
                 return _json({"message": "the control API answers loopback clients only"}, 403)
             raw = await request.body()
             try:
@@ -234,7 +239,7 @@ def control_routes(control: SimControl) -> list[Route]:
                 count=int(body.get("count", 1)),
                 delay=float(body.get("delay", 1.0)),
             )
-        return {"pending": control._sim.faults.pending}
+        return {"pending": control.simulator.faults.pending}
 
     def clear(_: dict[str, Any]) -> Any:
         control.clear_faults()
@@ -254,7 +259,7 @@ def control_routes(control: SimControl) -> list[Route]:
 
     def stream(body: dict[str, Any]) -> Any:
         (control.restore_stream if body.get("exists", True) else control.delete_stream)()
-        return {"exists": control._sim.stream.exists}
+        return {"exists": control.simulator.stream.exists}
 
     return [
         Route("/_sim/counters", guarded(lambda _: control.counters()), methods=["GET"]),

@@ -7,7 +7,6 @@ Kinesis part (:class:`~flux_tui.sim.kinesis.Stream`). Answers are built as docum
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from flux_tui.api.budget import RateBudget
 from flux_tui.sim.faults import Fault
 from flux_tui.sim.kinesis import KinesisFault
 
@@ -93,12 +93,9 @@ class TokenThrottle:
 
 
 def parse_rate(spec: str) -> tuple[int, float]:
-    """``"100/60s"`` -> (100, 60.0); units s, m, h; a bare number is seconds."""
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", spec)
-    if not match:
-        raise ValueError(f"rate {spec!r} is not CALLS/WINDOW like '100/60s'")
-    scale = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(3)]
-    return int(match.group(1)), float(match.group(2)) * scale
+    """``"100/60s"`` -> (100, 60.0), with the client's own grammar (one way to spell a rate)."""
+    budget = RateBudget.parse(spec)
+    return budget.calls, budget.window
 
 
 class RealtimeApi:

@@ -15,6 +15,7 @@ import pytest
 
 from flux_tui.api.errors import error_from_response
 from flux_tui.sim import ReshardStep, SimClock, SimSettings, Simulator
+from flux_tui.sim.realtime import parse_rate
 
 T0 = 1_700_000_000.0
 
@@ -452,3 +453,10 @@ async def test_scheduled_split_picks_the_widest_open_shard() -> None:
     assert shards["shardId-000000000003"]["ParentShardId"] == "shardId-000000000001"
     opened = [s for s in shards.values() if "EndingSequenceNumber" not in s["SequenceNumberRange"]]
     assert len(opened) == 3
+
+
+@pytest.mark.parametrize(("spec", "calls", "window"), [("100/60s", 100, 60.0), ("5/1m", 5, 60.0)])
+def test_throttle_spec_uses_the_clients_grammar(spec: str, calls: int, window: float) -> None:
+    assert parse_rate(spec) == (calls, window)
+    with pytest.raises(ValueError):
+        parse_rate("lots")
