@@ -127,6 +127,7 @@ class Stream:
         self._counter = 0
         self._last_ms = now_ms
         self.shards: dict[str, Shard] = {}
+        self._shards_made = 0  # shard ids never repeat, even after retention drops old ones
         self._open: list[Shard] = []  # sorted by start_hash
         self._open_starts: list[int] = []
         self._key_cache: dict[str, Shard] = {}
@@ -153,7 +154,7 @@ class Stream:
 
     def _new_shard(self, start: int, end: int, now_ms: int, **lineage: str | None) -> Shard:
         shard = Shard(
-            shard_id=f"shardId-{len(self.shards):012d}",
+            shard_id=f"shardId-{self._shards_made:012d}",
             start_hash=start,
             end_hash=end,
             starting_seq=self._next_seq(now_ms),
@@ -161,6 +162,7 @@ class Stream:
             parent=lineage.get("parent"),
             adjacent_parent=lineage.get("adjacent_parent"),
         )
+        self._shards_made += 1
         self.shards[shard.shard_id] = shard
         self._reindex_open()
         return shard

@@ -287,6 +287,10 @@ def test_closed_shards_stay_listed_until_retention_ends() -> None:
     assert "shardId-000000000000" in stream.shards
     stream.trim(T0 + 3_700_000)
     assert "shardId-000000000000" not in stream.shards
+    assert stream.split("shardId-000000000001", T0 + 3_700_001) == (
+        "shardId-000000000003",
+        "shardId-000000000004",
+    )
 
 
 def test_describe_pages_by_page_size_with_has_more_shards() -> None:
