@@ -96,7 +96,12 @@ class Simulator:
         if auth is None:
             from flux_tui.sim.auth0 import Auth0Sim
 
-            auth = Auth0Sim(self.clock, clients=dict(s.clients), expires_in=s.token_expires_in)
+            auth = Auth0Sim(
+                self.clock,
+                clients=dict(s.clients),
+                expires_in=s.token_expires_in,
+                **s.auth0_options,
+            )
         self.auth = auth
         self.started_ms = self.clock.now_ms()
         backlog_ms = int(s.backlog_seconds * 1000)

@@ -159,6 +159,7 @@ class RealtimeApi:
             return gateway_error(502, "Internal server error")
         if fault is not None and fault.fault is Fault.TRUNCATED_JSON:
             return Response(body[: max(1, len(body) // 2)], media_type="application/json")
+        counters.records_served += len(result.get("Records", ()))
         return Response(body, media_type="application/json")
 
     async def _fault_answer(self, fault: Fault, delay: float) -> Response | None:
@@ -242,9 +243,7 @@ class RealtimeApi:
             return {"ShardIterator": iterator}
         if "ShardIterator" not in body:
             raise KinesisFault("InvalidArgumentException", "ShardIterator is required")
-        result = stream.get_records(body["ShardIterator"], body.get("Limit", 10_000), now_ms)
-        sim.counters.records_served += len(result["Records"])
-        return result
+        return stream.get_records(body["ShardIterator"], body.get("Limit", 10_000), now_ms)
 
     @staticmethod
     async def _json_body(request: Request) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,8 @@ class SimSettings:
     token_expires_in: int = 86400
     clients: dict[str, str] = field(default_factory=lambda: {"flux-demo": "demo-secret"})
     """Auth0 client id -> secret accepted by the token endpoint."""
+    auth0_options: dict[str, Any] = field(default_factory=dict)
+    """More keyword arguments for ``auth0.Auth0Sim`` (device flow auto-approval, rate limit...)."""
     fault_seed: int = 7
     fault_probability: float = 0.0
     """Chance that a realtime call is answered with a random fault (see faults.py)."""
