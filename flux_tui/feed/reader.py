@@ -25,12 +25,12 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 from flux_tui.api import errors
-from flux_tui.feed.decoder import arrival_seconds, decode_records
+from flux_tui.feed.decoder import decode_records
 from flux_tui.feed.schedule import (
+    Health,
     PageLimit,
     ShardInfo,
     ShardTrack,
@@ -38,8 +38,12 @@ from flux_tui.feed.schedule import (
     idle_interval,
     info,
     lineage_order,
+    note_delivered,
+    open_kind,
     pick_next,
     release_children,
+    trim_gap,
+    undelivered,
 )
 from flux_tui.feed.types import (
     Batch,
@@ -48,6 +52,7 @@ from flux_tui.feed.types import (
     FeedProblem,
     FeedState,
     Gap,
+    ReaderStats,
     ShardClosed,
     ShardOpened,
     StateChanged,
@@ -56,23 +61,7 @@ from flux_tui.feed.types import (
 
 Start = Literal["latest", "trim-horizon"]
 _HEALTHY = (FeedState.CONNECTING, FeedState.CATCHING_UP, FeedState.LIVE)
-BACKOFF_BASE = 1.0
-BACKOFF_CAP = 60.0
 BIG_PAGE_BYTES = 4_000_000  # pages above this do not grow the limit (gateway cap is 10 MB)
-
-
-@dataclass(slots=True)
-class ReaderStats:
-    """Counters for the status bar and the end-of-run summary."""
-
-    readings: int = 0
-    decode_errors: int = 0
-    requests: int = 0  # calls the reader made (the client counts HTTP attempts separately)
-    throttled: int = 0  # 429s reported by the client
-    gaps: int = 0
-    duplicates_skipped: int = 0  # records re-read after a re-open and not delivered again
-    pages: int = 0
-    reopens: int = 0  # iterators re-opened after expiry or an invalid iterator
 
 
 class _End:
@@ -116,17 +105,6 @@ class _Outbox:
             self._writable.set()
         return item
 
-    @property
-    def pending_batches(self) -> int:
-        return self._batches
-
-
-def _seq_int(record: dict[str, Any]) -> int | None:
-    try:
-        return int(record["SequenceNumber"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
 
 def _ms(wall: float | None) -> int | None:
     return None if wall is None else int(wall * 1000)
@@ -139,8 +117,9 @@ class ShardReader:
     ``start`` is where shards listed at start-up begin (``latest`` skips closed shards);
     shards that appear later are read from their beginning, after their parents.
     ``page_limit`` is the first GetRecords ``Limit``; it adapts between ``min_limit`` and
-    ``max_limit``. ``idle_interval`` is the shortest pause between polls of a caught-up
-    shard (it is stretched so steady polling keeps budget headroom). ``clock``/``sleep``
+    ``max_limit`` (default: ``page_limit`` itself, so it only grows back after shrinking).
+    ``idle_interval`` is the shortest pause between polls of a caught-up shard (stretched so
+    steady polling keeps budget headroom). ``clock``/``sleep``
     (monotonic, for scheduling) and ``wall`` (epoch seconds, for stamps) are injectable.
     """
 
@@ -152,7 +131,7 @@ class ShardReader:
         start: Start = "latest",
         page_limit: int = 1000,
         min_limit: int = 10,
-        max_limit: int = 10_000,
+        max_limit: int | None = None,
         idle_interval: float = 1.0,
         describe_interval: float = 300.0,
         slow_answer: float = 10.0,
@@ -169,23 +148,22 @@ class ShardReader:
         self.client = client
         self.budget = budget if budget is not None else client.budget
         self.start: Start = start
-        self._limit = PageLimit(page_limit, min(min_limit, max_limit), max_limit)
+        # The configured page_limit is "the most records asked for in one call" unless the
+        # caller allows more: by default the limit shrinks and grows back up to it.
+        ceiling = page_limit if max_limit is None else max_limit
+        self._limit = PageLimit(page_limit, min(min_limit, ceiling), ceiling)
         self.idle_floor = idle_interval
         self.describe_interval = describe_interval
         self.slow_answer = slow_answer
         self.quick_answer = quick_answer
         self.max_in_flight = max(1, max_in_flight)
         self._clock, self._sleep, self._wall = clock, sleep, wall
-        self._rng = rng or random.Random()
         self.stats = ReaderStats()
         self.stream: Any = None  # the last StreamDescription
         self._tracks: dict[str, ShardTrack] = {}
         self._outbox = _Outbox(queue_size)
         self._state = FeedState.CONNECTING
-        self._trouble: FeedState | None = None
-        self._trouble_detail = ""
-        self._failures = 0
-        self._backoff_until = 0.0
+        self._health = Health(rng)
         self._caught_up = False
         self._describe_requested = False
         self._last_describe = -float("inf")
@@ -275,8 +253,8 @@ class ShardReader:
             self._emit(StateChanged(state, detail))
 
     def _refresh_state(self) -> None:
-        if self._trouble is not None:
-            self._set_state(self._trouble, self._trouble_detail)
+        if self._health.trouble is not None:
+            self._set_state(self._health.trouble, self._health.detail)
         elif self.stream is None:
             self._set_state(FeedState.CONNECTING)
         else:
@@ -284,37 +262,19 @@ class ShardReader:
 
     def _on_client_event(self, event: object) -> None:
         """The client's notices (429s, retries) as they happen: forwarded, and shown as state."""
-        if isinstance(event, Throttled):
-            self.stats.throttled += 1
-            self._trouble, self._trouble_detail = FeedState.THROTTLED, "rate limited (429)"
-        elif isinstance(event, FeedProblem):
-            offline = isinstance(event.error, errors.ConnectError) and self._failures > 0
-            self._trouble = FeedState.OFFLINE if offline else FeedState.RECONNECTING
-            self._trouble_detail = str(event.error)
-        else:
-            return
-        self._emit(event)
-        self._refresh_state()
+        if self._health.notice(event):
+            if isinstance(event, Throttled):
+                self.stats.throttled += 1
+            self._emit(event)  # type: ignore[arg-type]
+            self._refresh_state()
 
     def _note_success(self) -> None:
-        self._failures = 0
-        self._backoff_until = 0.0
-        self._trouble = None
+        self._health.success()
         self._refresh_state()
 
     def _note_failure(self, exc: errors.FluxError) -> float:
         """A transient error the client gave up on: back every shard off and keep going."""
-        self._failures += 1
-        delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (self._failures - 1))
-        delay *= self._rng.uniform(0.5, 1.0)  # jitter: several readers must not align
-        self._backoff_until = self._clock() + delay
-        if exc.action is errors.Action.THROTTLED:
-            self._trouble = FeedState.THROTTLED
-        elif isinstance(exc, errors.ConnectError) or self._failures >= 3:
-            self._trouble = FeedState.OFFLINE  # the client already retried: it persists
-        else:
-            self._trouble = FeedState.RECONNECTING
-        self._trouble_detail = str(exc)
+        delay = self._health.failure(exc, self._clock())
         self._emit(FeedProblem(exc, delay))
         self._refresh_state()
         return delay
@@ -364,7 +324,7 @@ class ShardReader:
             idle = idle_interval(
                 len(self._reading()), self.budget.calls, _span(self.budget), self.idle_floor
             )
-            track, due = pick_next(self._tracks.values(), idle, self._backoff_until)
+            track, due = pick_next(self._tracks.values(), idle, self._health.backoff_until)
             wake_at = min(due, describe_at)
             if track is not None and due <= now:
                 # Calls already launched may not have taken their budget slot yet: count them
@@ -494,22 +454,8 @@ class ShardReader:
     # --- one shard -----------------------------------------------------------------------
 
     async def _open(self, track: ShardTrack) -> None:
-        gap: Gap | None = None
-        if not track.opened:
-            kind = "LATEST" if (track.initial and self.start == "latest") else "TRIM_HORIZON"
-        elif track.start_kind == "TRIM_HORIZON" or track.last_seq is not None:
-            # Re-read from the start and skip what was delivered: nothing lost, nothing twice.
-            kind = "TRIM_HORIZON"
-            track.check_gap = track.last_seq is not None
-        else:
-            # A LATEST tail that delivered nothing has no position to skip to.
-            kind = "LATEST"
-            gap = Gap(
-                track.shard_id,
-                _ms(track.last_ok_wall),
-                None,
-                "iterator expired before any record was read; re-opened at LATEST",
-            )
+        kind, gap = open_kind(track, self.start == "latest")
+        gap_from = _ms(track.last_ok_wall)
         iterator = await self.client.get_shard_iterator(track.shard_id, kind)
         self.stats.requests += 1
         track.iterator = iterator
@@ -518,9 +464,10 @@ class ShardReader:
             track.opened, track.start_kind = True, kind
             track.last_ok_wall = self._wall()
             self._emit(ShardOpened(track.shard_id, track.parents))
-        elif gap is not None:
+        elif gap:
             self.stats.gaps += 1
-            self._emit(Gap(gap.shard, gap.start_ms, _ms(self._wall()), gap.reason))
+            reason = "iterator expired before any record was read; re-opened at LATEST"
+            self._emit(Gap(track.shard_id, gap_from, _ms(self._wall()), reason))
         self._note_success()
         self._update_caught_up()
 
@@ -532,26 +479,14 @@ class ShardReader:
         self.stats.requests += 1
         self.stats.pages += 1
         track.last_ok_wall = received = self._wall()
-        records = page.records
-        count = len(records)
-        if track.check_gap and records:
-            first = _seq_int(records[0])
-            if first is not None and track.last_seq is not None and first > track.last_seq:
-                self.stats.gaps += 1
-                arrival = arrival_seconds(records[0].get("ApproximateArrivalTimestamp"))
-                self._emit(
-                    Gap(
-                        track.shard_id,
-                        track.last_arrival_ms,
-                        int(arrival * 1000) or None,
-                        "records after the last one read may have expired from retention",
-                    )
-                )
-            track.check_gap = False
-        elif track.check_gap and page.millis_behind_latest == 0:
-            track.check_gap = False
-        if records and track.last_seq is not None:
-            records = self._undelivered(track, records)
+        count = len(page.records)
+        span = trim_gap(track, page.records, page.millis_behind_latest)
+        if span is not None:
+            self.stats.gaps += 1
+            reason = "records after the last one read may have expired from retention"
+            self._emit(Gap(track.shard_id, span[0], span[1], reason))
+        records, skipped = undelivered(track, page.records)
+        self.stats.duplicates_skipped += skipped
         track.millis_behind = page.millis_behind_latest
         track.behind = page.millis_behind_latest > 0 or count >= limit
         track.caught_up = not track.behind
@@ -560,32 +495,15 @@ class ShardReader:
         self._note_success()
         if records:
             readings, decode_errors = decode_records(track.shard_id, records)
-            last = _seq_int(records[-1])
-            if last is not None and (track.last_seq is None or last > track.last_seq):
-                track.last_seq = last
-                arrival = arrival_seconds(records[-1].get("ApproximateArrivalTimestamp"))
-                track.last_arrival_ms = int(arrival * 1000) or None
+            note_delivered(track, records)
             track.readings += len(readings)
             self.stats.readings += len(readings)
             self.stats.decode_errors += len(decode_errors)
             batch = Batch(track.shard_id, readings, decode_errors, track.millis_behind, received)
-            await self._outbox.put_batch(batch)
+            await self._outbox.put_batch(batch)  # waits while the consumer is behind
         if track.iterator is None:
             self._finish(track, page)
         self._update_caught_up()
-
-    def _undelivered(
-        self, track: ShardTrack, records: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """Drop records at or before the last delivered sequence number (a re-read)."""
-        last = track.last_seq
-        assert last is not None
-        first = _seq_int(records[0])
-        if first is not None and first > last:
-            return records  # the usual case: one int() per page
-        kept = [r for r in records if (s := _seq_int(r)) is None or s > last]
-        self.stats.duplicates_skipped += len(records) - len(kept)
-        return kept
 
     def _adapt_limit(self, latency: float, full: bool) -> None:
         if latency > self.slow_answer:

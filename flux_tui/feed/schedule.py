@@ -2,15 +2,22 @@
 
 Per-shard state (:class:`ShardTrack`), lineage (a child waits for its parents), which shard
 is polled next and when (:func:`pick_next`), how slowly caught-up shards are polled
-(:func:`idle_interval`) and the adaptive page size (:class:`PageLimit`).
+(:func:`idle_interval`), the adaptive page size (:class:`PageLimit`) and a shard's read
+position across iterator re-opens (:func:`open_kind`, :func:`undelivered`, :func:`trim_gap`).
 """
 
 from __future__ import annotations
 
 import enum
 import math
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from flux_tui.api import errors
+from flux_tui.feed.decoder import arrival_seconds
+from flux_tui.feed.types import FeedProblem, FeedState, Throttled
 
 # Kinesis allows 5 GetRecords a second per shard: successive calls start ≥ 0.2 s apart.
 SHARD_CALL_GAP = 0.2
@@ -19,6 +26,8 @@ SHARD_CALL_GAP = 0.2
 IDLE_HEADROOM = 0.7
 # Iterators expire 5 minutes after they were issued: idle polling must come back sooner.
 MAX_IDLE_INTERVAL = 240.0
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 60.0
 
 
 class TrackStatus(enum.Enum):
@@ -201,4 +210,129 @@ class PageLimit:
         if self.value >= self.maximum:
             return False
         self.value = min(self.maximum, max(self.value + 1, int(self.value * 1.5)))
+        return True
+
+
+# --- a shard's position across iterator re-opens -----------------------------------------------
+
+Records = list[dict[str, Any]]
+
+
+def seq_int(record: dict[str, Any]) -> int | None:
+    """A record's sequence number as an int (they are up to 129 digits: never compare text)."""
+    try:
+        return int(record["SequenceNumber"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def arrival_ms(record: dict[str, Any]) -> int | None:
+    """A record's ApproximateArrivalTimestamp in epoch ms (None when unreadable)."""
+    return int(arrival_seconds(record.get("ApproximateArrivalTimestamp")) * 1000) or None
+
+
+def open_kind(track: ShardTrack, latest: bool) -> tuple[str, bool]:
+    """The iterator type to open ``track`` at, and whether that re-open leaves a gap.
+
+    First open: LATEST for shards listed at start of a ``latest`` tail, else TRIM_HORIZON.
+    Re-open: TRIM_HORIZON, skipping what was delivered (nothing lost, nothing twice) - unless
+    a LATEST tail delivered nothing yet, which has no position to skip to: LATEST and a gap.
+    """
+    if not track.opened:
+        return ("LATEST" if track.initial and latest else "TRIM_HORIZON"), False
+    if track.start_kind == "TRIM_HORIZON" or track.last_seq is not None:
+        track.check_gap = track.last_seq is not None
+        return "TRIM_HORIZON", False
+    return "LATEST", True
+
+
+def trim_gap(
+    track: ShardTrack, records: Records, millis_behind: int
+) -> tuple[int | None, int | None] | None:
+    """After a TRIM_HORIZON re-open, the span retention may have trimmed, if any.
+
+    When the oldest retained record is already past the last delivered one, records between
+    them may have expired unread. Checked on the first non-empty page after the re-open.
+    """
+    if not track.check_gap:
+        return None
+    if not records:
+        track.check_gap = millis_behind > 0  # an empty, caught-up shard: nothing to compare
+        return None
+    track.check_gap = False
+    first = seq_int(records[0])
+    if first is None or track.last_seq is None or first <= track.last_seq:
+        return None
+    return track.last_arrival_ms, arrival_ms(records[0])
+
+
+def undelivered(track: ShardTrack, records: Records) -> tuple[Records, int]:
+    """The records after the last delivered one, and how many were skipped as re-reads."""
+    last = track.last_seq
+    if last is None or not records:
+        return records, 0
+    first = seq_int(records[0])
+    if first is not None and first > last:
+        return records, 0  # the usual case: one int() per page
+    kept = [r for r in records if (s := seq_int(r)) is None or s > last]
+    return kept, len(records) - len(kept)
+
+
+def note_delivered(track: ShardTrack, records: Records) -> None:
+    """Move the shard's position to the last of ``records`` (they are in sequence order)."""
+    last = seq_int(records[-1]) if records else None
+    if last is not None and (track.last_seq is None or last > track.last_seq):
+        track.last_seq = last
+        track.last_arrival_ms = arrival_ms(records[-1])
+
+
+# --- failures: backoff and the state to show ---------------------------------------------------
+
+
+class Health:
+    """Whether calls are failing, how long every shard backs off, and the trouble to show.
+
+    Errors reach the reader only after the client's own retries, so a failure here has
+    already persisted: the reader waits longer each time (with jitter, so readers sharing a
+    credential do not align) and never gives up on a transient kind.
+    """
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self._rng = rng or random.Random()
+        self.failures = 0
+        self.backoff_until = 0.0  # clock() before which no shard is called
+        self.trouble: FeedState | None = None  # THROTTLED, RECONNECTING or OFFLINE
+        self.detail = ""
+
+    def success(self) -> None:
+        """A call worked: trouble is over."""
+        self.failures = 0
+        self.backoff_until = 0.0
+        self.trouble = None
+
+    def failure(self, exc: errors.FluxError, now: float) -> float:
+        """A transient error the client gave up on; returns the seconds to back off."""
+        self.failures += 1
+        delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (self.failures - 1))
+        delay *= self._rng.uniform(0.5, 1.0)
+        self.backoff_until = now + delay
+        if exc.action is errors.Action.THROTTLED:
+            self.trouble = FeedState.THROTTLED
+        elif isinstance(exc, errors.ConnectError) or self.failures >= 3:
+            self.trouble = FeedState.OFFLINE
+        else:
+            self.trouble = FeedState.RECONNECTING
+        self.detail = str(exc)
+        return delay
+
+    def notice(self, event: object) -> bool:
+        """A client notice (429 or a retry under way); False when it is neither."""
+        if isinstance(event, Throttled):
+            self.trouble, self.detail = FeedState.THROTTLED, "rate limited (429)"
+        elif isinstance(event, FeedProblem):
+            offline = isinstance(event.error, errors.ConnectError) and self.failures > 0
+            self.trouble = FeedState.OFFLINE if offline else FeedState.RECONNECTING
+            self.detail = str(event.error)
+        else:
+            return False
         return True

@@ -115,5 +115,19 @@ class FeedProblem:
     retry_in: float | None
 
 
+@dataclass(slots=True)
+class ReaderStats:
+    """The shard reader's counters, for the status bar and the end-of-run summary."""
+
+    readings: int = 0
+    decode_errors: int = 0
+    requests: int = 0  # calls the reader made (the client counts HTTP attempts separately)
+    throttled: int = 0  # 429s reported by the client
+    gaps: int = 0
+    duplicates_skipped: int = 0  # records re-read after a re-open and not delivered again
+    pages: int = 0
+    reopens: int = 0  # iterators re-opened after expiry or an invalid iterator
+
+
 ReaderEvent = Union[StateChanged, Throttled, Gap, ShardOpened, ShardClosed, CaughtUp, FeedProblem]
 FeedItem = Union[Batch, ReaderEvent]

@@ -511,7 +511,7 @@ async def test_page_limit_shrinks_after_very_slow_answers_and_grows_when_quick(
     stream.latency = 0.1
     await collect(reader, caught_up)
     await reader.aclose()
-    limits = [c[3] for c in stream.calls if c[1] == "records"]
+    limits = [c[3] or 0 for c in stream.calls if c[1] == "records"]
     assert limits[:5] == [100, 50, 75, 112, 168] and max(limits) == 300
 
 
@@ -574,7 +574,7 @@ async def test_client_notices_are_forwarded_and_shown_as_state(time_: FakeTime) 
     )
     await reader.aclose()
     assert items[0] == Throttled(123.0)
-    assert items[1].state is FeedState.THROTTLED
+    assert items[1] == StateChanged(FeedState.THROTTLED, "rate limited (429)")
     assert reader.stats.throttled == 1
     assert stream.listener is None  # released on close
 
@@ -604,3 +604,12 @@ async def test_decode_errors_are_delivered_and_counted(time_: FakeTime) -> None:
 def test_bad_start_is_refused(time_: FakeTime) -> None:
     with pytest.raises(ValueError, match="start"):
         reader_for(make(time_), start="earliest")
+
+
+async def test_by_default_the_configured_page_limit_is_the_ceiling(time_: FakeTime) -> None:
+    stream = make(time_, calls=1000, window=1.0)
+    stream.add_shard("s0", n=100)
+    reader = reader_for(stream, page_limit=10)
+    await collect(reader, caught_up)
+    await reader.aclose()
+    assert {c[3] for c in stream.calls if c[1] == "records"} == {10}

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from flux_tui.api import errors
 from flux_tui.feed.schedule import (
+    BACKOFF_CAP,
     MAX_IDLE_INTERVAL,
     SHARD_CALL_GAP,
+    Health,
     PageLimit,
     ShardTrack,
     TrackStatus,
     idle_interval,
     info,
     lineage_order,
+    note_delivered,
+    open_kind,
     parents_done,
     pick_next,
     release_children,
+    trim_gap,
+    undelivered,
 )
+from flux_tui.feed.types import FeedProblem, FeedState, Throttled
 
 
 def tracks(*specs: tuple[str, tuple[str, ...], TrackStatus]) -> dict[str, ShardTrack]:
@@ -99,3 +109,55 @@ def test_info_snapshot() -> None:
     track = ShardTrack("a", ("p",), status=R, caught_up=True, last_seq=10**60, readings=3)
     snap = info(track)
     assert snap.status == "caught up" and snap.last_seq == str(10**60) and snap.parents == ("p",)
+
+
+def test_health_backs_off_longer_each_time_with_a_cap() -> None:
+    health = Health(random.Random(1))
+    boom = errors.GatewayServerError("HTTP 500: server error", 500)
+    delays = [health.failure(boom, now=0.0) for _ in range(10)]
+    assert all(0.5 * 2**i <= d <= 2**i for i, d in enumerate(delays[:5]))
+    assert max(delays) <= BACKOFF_CAP and health.backoff_until == delays[-1]
+    assert health.trouble is FeedState.OFFLINE  # persisting after the client's own retries
+    health.success()
+    assert (health.failures, health.backoff_until, health.trouble) == (0, 0.0, None)
+
+
+@pytest.mark.parametrize(
+    ("exc", "state"),
+    [
+        (errors.ThrottledError("Too Many Requests", 429), FeedState.THROTTLED),
+        (errors.ConnectError("refused"), FeedState.OFFLINE),
+        (errors.TimeoutError("slow"), FeedState.RECONNECTING),
+    ],
+)
+def test_health_first_failure_state(exc: errors.FluxError, state: FeedState) -> None:
+    health = Health()
+    health.failure(exc, now=5.0)
+    assert health.trouble is state and health.backoff_until > 5.0
+
+
+def test_health_reads_client_notices() -> None:
+    health = Health()
+    assert health.notice(Throttled(1.0)) and health.trouble is FeedState.THROTTLED
+    assert health.notice(FeedProblem(errors.ConnectError("x"), 1.0))
+    assert health.trouble is FeedState.RECONNECTING  # the client is still retrying
+    assert not health.notice("something else")
+
+
+def test_positions_compare_sequence_numbers_as_integers() -> None:
+    track = ShardTrack("a", status=R, opened=True, start_kind="LATEST", last_seq=995)
+    records = [{"SequenceNumber": str(n)} for n in (990, 995, 1000, 1005)]
+    kept, skipped = undelivered(track, records)
+    assert [r["SequenceNumber"] for r in kept] == ["1000", "1005"] and skipped == 2
+    note_delivered(track, kept)
+    assert track.last_seq == 1005
+    assert open_kind(track, latest=True) == ("TRIM_HORIZON", False) and track.check_gap
+    assert trim_gap(track, [{"SequenceNumber": "1010"}], 0) == (None, None)
+    assert not track.check_gap
+
+
+def test_open_kind_for_new_and_empty_latest_shards() -> None:
+    assert open_kind(ShardTrack("a", initial=True), latest=True) == ("LATEST", False)
+    assert open_kind(ShardTrack("b", initial=False), latest=True) == ("TRIM_HORIZON", False)
+    empty_tail = ShardTrack("c", opened=True, start_kind="LATEST")
+    assert open_kind(empty_tail, latest=True) == ("LATEST", True)
