@@ -111,7 +111,8 @@ class FluxApp(App[int]):
             with Vertical(id="right"):
                 yield FilterBar(self._suggestion_words, id="filter")
                 yield TagLog(self.store, id="log")
-                yield SparkPanel(self.store, id="sparks")
+                yield SparkPanel(self.store, id="sparks",
+                                 now=lambda: self.store.reference_ms(self.clock()) / 1000.0)
         yield StatusBar(id="status")
         yield Footer()
 
@@ -265,7 +266,6 @@ class FluxApp(App[int]):
             self.tree.refresh_from_store(reference)
         every = 1 if self.low_bandwidth else 4  # sparklines redraw once a second at most
         if self.sparks.display and self._ticks % every == 0:
-            self.sparks.now = reference / 1000.0
             self.sparks.refresh(layout=True)
         self.query_one(StatusBar).show(self.status_info(now))
 

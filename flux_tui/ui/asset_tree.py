@@ -67,6 +67,7 @@ class AssetTree(Tree[Scope]):
         super().__init__("fleet", id=id)
         self.store = store
         self.show_root = False
+        self.auto_expand = False  # enter scopes; space expands (scoping must not collapse)
         self.guide_depth = 2
         self.border_title = "Assets"
         self._node_of: dict[tuple[Any, ...], TreeNode[Scope]] = {}
@@ -77,9 +78,7 @@ class AssetTree(Tree[Scope]):
     def refresh_from_store(self, now_ms: float) -> None:
         """Add new nodes and update the labels that changed (visible ones only)."""
         store = self.store
-        if store.tree_version != self._tree_version:
-            self._tree_version = store.tree_version
-            self._grow()
+        self._sync()
         for asset_id, unit in store.units.items():
             node = self._node_of.get(("unit", asset_id))
             if node is None:
@@ -112,6 +111,12 @@ class AssetTree(Tree[Scope]):
         if self._labels.get(key) != plain:
             self._labels[key] = plain
             self._node_of[key].set_label(label)
+
+    def _sync(self) -> None:
+        """Add the nodes the store gained since the last look."""
+        if self.store.tree_version != self._tree_version:
+            self._tree_version = self.store.tree_version
+            self._grow()
 
     def _grow(self) -> None:
         store = self.store
@@ -153,10 +158,12 @@ class AssetTree(Tree[Scope]):
 
     def scopes(self) -> list[Scope]:
         """Every unit and tag node (the command palette jumps to them)."""
+        self._sync()
         return [n.data for k, n in self._node_of.items() if k[0] in ("unit", "tag") and n.data]
 
     def reveal(self, scope: Scope) -> None:
         """Move the cursor to the node of ``scope`` (expanding its parents) and choose it."""
+        self._sync()
         key: tuple[Any, ...] = ("tag", scope.tag) if scope.kind == "tag" else ("unit",
                                                                                 scope.asset_id)
         node = self._node_of.get(key)

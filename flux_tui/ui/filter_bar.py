@@ -47,7 +47,10 @@ def compile_filter(text: str) -> Predicate | None:
     except QuerySyntaxError as exc:
         position = getattr(exc, "position", None)
         expected = getattr(exc, "expected", None)
-        message = str(exc) or (f"expected {expected}" if expected else "syntax error")
+        found = getattr(exc, "found", None)
+        message = f"expected {expected}" if expected else (str(exc) or "syntax error")
+        if found is not None:
+            message += f", found {found}"
         raise FilterError(message, position) from None
     return query.matches  # type: ignore[no-any-return]
 

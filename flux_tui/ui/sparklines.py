@@ -11,6 +11,8 @@ import math
 from rich.text import Text
 from textual.widget import Widget
 
+from collections.abc import Callable
+
 from flux_tui.data.formats import format_value, safe_text
 from flux_tui.data.store import LiveStore, TagKey, TagState
 
@@ -48,9 +50,15 @@ def bucket(times: list[float], values: list[float], start: float, seconds: float
             sums[i] += v
             counts[i] += 1
             last[i] = v
-    if numeric:
-        return [s / c if c else math.nan for s, c in zip(sums, counts)]
-    return last
+    out = [s / c if c else math.nan for s, c in zip(sums, counts)] if numeric else last
+    # a tag holds its value between reports: carry it over empty cells (after the first)
+    held = math.nan
+    for i, v in enumerate(out):
+        if math.isnan(v):
+            out[i] = held
+        else:
+            held = v
+    return out
 
 
 class SparkPanel(Widget):
@@ -73,13 +81,15 @@ class SparkPanel(Widget):
 
     COMPONENT_CLASSES = {"spark--name", "spark--bars", "spark--dim"}
 
-    def __init__(self, store: LiveStore, *, id: str | None = None) -> None:
+    def __init__(self, store: LiveStore, *, now: Callable[[], float] | None = None,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.store = store
+        # "now" in epoch seconds: the stream's time (wall clock minus lag) while catching up
+        self._now = now or (lambda: store.reference_ms() / 1000.0)
         self.selected: TagKey | None = None
         self.pinned: list[TagKey] = []
         self.window_index = 0
-        self.now: float = 0.0  # seconds; the app sets it (stream time while catching up)
         self._update_titles()
 
     @property
@@ -134,17 +144,18 @@ class SparkPanel(Widget):
             return Text("Select a tag (tree or log) to see its sparkline; p pins it.",
                         style=self.get_component_rich_style("spark--dim"))
         width = self.content_region.width or self.size.width
-        name_width = min(22, max(10, width // 5))
+        name_width = min(28, max(12, width // 4))
         stats_width = 44 if width >= 100 else 14
         cells = max(4, width - name_width - stats_width - 3)
         seconds = self.window[1]
+        self.now = self._now()
         lines = [self._line(t, seconds, cells, name_width, stats_width) for t in tags]
         return Text("\n").join(lines)
 
     def _line(self, t: TagState, seconds: int, cells: int, name_width: int,
               stats_width: int) -> Text:
         style = self.get_component_rich_style
-        name = safe_text(f"{t.display_name} @{t.asset_id}")
+        name = safe_text(f"{t.asset_id} {t.display_name}")  # unit first: truncation eats the end
         if len(name) > name_width:
             name = name[: name_width - 1] + "…"
         pin = " ⚑" if t.key in self.pinned else "  "

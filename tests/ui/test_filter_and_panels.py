@@ -1,0 +1,207 @@
+"""Pilot tests: filter bar, asset tree scoping, sparkline pins, help, palette, keymap."""
+
+from __future__ import annotations
+
+from fakefeed import T0_MS, fleet_batch, opener_for
+from helpers import settle, wait_until
+from screen_text import screen_text
+from textual.widgets import Input
+
+from flux_tui.ui.app import FluxApp
+from flux_tui.ui.asset_tree import Scope
+from flux_tui.ui.help import HelpScreen
+from flux_tui.ui.sparklines import SparkPanel
+
+
+def make_app(items: list, sessions: list | None = None, **kw) -> FluxApp:  # type: ignore[type-arg]
+    # the clock sits at the newest reading of a 400-reading fleet batch (4 a second)
+    return FluxApp(opener_for(items, sessions=sessions), clock=lambda: T0_MS / 1000 + 100,
+                   utc=True, **kw)
+
+
+async def test_filter_applies_as_you_type_to_held_and_new_lines() -> None:
+    sessions: list = []  # type: ignore[type-arg]
+    app = make_app([fleet_batch(0, 400)], sessions)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"engine")
+        await settle(pilot)
+        assert app.store.view_len() == 100  # one tag in four
+        assert "100 of 400" in screen_text(app)
+        log_lines = [ln for ln in screen_text(app).splitlines() if "22:1" in ln]
+        assert log_lines and all("Engine Speed" in ln for ln in log_lines)
+        sessions[0].reader.push(fleet_batch(400, 40))  # new lines are filtered too
+        await wait_until(pilot, lambda: app.store.total == 440)
+        await settle(pilot)
+        assert "110 of 440" in screen_text(app)
+        await pilot.press("escape")
+        assert app.focused is app.log_view
+        assert app.store.view_len() == 110  # leaving keeps the filter
+
+
+async def test_syntax_error_shows_in_place_and_keeps_last_good_filter() -> None:
+    app = make_app([fleet_batch(0, 400)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        await pilot.press("slash", *"val>200")
+        await settle(pilot)
+        assert app.store.view_len() == 100  # Engine Speed (232..) only
+        await pilot.press("space", "(")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "✗ col" in text and "expected" in text
+        assert app.store.view_len() == 100  # the last good filter is still in force
+        await pilot.press("backspace", "backspace")
+        await settle(pilot)
+        assert "100 of 400" in screen_text(app)
+
+
+async def test_filter_history_and_suggestions() -> None:
+    app = make_app([fleet_batch(0, 400)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        bar = app.filter_bar
+        await pilot.press("slash", *"suction", "enter")
+        await pilot.press("slash", "ctrl+u", *"run", "enter")
+        assert bar.history == ["suction", "run"]
+        await pilot.press("slash", "ctrl+u", "up")
+        assert bar.input.value == "run"
+        await pilot.press("up")
+        assert bar.input.value == "suction"
+        await pilot.press("down", "down")
+        assert bar.input.value == ""
+        await pilot.press(*"disch")
+        # a suggestion with a space is quoted, as the query language wants it
+        await wait_until(pilot, lambda: bar.input._suggestion == '"Discharge Pressure"')
+        await pilot.press("right")  # accept the suggestion
+        assert bar.input.value == '"Discharge Pressure"'
+        await settle(pilot)
+        assert app.store.view_len() == 100
+
+
+async def test_tree_selection_scopes_log_and_sparklines() -> None:
+    app = make_app([fleet_batch(0, 400)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        await settle(pilot)
+        tree = app.tree
+        tree.focus()
+        await pilot.pause()
+        # rows: Org, Site, Unit 1111, its 4 tags, Unit 1112
+        node = tree.get_node_at_line(2)
+        assert node is not None and node.data is not None and node.data.asset_id == 1111
+        cursor_before = tree.cursor_line
+        tree.cursor_line = 2
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.store.view_len() == 200
+        assert "unit 1111 · 200 of 400" in screen_text(app)
+        tree.cursor_line = 3  # the first tag of unit 1111
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.store.view_len() == 50
+        assert app.sparks.selected == (1111, 900)
+        await wait_until(pilot, lambda: "1111 Suction Pressu" in screen_text(app))
+        await pilot.press("x")  # clear the scope
+        await settle(pilot)
+        assert app.store.view_len() == 400
+        assert cursor_before == 0
+
+
+async def test_tree_does_not_jump_while_data_streams() -> None:
+    sessions: list = []  # type: ignore[type-arg]
+    app = make_app([fleet_batch(0, 400)], sessions)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        await settle(pilot)
+        tree = app.tree
+        tree.cursor_line = 4
+        expanded = [n.is_expanded for n in (tree.get_node_at_line(i) for i in range(8)) if n]
+        sessions[0].reader.push(fleet_batch(400, 400, units=(1111, 1112, 1113)))
+        await wait_until(pilot, lambda: 1113 in app.store.units)
+        await settle(pilot)
+        assert tree.cursor_line == 4
+        assert [n.is_expanded for n in (tree.get_node_at_line(i) for i in range(8)) if n] == \
+            expanded
+        assert "Unit 1113" in screen_text(app)  # the new unit appeared without a jump
+
+
+async def test_pin_tags_and_cycle_window() -> None:
+    app = make_app([fleet_batch(0, 400)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        await pilot.press("p")  # nothing selected yet: told what to do
+        assert app.sparks.pinned == []
+        await pilot.press("up", "p")  # newest line: unit 1112, Run Status (a state tag)
+        await pilot.press("up", "p")  # unit 1111, Run Status
+        assert app.sparks.pinned == [(1112, 903), (1111, 903)]
+        await pilot.press("up", "p", "up", "up", "up", "up", "p")
+        assert app.sparks.pinned[2:] == [(1112, 902), (1112, 900)]
+        await wait_until(pilot, lambda: "1112 Engine Speed" in screen_text(app))
+        panel = app.query_one(SparkPanel)
+        text = screen_text(app)
+        assert "1112 Run Status" in text and "1112 Engine Speed" in text
+        assert "p pin (4/8)" in text
+        assert any(ch in text for ch in "▁▂▃▄▅▆▇█")  # a numeric sparkline
+        assert "▓" in text or "█" in text  # a state strip
+        await pilot.press("w")
+        assert panel.window[0] == "5m"
+        await pilot.press("p")  # pressed again on the same line: unpinned
+        assert app.sparks.pinned == [(1112, 903), (1111, 903), (1112, 902)]
+
+
+async def test_help_lists_keys_and_closes() -> None:
+    app = make_app([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        for words in ("Filter", "Pause", "Copy", "Pin", "ctrl+p"):
+            assert words in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+
+async def test_palette_jumps_to_a_unit() -> None:
+    app = make_app([fleet_batch(0, 400)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"go to unit 1112")
+        await wait_until(pilot, lambda: "Go to unit: unit 1112" in screen_text(app))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.store.view_len() == 200)
+        assert all(r.asset_id == 1112 for _, r, _ in app.store.view_slice(0, 200))
+
+
+async def test_keys_are_remappable_from_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from flux_tui.config import Config
+
+    config = Config(path=tmp_path / "config.toml", exists=False,
+                    data={"ui": {"keys": {"pause": "z", "filter": "f"}}}, env={})
+    app = FluxApp(opener_for([fleet_batch(0, 10)]), config=config, utc=True,
+                  clock=lambda: T0_MS / 1000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 10)
+        await pilot.press("z")
+        assert app.log_view.paused
+        await pilot.press("f")
+        assert isinstance(app.focused, Input)
+        sections = dict(app.key_sections())
+        assert ("z", "Pause") in sections["Everywhere"]
+
+
+async def test_jump_to_reveals_hidden_tree() -> None:
+    app = make_app([fleet_batch(0, 400)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        assert not app.tree.display
+        app.jump_to(Scope("unit", 333, 2222, 1111, title="unit 1111"))
+        await wait_until(pilot, lambda: app.store.view_len() == 200)
+        assert app.tree.display
