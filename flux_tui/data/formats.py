@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -117,14 +117,6 @@ def reading_from_json(obj: dict[str, Any]) -> Reading:
 # --- payload -> canonical fields -------------------------------------------------------------
 
 
-def _first(payload: Mapping[str, Any], *keys: str) -> Any:
-    for key in keys:
-        value = payload.get(key)
-        if value is not None:
-            return value
-    return None
-
-
 def _as_ms(value: Any) -> int | None:
     """epochMs / @timestamp as integer milliseconds (numbers or ISO 8601 text)."""
     if value is None or isinstance(value, bool):
@@ -150,25 +142,44 @@ def reading_from_payload(
 ) -> Reading:
     """Build a :class:`Reading`, reading the canonical fields from either payload spelling
     (current ``epochMs``/``assetId``/... or the older ``@timestamp``/``asset_id``/...)."""
-    tag_name = _first(payload, "tagName", "tag_name")
-    label = payload.get("label")
+    # Written out field by field (no helper loop): this runs for every line of a session
+    # being opened, and the current spelling is by far the common case.
+    get = payload.get
+    epoch = get("epochMs")
+    if epoch is None:
+        epoch = get("@timestamp")
+    if type(epoch) is not int:
+        epoch = _as_ms(epoch)
+    rtms = get("rtms")
+    if type(rtms) is not int:
+        rtms = _as_ms(rtms)
+    org = get("orgId")
+    if org is None:
+        org = get("org_id")
+    site = get("siteId")
+    if site is None:
+        site = get("site_id")
+    asset = get("assetId")
+    if asset is None:
+        asset = get("asset_id")
+    tag = get("tagId")
+    if tag is None:
+        tag = get("tag_id")
+    register = get("registerId")
+    if register is None:
+        register = get("register_id")
+    tag_name = get("tagName")
+    if tag_name is None:
+        tag_name = get("tag_name")
+    if type(tag_name) is not str:
+        tag_name = "" if tag_name is None else str(tag_name)
+    label = get("label")
+    if type(label) is not str:
+        label = "" if label is None else str(label)
     return Reading(
-        shard,
-        seq,
-        sub,
-        arrival,
-        _as_ms(_first(payload, "epochMs", "@timestamp")),
-        _as_ms(payload.get("rtms")),
-        _first(payload, "orgId", "org_id"),
-        _first(payload, "siteId", "site_id"),
-        _first(payload, "assetId", "asset_id"),
-        _first(payload, "tagId", "tag_id"),
-        _first(payload, "registerId", "register_id"),
-        tag_name if isinstance(tag_name, str) else ("" if tag_name is None else str(tag_name)),
-        label if isinstance(label, str) else ("" if label is None else str(label)),
-        payload.get("val"),
-        payload,
-    )
+        shard, seq, sub, arrival, epoch, rtms, org, site, asset, tag, register, tag_name,
+        label, get("val"), payload,
+    )  # fmt: skip
 
 
 # --- CSV -------------------------------------------------------------------------------------

@@ -1,0 +1,232 @@
+"""Opening a saved session: metadata from the sidecar, readings streamed line by line.
+
+Nothing here is fatal for damaged data: a corrupt line, a truncated last line or a gzip
+stream cut short by a killed process is recorded in ``problems`` as ``(line_no, reason)``
+and skipped. Large files are indexed column-wise by :mod:`session_index`.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from flux_tui.data.formats import CSV_COLUMNS, reading_from_csv, reading_from_json
+from flux_tui.data.session_write import session_format, sidecar_path
+from flux_tui.feed.types import Reading
+
+if TYPE_CHECKING:  # the index imports this module; only the annotation needs it here
+    from flux_tui.data.session_index import SessionIndex
+
+__all__ = ["SessionFile", "iter_lines", "open_session"]
+
+CHUNK = 1 << 20
+
+Problem = tuple[int, str]
+
+
+def _chunks(path: Path, compressed: bool, problems: list[Problem]) -> Iterator[bytes]:
+    """The file's (decompressed) bytes in chunks. A gzip stream that ends early (no trailer:
+    the writer was killed) just ends; corrupt compressed data ends it with a problem."""
+    with open(path, "rb") as handle:
+        if not compressed:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+            return
+        inflater = zlib.decompressobj(wbits=31)
+        while True:
+            raw = handle.read(CHUNK)
+            if not raw:
+                if not inflater.eof:
+                    problems.append((0, "the compressed data ends early (recording interrupted)"))
+                return
+            while raw:
+                try:
+                    data = inflater.decompress(raw)
+                except zlib.error as error:
+                    problems.append((0, f"corrupt compressed data: {error}; the rest is skipped"))
+                    return
+                if data:
+                    yield data
+                raw = b""
+                if inflater.eof:
+                    # Concatenated gzip members (e.g. `cat a.gz b.gz`) are one stream.
+                    raw = inflater.unused_data
+                    inflater = zlib.decompressobj(wbits=31)
+                    if not raw:
+                        raw = handle.read(CHUNK)
+                        if not raw:
+                            return
+
+
+def iter_lines(
+    path: Path, compressed: bool, problems: list[Problem]
+) -> Iterator[tuple[int, int, bytes, bool]]:
+    """``(line_no, offset, line, complete)`` for every line, 1-based numbers, offsets in the
+    decompressed bytes, the newline removed; ``complete`` is False only for a last line
+    without a newline."""
+    line_no = 0
+    offset = 0
+    pending = b""
+    for chunk in _chunks(path, compressed, problems):
+        if pending:
+            chunk = pending + chunk
+        lines = chunk.split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            line_no += 1
+            yield line_no, offset, line, True
+            offset += len(line) + 1
+    if pending:
+        yield line_no + 1, offset, pending, False
+
+
+class SessionFile:
+    """A saved session opened for reading; cheap to create (reads only the sidecar)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.format, self.compressed = session_format(path)
+        self.problems: list[Problem] = []
+        self.csv_order: list[int] | None = None  # set from a CSV header in a different order
+        self.metadata: dict[str, Any] = self._load_metadata()
+
+    def _load_metadata(self) -> dict[str, Any]:
+        minimal: dict[str, Any] = {
+            "data_file": self.path.name,
+            "data_format": self.format,
+            "compressed": self.compressed,
+            "sidecar": False,
+        }
+        sidecar = sidecar_path(self.path)
+        try:
+            loaded = orjson.loads(sidecar.read_bytes())
+        except FileNotFoundError:
+            return minimal
+        except (OSError, orjson.JSONDecodeError) as error:
+            self.problems.append((0, f"metadata file {sidecar.name} unreadable: {error}"))
+            return minimal
+        if not isinstance(loaded, dict):
+            self.problems.append((0, f"metadata file {sidecar.name} is not a JSON object"))
+            return minimal
+        return {**loaded, "sidecar": True}
+
+    def iter_readings(self) -> Iterator[Reading]:
+        """Every readable reading, in file order, streamed (memory does not grow with the
+        file). Damaged lines are skipped and added to :attr:`problems`."""
+        if self.format == "csv":
+            for *_, reading in self.iter_csv():
+                yield reading
+            return
+        problems = self.problems
+        loads = orjson.loads
+        for line_no, _, line, complete in iter_lines(self.path, self.compressed, problems):
+            if not line.strip():
+                continue
+            try:
+                yield reading_from_json(loads(line))
+            except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as error:
+                problems.append((line_no, _reason(error, complete)))
+
+    def iter_csv(
+        self, tee: Callable[[bytes], object] | None = None
+    ) -> Iterator[tuple[int, int, int, Reading]]:
+        """``(line_no, offset, end_offset, reading)`` for each CSV row (a row may span lines
+        when a value holds a newline). The header may order the known columns differently
+        (:attr:`csv_order` then maps them). ``tee`` receives the decompressed bytes."""
+        problems = self.problems
+        lines = iter_lines(self.path, self.compressed, problems)
+        rows = _CsvLines(_teed(lines, tee) if tee is not None else lines)
+        reader = csv.reader(rows)
+        order: list[int] | None = None
+        for row in _safe_rows(reader, rows, problems):
+            if order is None:
+                missing = [name for name in CSV_COLUMNS if name not in row]
+                if missing:
+                    problems.append((rows.row_line, f"not a session CSV header (no {missing[0]})"))
+                    return
+                order = [row.index(name) for name in CSV_COLUMNS]
+                self.csv_order = None if row == list(CSV_COLUMNS) else order
+                continue
+            if not row or row == [""]:
+                continue
+            try:
+                if len(row) < len(order):
+                    raise ValueError(f"{len(row)} of {len(CSV_COLUMNS)} columns")
+                reading = reading_from_csv([row[i] for i in order])
+                yield rows.row_line, rows.row_offset, rows.row_end, reading
+            except (ValueError, TypeError, orjson.JSONDecodeError) as error:
+                problems.append((rows.row_line, _reason(error, rows.complete)))
+
+    def index(self) -> SessionIndex:
+        """Load every reading into compact columns (see :class:`SessionIndex`)."""
+        from flux_tui.data.session_index import SessionIndex
+
+        return SessionIndex.load(self)
+
+
+def _teed(
+    lines: Iterator[tuple[int, int, bytes, bool]], tee: Callable[[bytes], object]
+) -> Iterator[tuple[int, int, bytes, bool]]:
+    for item in lines:
+        tee(item[2] + b"\n" if item[3] else item[2])
+        yield item
+
+
+def _reason(error: Exception, complete: bool) -> str:
+    if not complete:
+        return "truncated last line (the recording was interrupted)"
+    return f"unreadable: {error}"
+
+
+class _CsvLines:
+    """Feeds decoded lines to ``csv.reader`` and remembers where the current row began."""
+
+    def __init__(self, lines: Iterator[tuple[int, int, bytes, bool]]) -> None:
+        self.lines = lines
+        self.row_line = 0
+        self.row_offset = 0
+        self.row_end = 0
+        self.complete = True
+        self.at_row_start = True
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        line_no, offset, line, complete = next(self.lines)
+        if self.at_row_start:
+            self.row_line, self.row_offset = line_no, offset
+            self.at_row_start = False
+        self.complete = complete
+        self.row_end = offset + len(line) + (1 if complete else 0)
+        return line.decode("utf-8", "replace") + ("\n" if complete else "")
+
+
+def _safe_rows(reader: Any, rows: _CsvLines, problems: list[Problem]) -> Iterator[list[str]]:
+    """csv.reader's rows; a malformed row (csv.Error) is reported and the reading goes on."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            problems.append((rows.row_line, f"unreadable: {error}"))
+            rows.at_row_start = True
+            continue
+        yield row
+        rows.at_row_start = True
+
+
+def open_session(path: str | os.PathLike[str]) -> SessionFile:
+    """Open a session file (JSONL or CSV, optionally .gz). Raises ``FileNotFoundError`` /
+    ``PermissionError`` when the data file cannot be opened."""
+    data = Path(path)
+    with open(data, "rb"):
+        pass  # fail now, with the OS's own message, rather than at the first iteration
+    return SessionFile(data)

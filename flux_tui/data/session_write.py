@@ -1,0 +1,360 @@
+"""Recording readings to a session file (JSONL or CSV, optionally gzip) with a metadata sidecar.
+
+Durability is the point: data reaches the disk (flush + fsync) at least once a second while
+readings arrive, a gzip stream is sync-flushed so a killed process leaves a readable prefix,
+and a disk or permission error stops the recording with :class:`SessionWriteError` while
+everything flushed before stays readable. See ``docs/session-files.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import gzip
+import io
+import os
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self
+
+import orjson
+
+from flux_tui import __version__
+from flux_tui.api.errors import FluxError
+from flux_tui.data.formats import CSV_COLUMNS, csv_row, jsonl_line
+from flux_tui.feed.types import Gap, Reading
+
+__all__ = [
+    "FLUSH_INTERVAL",
+    "SessionWriteError",
+    "SessionWriter",
+    "session_format",
+    "sidecar_path",
+    "write_sidecar",
+]
+
+FLUSH_INTERVAL = 1.0  # seconds: the most data a crash can lose
+SIDECAR_SUFFIX = ".meta.json"
+_RECENT = 4096  # per-shard identities remembered for out-of-order duplicates
+
+
+class SessionWriteError(FluxError):
+    """Recording stopped: the disk is full, the folder is not writable, ... The writer is
+    closed; what was flushed before stays in the file."""
+
+
+def session_format(path: str | os.PathLike[str]) -> tuple[str, bool]:
+    """``("jsonl" | "csv", compressed)`` from the file name; anything unknown is JSONL."""
+    name = Path(path).name.lower()
+    compressed = name.endswith(".gz")
+    if compressed:
+        name = name[:-3]
+    return ("csv" if name.endswith(".csv") else "jsonl"), compressed
+
+
+def sidecar_path(path: str | os.PathLike[str]) -> Path:
+    """``pad7.jsonl.gz`` -> ``pad7.jsonl.gz.meta.json`` (beside it, whole name kept so a
+    ``.csv`` and a ``.jsonl`` of the same stem do not share one)."""
+    data = Path(path)
+    return data.with_name(data.name + SIDECAR_SUFFIX)
+
+
+def write_sidecar(path: Path, metadata: dict[str, Any]) -> None:
+    """Write the metadata atomically: a temporary file, fsynced, renamed over the old one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    body = orjson.dumps(metadata, option=orjson.OPT_INDENT_2, default=str) + b"\n"
+    with open(temporary, "wb") as handle:
+        handle.write(body)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _fsync(fd: int) -> None:
+    """fsync, tolerating files that cannot be synced (a pipe, /dev/stdout, a character
+    device): there is no disk to reach, and refusing would stop a valid recording."""
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EROFS):
+            raise
+
+
+def _utc_iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
+
+
+def _describe(error: OSError, path: Path) -> str:
+    if error.errno == errno.ENOSPC:
+        return f"the disk is full: cannot write {path}"
+    if error.errno == errno.EDQUOT:
+        return f"disk quota exceeded: cannot write {path}"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"permission denied: cannot write {path} (choose another folder)"
+    if error.errno == errno.ENOENT:
+        return f"the folder does not exist: {path.parent}"
+    return f"cannot write {path}: {error.strerror or error}"
+
+
+class _ShardSeen:
+    """What one shard has delivered: the highest identity, a window of recent ones, and the
+    highest identity that fell out of the window."""
+
+    __slots__ = ("floor", "high", "order", "recent")
+
+    def __init__(self, key: tuple[int, int]) -> None:
+        self.high = key
+        self.order: deque[tuple[int, int]] = deque([key])
+        self.recent: set[tuple[int, int]] = {key}
+        self.floor: tuple[int, int] | None = None
+
+
+class _Dedupe:
+    """Remembers which (shard, seq, sub) were written, in bounded memory.
+
+    A shard delivers in sequence order, so the highest identity per shard plus a window of
+    recent ones catches replays and small reorderings. Anything at or below an identity that
+    left the window is treated as written: a duplicate in a saved file is worse than a
+    skipped replay of something that old.
+    """
+
+    def __init__(self) -> None:
+        self.shards: dict[str, _ShardSeen] = {}
+
+    def is_new(self, shard: str, seq: str, sub: int) -> bool:
+        try:
+            key = (int(seq), sub)  # sequence numbers compare as integers, never as text
+        except ValueError:
+            key = (hash(seq), sub)  # not a Kinesis sequence number: identity only
+        seen = self.shards.get(shard)
+        if seen is None:
+            self.shards[shard] = _ShardSeen(key)
+            return True
+        if key in seen.recent:
+            return False
+        if key > seen.high:
+            seen.high = key
+        elif seen.floor is not None and key <= seen.floor:
+            return False
+        seen.order.append(key)
+        seen.recent.add(key)
+        if len(seen.order) > _RECENT:
+            old = seen.order.popleft()
+            seen.recent.discard(old)
+            if seen.floor is None or old > seen.floor:
+                seen.floor = old
+        return True
+
+
+class SessionWriter:
+    """Writes readings to ``path`` (format from the extension) and keeps the sidecar
+    ``<path>.meta.json`` current. Use as a context manager, or call :meth:`close`.
+
+    ``write`` flushes by itself once :data:`FLUSH_INTERVAL` has passed; a caller whose
+    readings may pause should also call :meth:`tick` from a timer, so the last readings
+    reach the disk even when no more arrive.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        metadata: dict[str, Any],
+        overwrite: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = Path(path)
+        self.format, self.compressed = session_format(self.path)
+        self.sidecar = sidecar_path(self.path)
+        self._clock, self._wall = clock, wall_clock
+        self.count = 0
+        self.duplicates = 0
+        self.closed = False
+        self._dirty = False
+        self._dedupe = _Dedupe()
+        self._first_ms: int | None = None
+        self._last_ms: int | None = None
+        self._gaps: list[dict[str, Any]] = []
+        self._user_meta = dict(metadata)
+        self._started = wall_clock()
+        self._csv_buffer = io.StringIO()
+        self._csv = csv.writer(self._csv_buffer, lineterminator="\n")
+        try:
+            # "x" refuses an existing file atomically (no check-then-create race).
+            self._raw: IO[bytes] = open(self.path, "wb" if overwrite else "xb")  # noqa: SIM115
+        except FileExistsError:
+            raise FileExistsError(
+                errno.EEXIST,
+                f"{self.path} already exists: choose another name or allow overwriting it",
+                str(self.path),
+            ) from None
+        except OSError as error:
+            raise SessionWriteError(_describe(error, self.path)) from error
+        self._stream: IO[bytes] | gzip.GzipFile = self._raw
+        if self.compressed:
+            # mtime=0: the same readings give the same bytes (reproducible files).
+            self._stream = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0)
+        self._last_flush = clock()
+        self._guard(self._start)
+
+    # --- public API ----------------------------------------------------------------------
+
+    def write(self, readings: Iterable[Reading]) -> int:
+        """Write the readings not written before; returns how many were written."""
+        self._check_open()
+        dedupe = self._dedupe
+        chunk: list[Reading] = []
+        for reading in readings:
+            if dedupe.is_new(reading.shard, reading.seq, reading.sub):
+                chunk.append(reading)
+            else:
+                self.duplicates += 1
+        if chunk:
+            self._guard(self._write_chunk, chunk)
+        if self._dirty and self._clock() - self._last_flush >= FLUSH_INTERVAL:
+            self.flush()
+        return len(chunk)
+
+    def note_gap(self, gap: Gap) -> None:
+        """Record a gap the reader reported; it goes into the metadata at the next flush."""
+        self._gaps.append(
+            {"shard": gap.shard, "start_ms": gap.start_ms, "end_ms": gap.end_ms,
+             "reason": gap.reason}
+        )  # fmt: skip
+        self._dirty = True
+
+    def tick(self) -> None:
+        """Flush if a second has passed and something is waiting (call it from a timer)."""
+        if not self.closed and self._dirty and self._clock() - self._last_flush >= FLUSH_INTERVAL:
+            self.flush()
+
+    def flush(self) -> None:
+        """Put everything written so far on the disk (fsync) and update the sidecar."""
+        self._check_open()
+        self._guard(self._flush)
+
+    def close(self) -> None:
+        """Finish the file (gzip trailer), write the final metadata. Safe to call twice."""
+        if self.closed:
+            return
+        try:
+            self._guard(self._finish)
+        finally:
+            self.closed = True
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The sidecar's content as it stands now."""
+        return {
+            **self._user_meta,
+            "format": "flux-tui-session",
+            "format_version": 1,
+            "data_file": self.path.name,
+            "data_format": self.format,
+            "compressed": self.compressed,
+            "app_version": __version__,
+            "started_at": _utc_iso(self._started),
+            "ended_at": _utc_iso(self._wall()) if self.closed else None,
+            "complete": self.closed,
+            "count": self.count,
+            "duplicates_skipped": self.duplicates,
+            "first_epoch_ms": self._first_ms,
+            "last_epoch_ms": self._last_ms,
+            "gaps": list(self._gaps),
+        }
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise SessionWriteError(f"the recording to {self.path} is closed")
+
+    def _guard(self, action: Callable[..., None], *args: Any) -> None:
+        """Run a disk operation; an OSError closes the writer and becomes SessionWriteError."""
+        try:
+            action(*args)
+        except OSError as error:
+            self._abandon()
+            message = _describe(error, self.path)
+            raise SessionWriteError(
+                f"{message}; recording stopped, {self.count:,} readings written before"
+            ) from error
+
+    def _abandon(self) -> None:
+        """Give up after an error without writing more (what is flushed stays readable)."""
+        self.closed = True
+        for handle in (self._stream, self._raw):
+            try:
+                handle.close()
+            except (OSError, ValueError):
+                pass  # the unflushed tail could not be written: the error is being reported
+
+    def _start(self) -> None:
+        if self.format == "csv":
+            self._csv.writerow(CSV_COLUMNS)
+            self._stream.write(self._take_csv())
+        self._flush()
+
+    def _take_csv(self) -> bytes:
+        text = self._csv_buffer.getvalue()
+        self._csv_buffer.seek(0)
+        self._csv_buffer.truncate()
+        return text.encode()
+
+    def _write_chunk(self, chunk: list[Reading]) -> None:
+        if self.format == "csv":
+            self._csv.writerows(csv_row(r) for r in chunk)
+            data = self._take_csv()
+            self._stream.write(data)
+        elif self._stream is self._raw:
+            # One buffered write per line beats building a list and joining it (measured).
+            write = self._raw.write
+            for reading in chunk:
+                write(jsonl_line(reading))
+        else:
+            # gzip: one compress call per page, not per line.
+            self._stream.write(b"".join([jsonl_line(r) for r in chunk]))
+        self.count += len(chunk)
+        self._dirty = True
+        times = [r.epoch_ms for r in chunk if r.epoch_ms is not None]
+        if times:
+            low, high = min(times), max(times)
+            self._first_ms = low if self._first_ms is None else min(self._first_ms, low)
+            self._last_ms = high if self._last_ms is None else max(self._last_ms, high)
+
+    def _flush(self) -> None:
+        if isinstance(self._stream, gzip.GzipFile):
+            # A sync flush ends the deflate block on a byte boundary: everything so far can be
+            # decompressed even if the process dies before the gzip trailer is written.
+            self._stream.flush(zlib.Z_SYNC_FLUSH)
+        self._raw.flush()
+        _fsync(self._raw.fileno())
+        write_sidecar(self.sidecar, self.metadata)
+        self._last_flush = self._clock()
+        self._dirty = False
+
+    def _finish(self) -> None:
+        if self._stream is not self._raw:
+            self._stream.close()  # gzip: final block and trailer (the raw file stays open)
+        self._raw.flush()
+        _fsync(self._raw.fileno())
+        self._raw.close()
+        self.closed = True
+        write_sidecar(self.sidecar, self.metadata)
