@@ -41,6 +41,7 @@ from flux_tui.feed.schedule import (
     note_delivered,
     open_kind,
     pick_next,
+    read_pause,
     release_children,
     trim_gap,
     undelivered,
@@ -491,6 +492,7 @@ class ShardReader:
         track.behind = page.millis_behind_latest > 0 or count >= limit
         track.caught_up = not track.behind
         track.iterator = page.next_shard_iterator
+        track.retry_at = started + read_pause(page.records)
         self._adapt_limit(latency, count >= limit)
         self._note_success()
         if records:

@@ -19,8 +19,13 @@ from flux_tui.api import errors
 from flux_tui.feed.decoder import arrival_seconds
 from flux_tui.feed.types import FeedProblem, FeedState, Throttled
 
-# Kinesis allows 5 GetRecords a second per shard: successive calls start ≥ 0.2 s apart.
-SHARD_CALL_GAP = 0.2
+# Kinesis allows 5 GetRecords a second per shard. Calls spaced exactly 0.2 s apart put the
+# sixth call right on the edge of the server's one-second window, where a few ms of latency
+# jitter makes it the sixth inside it (ProvisionedThroughputExceeded): keep 10 % slack.
+SHARD_CALL_GAP = 0.22
+# Kinesis reads at most 2 MiB a second from a shard: after a big page the shard's next calls
+# fail (ProvisionedThroughputExceeded), each retry spending a budget slot for nothing.
+SHARD_READ_BYTES_PER_SECOND = 2 * 1024 * 1024
 # Steady state (everything caught up) uses at most this share of the rate budget, so bursts,
 # re-describes and iterator re-opens always find room.
 IDLE_HEADROOM = 0.7
@@ -63,7 +68,7 @@ class ShardTrack:
     hold: bool = False  # not polled until the stream is described again
     in_flight: bool = False
     last_call: float = -math.inf  # clock() when the last call for this shard started
-    retry_at: float = 0.0  # clock() before which this shard is not polled (its own backoff)
+    retry_at: float = 0.0  # clock() before which this shard is not polled (read bandwidth)
     behind: bool = True  # unknown counts as behind: poll promptly
     caught_up: bool = False  # last answer: MillisBehindLatest == 0 and a short page
     millis_behind: int = 0
@@ -264,6 +269,16 @@ def trim_gap(
     if first is None or track.last_seq is None or first <= track.last_seq:
         return None
     return track.last_arrival_ms, arrival_ms(records[0])
+
+
+def read_pause(records: Records) -> float:
+    """Seconds the shard needs before it can serve again after a page of ``records``."""
+    encoded = 0
+    for record in records:
+        data = record.get("Data")
+        if isinstance(data, str):
+            encoded += len(data)
+    return encoded * 3 / 4 / SHARD_READ_BYTES_PER_SECOND  # base64: 4 characters, 3 bytes
 
 
 def undelivered(track: ShardTrack, records: Records) -> tuple[Records, int]:

@@ -85,7 +85,7 @@ class FakeStream:
         self.shards[shard_id] = FakeShard(shard_id, parents)
         self.put(shard_id, n)
 
-    def put(self, shard_id: str, n: int) -> list[int]:
+    def put(self, shard_id: str, n: int, pad: int = 0) -> list[int]:
         shard = self.shards[shard_id]
         assert not shard.closed
         ids = []
@@ -98,6 +98,8 @@ class FakeStream:
                 "tagName": "t",
                 "val": ident,
             }
+            if pad:
+                payload["pad"] = "x" * pad
             shard.records.append((shard.next_seq, payload))
             shard.next_seq += 5
             ids.append(ident)
@@ -314,6 +316,18 @@ async def test_backlog_drains_within_the_budget_and_the_per_shard_limit(time_: F
         assert all(b - a >= 0.2 - 1e-9 for a, b in itertools.pairwise(mine))
     # ~63 calls at 1/s: the backlog uses (nearly) all of the budget
     assert times[-1] - times[0] <= len(times) / 1.0 * 1.1
+
+
+async def test_a_shard_rests_after_big_pages_instead_of_being_refused(time_: FakeTime) -> None:
+    stream = make(time_, calls=1000, window=1.0)
+    stream.add_shard("s0")
+    stream.put("s0", 40, pad=100_000)  # ~4 MB: about 1 s of a shard's 2 MiB/s each 10 records
+    reader = reader_for(stream, page_limit=10)
+    items = await collect(reader, caught_up)
+    await reader.aclose()
+    assert len(delivered(items)) == 40
+    starts = [c[0] for c in stream.calls if c[1] == "records"]
+    assert all(b - a >= 0.45 for a, b in itertools.pairwise(starts))  # ~1 MB pages: 0.48 s
 
 
 async def test_a_behind_shard_goes_before_caught_up_ones(time_: FakeTime) -> None:
