@@ -1,0 +1,113 @@
+"""Untrusted text stays literal; feed faults become a state, a notification and a retry;
+theme files that are broken fall back with a message naming the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakefeed import T0_MS, FakeReader, FakeSession, fleet_batch, make_reading, opener_for
+from helpers import settle, wait_until
+from screen_text import screen_text
+
+from flux_tui.feed.types import Batch, FeedProblem, FeedState
+from flux_tui.ui.app import FluxApp
+from flux_tui.ui.detail import ReadingDetail
+
+EVIL = ["[bold red]x[/]", "\x1b[2J\x1b]0;pwned\x07", "\x9b31m", "[link=http://e]y[/link]"]
+
+
+def evil_batch() -> Batch:
+    rows = [make_reading(i, tag=i, label=label, val=label) for i, label in enumerate(EVIL)]
+    return Batch("shardId-000000000000", rows, [], 0, T0_MS / 1000)
+
+
+async def test_markup_and_escape_sequences_from_the_stream_are_shown_literally() -> None:
+    app = FluxApp(opener_for([evil_batch()]), clock=lambda: T0_MS / 1000, utc=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == len(EVIL))
+        await settle(pilot)
+        text = screen_text(app)
+        assert "[bold red]x[/]" in text  # markup is not interpreted...
+        assert "[link=http://e]y[/link]" in text
+        assert "?[2J?]0;pwned?" in text  # ...and control characters are neutralised
+        for strip in app.screen._compositor.render_strips():
+            for segment in strip:
+                assert not any(ch in segment.text for ch in "\x1b\x07\x9b")
+        await pilot.press("up", "up", "up", "up", "enter")  # the detail of the ESC reading
+        await wait_until(pilot, lambda: isinstance(app.screen, ReadingDetail))
+        await pilot.pause()
+        detail = screen_text(app)
+        assert "?[2J?]0;pwned?" in detail
+        assert "\x1b" not in detail
+
+
+async def test_worker_failure_becomes_a_state_and_retries() -> None:
+    calls: list[int] = []
+
+    async def opener() -> FakeSession:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("network unreachable")
+        return FakeSession(FakeReader([fleet_batch(0, 10)]))
+
+    app = FluxApp(opener, clock=lambda: T0_MS / 1000, utc=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.state is FeedState.RECONNECTING)
+        await settle(pilot)
+        assert "reconnecting" in screen_text(app)
+        assert any("network unreachable" in str(n.message) for n in app._notifications)
+        await pilot.press("ctrl+r")  # retry now instead of waiting
+        await wait_until(pilot, lambda: app.store.total == 10)
+        assert app.store.state is FeedState.LIVE and len(calls) == 2
+
+
+async def test_auth_failure_says_auth_needed_and_waits_for_the_user() -> None:
+    from flux_tui.api.errors import InvalidClientError
+
+    async def opener() -> FakeSession:
+        raise InvalidClientError("wrong client id or secret")
+
+    app = FluxApp(opener, clock=lambda: T0_MS / 1000, utc=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.state is FeedState.AUTH_NEEDED)
+        await settle(pilot)
+        assert "auth needed" in screen_text(app)
+        assert any("ctrl+r" in str(n.message) for n in app._notifications)
+
+
+async def test_feed_problems_notify_once_per_kind() -> None:
+    problem = FeedProblem(TimeoutError("gateway timed out"), retry_in=4.0)
+    app = FluxApp(opener_for([problem, problem, fleet_batch(0, 5)]),
+                  clock=lambda: T0_MS / 1000, utc=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 5)
+        messages = [str(n.message) for n in app._notifications]
+        assert sum("gateway timed out" in m for m in messages) == 1
+        assert any("retrying in 4 s" in m for m in messages)
+
+
+async def test_broken_theme_file_falls_back_and_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text('name = "mine"\nprimary = "not-a-colour"\n')
+    (tmp_path / "ok.toml").write_text('name = "ok"\nprimary = "#112233"\n')
+    app = FluxApp(opener_for([]), theme="mine", user_theme_dir=tmp_path,
+                  clock=lambda: T0_MS / 1000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+        assert any("mine.toml" in m and "not a colour" in m for m in messages)
+        assert app.theme == "flux-dark"
+        assert "ok" in app.available_themes
+
+
+async def test_theme_choice_is_saved_to_the_config(tmp_path: Path) -> None:
+    from flux_tui.config import Config, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[ui]\ntheme = "flux-dark"\n')
+    config = load_config(path, env={})
+    assert isinstance(config, Config)
+    app = FluxApp(opener_for([]), config=config, clock=lambda: T0_MS / 1000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.theme = "flux-light"
+        await wait_until(pilot, lambda: 'theme = "flux-light"' in path.read_text())
