@@ -183,6 +183,8 @@ class SessionWriter:
         self._gaps: list[dict[str, Any]] = []
         self._user_meta = dict(metadata)
         self._started = wall_clock()
+        self._ended: float | None = None
+        self._error: str | None = None  # why the recording stopped early, if it did
         self._csv_buffer = io.StringIO()
         self._csv = csv.writer(self._csv_buffer, lineterminator="\n")
         try:
@@ -260,8 +262,9 @@ class SessionWriter:
             "compressed": self.compressed,
             "app_version": __version__,
             "started_at": _utc_iso(self._started),
-            "ended_at": _utc_iso(self._wall()) if self.closed else None,
-            "complete": self.closed,
+            "ended_at": _utc_iso(self._ended) if self._ended is not None else None,
+            "complete": self._ended is not None,
+            "error": self._error,
             "count": self.count,
             "duplicates_skipped": self.duplicates,
             "first_epoch_ms": self._first_ms,
@@ -293,6 +296,11 @@ class SessionWriter:
         except OSError as error:
             self._abandon()
             message = _describe(error, self.path)
+            self._error = message
+            try:  # best effort: tell `open` why the file ends here (the disk may be full)
+                write_sidecar(self.sidecar, self.metadata)
+            except OSError:
+                pass
             raise SessionWriteError(
                 f"{message}; recording stopped, {self.count:,} readings written before"
             ) from error
@@ -357,4 +365,5 @@ class SessionWriter:
         _fsync(self._raw.fileno())
         self._raw.close()
         self.closed = True
+        self._ended = self._wall()
         write_sidecar(self.sidecar, self.metadata)

@@ -82,7 +82,7 @@ def test_write_and_reopen_gives_the_same_readings(tmp_path: Path, suffix: str) -
     assert meta["data_format"] == suffix.split(".")[0]
     assert meta["compressed"] is suffix.endswith(".gz")
     assert meta["first_epoch_ms"] == T0 and meta["last_epoch_ms"] == T0 + 299_000
-    assert meta["started_at"] and meta["ended_at"]
+    assert meta["started_at"] and meta["ended_at"] and meta["error"] is None
 
 
 @pytest.mark.parametrize("first", FORMATS)

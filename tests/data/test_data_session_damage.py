@@ -163,8 +163,13 @@ def test_disk_error_after_a_flush_keeps_what_was_flushed(
     writer.write(readings[:30])
     writer.flush()
 
-    def no_space(fd: int) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    data_fd = writer._raw.fileno()
+    real_fsync = os.fsync
+
+    def no_space(fd: int) -> None:  # the data file's disk fills; the sidecar still fits
+        if fd == data_fd and not writer.closed:  # (a closed fd's number gets reused)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", no_space)
     writer.write(readings[30:])
@@ -173,8 +178,10 @@ def test_disk_error_after_a_flush_keeps_what_was_flushed(
     assert isinstance(caught.value.__cause__, OSError)
     assert writer.closed
     monkeypatch.undo()
-    kept = list(open_session(path).iter_readings())
-    assert kept[:30] == readings[:30]
+    session = open_session(path)
+    assert list(session.iter_readings())[:30] == readings[:30]
+    assert session.metadata["complete"] is False
+    assert session.metadata["error"].startswith("the disk is full")
 
 
 def test_unwritable_folder(tmp_path: Path) -> None:
