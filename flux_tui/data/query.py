@@ -25,11 +25,14 @@ class Query:
     """A compiled filter. ``matches``/``predicate`` test one reading; ``str()`` is the
     canonical text (parsing it gives an equal query); ``text`` is what was typed."""
 
-    __slots__ = ("matches", "node", "predicate", "text")
+    __slots__ = ("matches", "names", "node", "predicate", "text")
 
-    def __init__(self, text: str, node: Node, predicate: Predicate) -> None:
+    def __init__(
+        self, text: str, node: Node, predicate: Predicate, names: NameLookup | None = None
+    ) -> None:
         self.text = text
         self.node = node
+        self.names = names  # kept so parts of the query can be recompiled (session index)
         self.predicate: Callable[[Reading], bool] = predicate
         # The plain function itself, not a bound method: one call less per reading.
         self.matches: Callable[[Reading], bool] = predicate
@@ -75,4 +78,4 @@ def compile_query(
         now = now_seconds
     clock_now = now() if callable(now) else float(now)
     node = parse(text, lambda value: resolve_time(value, clock_now))
-    return Query(text, node, compile_node(node, names))
+    return Query(text, node, compile_node(node, names), names)

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from itertools import compress
 from types import TracebackType
 from typing import IO, Any, Self
 
@@ -22,6 +23,8 @@ import orjson
 
 from flux_tui.data.formats import reading_from_csv, reading_from_json, reading_from_payload
 from flux_tui.data.query import Query
+from flux_tui.data.query_eval import compile_node
+from flux_tui.data.query_parse import All, And, Compare, Field, Node, Not, Or, Text
 from flux_tui.data.session_read import SessionFile, _reason, iter_lines
 from flux_tui.feed.types import Reading
 
@@ -59,10 +62,15 @@ class SessionIndex:
 
     @classmethod
     def load(
-        cls, session: SessionFile, *, progress: Callable[[int], None] | None = None
+        cls,
+        session: SessionFile,
+        *,
+        progress: Callable[[int], None] | None = None,
+        progress_every: int = 100_000,
     ) -> SessionIndex:
-        """Read the whole session once. ``progress(rows)`` is called every 100,000 rows
-        (the UI shows the first screen from ``iter_readings`` meanwhile)."""
+        """Read the whole session once. ``progress(rows)`` is called every
+        ``progress_every`` rows (the UI shows the first screen from ``iter_readings``
+        meanwhile, and this runs in a worker thread)."""
         if session.compressed:
             source: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
             owns = True
@@ -71,19 +79,19 @@ class SessionIndex:
             owns = True
         index = cls(session, source, owns)
         try:
-            index._fill(progress)
+            index._fill(progress, progress_every)
         except BaseException:
             index.close()
             raise
         return index
 
-    def _fill(self, progress: Callable[[int], None] | None) -> None:
+    def _fill(self, progress: Callable[[int], None] | None, every: int) -> None:
         add = self._add
         copy = self._source.write if self.session.compressed else None
         if self.session.format == "csv":
             for _, offset, end, reading in self.session.iter_csv(copy):
                 add(reading, offset, end - offset)
-                if progress is not None and len(self.offsets) % 100_000 == 0:
+                if progress is not None and len(self.offsets) % every == 0:
                     progress(len(self.offsets))
         else:
             loads = orjson.loads
@@ -108,7 +116,7 @@ class SessionIndex:
                     problems.append((line_no, _reason(error, complete)))
                     continue
                 add(reading_from_payload(str(shard), str(seq), 0, 0.0, obj), offset, len(line))
-                if progress is not None and len(self.offsets) % 100_000 == 0:
+                if progress is not None and len(self.offsets) % every == 0:
                     progress(len(self.offsets))
         if copy is not None:
             self._source.flush()
@@ -178,32 +186,49 @@ class SessionIndex:
         The query sees a stand-in reading built from the columns: every field the filter
         language looks at is there; ``seq``, ``arrival``, ``rtms`` and ``payload`` are not.
         """
-        if isinstance(query, Query):
-            if query.is_empty:
-                return array("I", range(len(self)))
-            predicate = query.predicate
-        else:
-            predicate = query
-        keys, others = self.keys, self._others
+        if isinstance(query, Query) and query.is_empty:
+            return array("I", range(len(self)))
+        templates = [self._template(k) for k in range(len(self.keys))]
+        if not isinstance(query, Query):
+            return self._filter_rows([query] * len(templates), templates)
+        # Labels, names and ids repeat: decide every term that looks only at them once per
+        # distinct key. What is left per key is True, False, or a test of value and time
+        # (e.g. `val>600`), the only part that runs row by row.
+        verdicts = _Specializer(query).verdicts(templates)
+        if all(type(v) is bool for v in verdicts):
+            keep = [v is True for v in verdicts]
+            return array("I", compress(range(len(self)), map(keep.__getitem__, self.key_of)))
+        return self._filter_rows(verdicts, templates)
+
+    def _filter_rows(self, verdicts: list[Any], templates: list[list[Any]]) -> array[int]:
+        epochs, vals, kinds, others = self.epoch_ms, self._vals, self._kinds, self._others
         out = array("I")
         keep = out.append
-        for row, key_number, epoch, number, kind in zip(
-            range(len(self)), self.key_of, self.epoch_ms, self._vals, self._kinds
-        ):
-            shard, org, site, asset, tag, register, tag_name, label = keys[key_number]
-            if kind == _FLOAT:
-                val: Any = number
-            elif kind == _INT:
-                val = int(number)
-            else:
-                val = (None, None, True, False, None, others.get(row))[kind]
-            probe = (
-                shard, "", 0, 0.0, None if epoch == MISSING_MS else epoch, None,
-                org, site, asset, tag, register, tag_name, label, val, _EMPTY,
-            )  # fmt: skip
-            if predicate(probe):  # type: ignore[arg-type]  # a Reading-shaped tuple
+        for row, key_number in enumerate(self.key_of):
+            verdict = verdicts[key_number]
+            if verdict is True:
                 keep(row)
+            elif verdict is not False:
+                # The key's own stand-in reading, with this row's time and value: predicates
+                # only index into the reading, so a list serves as well as the tuple.
+                probe = templates[key_number]
+                epoch = epochs[row]
+                probe[4] = None if epoch == MISSING_MS else epoch
+                kind = kinds[row]
+                if kind == _FLOAT:
+                    probe[13] = vals[row]
+                elif kind == _INT:
+                    probe[13] = int(vals[row])
+                else:
+                    probe[13] = (None, None, True, False, None, others.get(row))[kind]
+                if verdict(probe):
+                    keep(row)
         return out
+
+    def _template(self, key_number: int) -> list[Any]:
+        shard, org, site, asset, tag, register, tag_name, label = self.keys[key_number]
+        return [shard, "", 0, 0.0, None, None, org, site, asset, tag, register, tag_name,
+                label, None, _EMPTY]  # fmt: skip
 
     def reading(self, row: int) -> Reading:
         """The full reading (payload and all) of one row, re-read from the file."""
@@ -237,3 +262,64 @@ class SessionIndex:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _depends_on_key_only(node: Node) -> bool:
+    """True when no term looks at the value or the time."""
+    if isinstance(node, (All, Text, Field)):
+        return True
+    if isinstance(node, Compare):
+        return node.field != "val"
+    if isinstance(node, Not):
+        return _depends_on_key_only(node.child)
+    if isinstance(node, (And, Or)):
+        return all(_depends_on_key_only(child) for child in node.children)
+    return False  # Time
+
+
+class _Specializer:
+    """Partial evaluation of a query per key: key-only subtrees become True/False, the rest
+    (value and time terms) stays as a smaller tree, compiled once per distinct shape."""
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        self.key_tests: dict[int, Callable[[Any], bool]] = {}
+        self.compiled: dict[Node, Callable[[Any], bool]] = {}
+
+    def verdicts(self, templates: list[list[Any]]) -> list[Any]:
+        result: list[Any] = []
+        for template in templates:
+            residual = self.specialize(self.query.node, template)
+            if isinstance(residual, bool):
+                result.append(residual)
+                continue
+            test = self.compiled.get(residual)
+            if test is None:
+                test = self.compiled[residual] = compile_node(residual, self.query.names)
+            result.append(test)
+        return result
+
+    def specialize(self, node: Node, template: list[Any]) -> Node | bool:
+        if _depends_on_key_only(node):
+            test = self.key_tests.get(id(node))
+            if test is None:
+                test = self.key_tests[id(node)] = compile_node(node, self.query.names)
+            return bool(test(template))  # type: ignore[arg-type]  # a Reading-shaped list
+        if isinstance(node, Not):
+            inner = self.specialize(node.child, template)
+            return (not inner) if isinstance(inner, bool) else Not(inner)
+        if isinstance(node, (And, Or)):
+            absorbing = not isinstance(node, And)  # False absorbs an AND, True an OR
+            rest: list[Node] = []
+            for child in node.children:
+                part = self.specialize(child, template)
+                if part is absorbing:
+                    return absorbing
+                if not isinstance(part, bool):
+                    rest.append(part)
+            if not rest:
+                return not absorbing
+            if len(rest) == 1:
+                return rest[0]
+            return And(tuple(rest)) if isinstance(node, And) else Or(tuple(rest))
+        return node  # a value or time term
