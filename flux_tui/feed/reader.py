@@ -30,6 +30,7 @@ from typing import Any, Literal, Self
 from flux_tui.api import errors
 from flux_tui.feed.decoder import decode_records
 from flux_tui.feed.schedule import (
+    SKIP_LIMIT,
     Health,
     PageLimit,
     ShardInfo,
@@ -153,6 +154,7 @@ class ShardReader:
         # caller allows more: by default the limit shrinks and grows back up to it.
         ceiling = page_limit if max_limit is None else max_limit
         self._limit = PageLimit(page_limit, min(min_limit, ceiling), ceiling)
+        self._skip_limit = PageLimit(SKIP_LIMIT, min(min_limit, ceiling), SKIP_LIMIT)
         self.idle_floor = idle_interval
         self.describe_interval = describe_interval
         self.slow_answer = slow_answer
@@ -392,11 +394,12 @@ class ShardReader:
             self.stats.reopens += 1
             self._emit(FeedProblem(exc, 0.0))
         elif action is errors.Action.REDESCRIBE:
-            track.iterator = None
+            # Held until the stream is described again; a shard still listed is retried with
+            # its iterator (re-opening would mean re-reading it), a vanished one is dropped.
             track.hold = True
             self._describe_requested = True
             self._emit(FeedProblem(exc, 0.0))
-        elif (action is errors.Action.SHRINK or _slow(exc)) and self._limit.shrink():
+        elif (action is errors.Action.SHRINK or _slow(exc)) and self._limit_for(track).shrink():
             self._emit(FeedProblem(exc, 0.0))  # retried at once with the smaller page
         elif action in (errors.Action.RETRY, errors.Action.THROTTLED, errors.Action.SHRINK):
             self._note_failure(exc)
@@ -473,7 +476,8 @@ class ShardReader:
         self._update_caught_up()
 
     async def _read(self, track: ShardTrack) -> None:
-        limit = self._limit.value
+        skipping = track.skipping
+        limit = self._limit_for(track).value
         started = self._clock()
         page = await self.client.get_records(track.iterator, limit, retry_slow=False)
         latency = self._clock() - started
@@ -493,7 +497,10 @@ class ShardReader:
         track.caught_up = not track.behind
         track.iterator = page.next_shard_iterator
         track.retry_at = started + read_pause(page.records)
-        self._adapt_limit(latency, count >= limit)
+        if skipping:
+            track.skipping = not records and track.behind
+        else:
+            self._adapt_limit(latency, count >= limit)
         self._note_success()
         if records:
             readings, decode_errors = decode_records(track.shard_id, records)
@@ -506,6 +513,9 @@ class ShardReader:
         if track.iterator is None:
             self._finish(track, page)
         self._update_caught_up()
+
+    def _limit_for(self, track: ShardTrack) -> PageLimit:
+        return self._skip_limit if track.skipping else self._limit
 
     def _adapt_limit(self, latency: float, full: bool) -> None:
         if latency > self.slow_answer:

@@ -26,6 +26,9 @@ SHARD_CALL_GAP = 0.22
 # Kinesis reads at most 2 MiB a second from a shard: after a big page the shard's next calls
 # fail (ProvisionedThroughputExceeded), each retry spending a budget slot for nothing.
 SHARD_READ_BYTES_PER_SECOND = 2 * 1024 * 1024
+# Re-reading a shard after an iterator re-open only skips records (int compare, no decode):
+# ask for the most a call allows, or a re-read of a day's retention takes hours of budget.
+SKIP_LIMIT = 10_000
 # Steady state (everything caught up) uses at most this share of the rate budget, so bursts,
 # re-describes and iterator re-opens always find room.
 IDLE_HEADROOM = 0.7
@@ -65,6 +68,7 @@ class ShardTrack:
     last_arrival_ms: int | None = None  # arrival of that record, for gap spans
     last_ok_wall: float | None = None  # time.time() of the last good answer
     check_gap: bool = False  # re-opened at TRIM_HORIZON: is the first record past last_seq?
+    skipping: bool = False  # re-reading what was delivered, up to last_seq (big pages)
     hold: bool = False  # not polled until the stream is described again
     in_flight: bool = False
     last_call: float = -math.inf  # clock() when the last call for this shard started
@@ -246,7 +250,7 @@ def open_kind(track: ShardTrack, latest: bool) -> tuple[str, bool]:
     if not track.opened:
         return ("LATEST" if track.initial and latest else "TRIM_HORIZON"), False
     if track.start_kind == "TRIM_HORIZON" or track.last_seq is not None:
-        track.check_gap = track.last_seq is not None
+        track.check_gap = track.skipping = track.last_seq is not None
         return "TRIM_HORIZON", False
     return "LATEST", True
 

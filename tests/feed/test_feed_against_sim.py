@@ -19,7 +19,16 @@ from flux_tui.api.auth import ClientCredentialsProvider
 from flux_tui.api.budget import RateBudget
 from flux_tui.api.client import RealtimeClient
 from flux_tui.feed.reader import ShardReader
-from flux_tui.feed.types import Batch, CaughtUp, FeedItem, Reading, ShardClosed, ShardOpened
+from flux_tui.feed.types import (
+    Batch,
+    CaughtUp,
+    DecodeError,
+    FeedItem,
+    FeedProblem,
+    Reading,
+    ShardClosed,
+    ShardOpened,
+)
 from flux_tui.sim import ReshardStep, SimClock, SimSettings, Simulator
 
 T0 = 1_700_000_000.0
@@ -32,6 +41,7 @@ class Rig:
     budget: RateBudget
     reader: ShardReader
     readings: list[Reading] = field(default_factory=list)
+    errors: list[DecodeError] = field(default_factory=list)
     events: list[FeedItem] = field(default_factory=list)
 
     async def run(self, until: Callable[[Rig], bool], guard: float = 30.0) -> None:
@@ -41,6 +51,7 @@ class Rig:
             async for item in self.reader:
                 if isinstance(item, Batch):
                     self.readings.extend(item.readings)
+                    self.errors.extend(item.errors)
                 else:
                     self.events.append(item)
                 if until(self):
@@ -53,72 +64,78 @@ class Rig:
         (nor, with ``from_first``, a LATEST tail's, after the first one read)."""
         keys = Counter((r.shard, r.seq, r.sub) for r in self.readings)
         assert max(keys.values()) == 1, [k for k, n in keys.items() if n > 1][:5]
+        bad = Counter((e.shard, e.seq) for e in self.errors)
+        assert not bad or max(bad.values()) == 1
         finished = {e.shard for e in self.events if isinstance(e, ShardClosed)}
         reached: dict[str, int] = {}
         began: dict[str, int] = {}
-        for r in self.readings:
-            reached[r.shard] = max(reached.get(r.shard, 0), int(r.seq))
-            began[r.shard] = min(began.get(r.shard, int(r.seq)), int(r.seq))
+        positions = [(r.shard, int(r.seq)) for r in self.readings]
+        positions += [(e.shard, int(e.seq)) for e in self.errors]
+        for shard, seq in positions:
+            reached[shard] = max(reached.get(shard, 0), seq)
+            began[shard] = min(began.get(shard, seq), seq)
         expected = {
             (shard, seq)
             for shard, seq, _, _ in self.sim.control.produced()
             if (shard in finished or (shard in reached and int(seq) <= reached[shard]))
             and (not from_first or int(seq) >= began.get(shard, 0))
         }
-        assert {(s, q) for s, q, _ in keys} == expected
+        assert {(s, q) for s, q, _ in keys} | set(bad) == expected
+
+
+def build_rig(
+    *, calls: int = 10, window: float = 10.0, start: str = "trim-horizon", **settings: Any
+) -> tuple[Rig, httpx.AsyncClient]:
+    """Simulator, real client and reader sharing the simulator's manual clock."""
+    settings.setdefault("rate", 10.0)
+    settings.setdefault("backlog_seconds", 30.0)
+    settings.setdefault("throttle", f"{calls}/{window:g}s")
+    clock = SimClock.manual_at(T0)
+    sim = Simulator(SimSettings(**settings), clock)
+
+    async def vsleep(delay: float) -> None:
+        target = clock.now() + max(delay, 0.0)
+        for _ in range(4):  # let other tasks run first; a cancelled sleep moves nothing
+            await asyncio.sleep(0)
+        if target > clock.now():
+            clock.advance(target - clock.now())
+
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url="http://sim")
+    tokens = ClientCredentialsProvider(
+        token_url="http://sim/oauth/token",
+        audience="https://api.axil.ai",
+        client_id="flux-demo",
+        client_secret="demo-secret",
+        http=http,
+        clock=clock.now,
+    )
+    budget = RateBudget(calls, window, clock=clock.now, wall=clock.now, sleep=vsleep)
+    client = RealtimeClient(
+        "http://sim/realtime", "demo", tokens=tokens, budget=budget, http=http, sleep=vsleep
+    )
+    reader = ShardReader(
+        client,
+        budget,
+        start=start,  # type: ignore[arg-type]
+        page_limit=100,
+        clock=clock.now,
+        sleep=vsleep,
+        wall=clock.now,
+    )
+    return Rig(sim, client, budget, reader), http
 
 
 @pytest.fixture
 async def make_rig() -> AsyncIterator[Callable[..., Rig]]:
-    clients: list[httpx.AsyncClient] = []
-    readers: list[ShardReader] = []
+    built: list[tuple[Rig, httpx.AsyncClient]] = []
 
-    def build(
-        *, calls: int = 10, window: float = 10.0, start: str = "trim-horizon", **settings: Any
-    ) -> Rig:
-        settings.setdefault("rate", 10.0)
-        settings.setdefault("backlog_seconds", 30.0)
-        settings.setdefault("throttle", f"{calls}/{window:g}s")
-        clock = SimClock.manual_at(T0)
-        sim = Simulator(SimSettings(**settings), clock)
-
-        async def vsleep(delay: float) -> None:
-            target = clock.now() + max(delay, 0.0)
-            for _ in range(4):  # let other tasks run first; a cancelled sleep moves nothing
-                await asyncio.sleep(0)
-            if target > clock.now():
-                clock.advance(target - clock.now())
-
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url="http://sim")
-        clients.append(http)
-        tokens = ClientCredentialsProvider(
-            token_url="http://sim/oauth/token",
-            audience="https://api.axil.ai",
-            client_id="flux-demo",
-            client_secret="demo-secret",
-            http=http,
-            clock=clock.now,
-        )
-        budget = RateBudget(calls, window, clock=clock.now, wall=clock.now, sleep=vsleep)
-        client = RealtimeClient(
-            "http://sim/realtime", "demo", tokens=tokens, budget=budget, http=http, sleep=vsleep
-        )
-        reader = ShardReader(
-            client,
-            budget,
-            start=start,  # type: ignore[arg-type]
-            page_limit=100,
-            clock=clock.now,
-            sleep=vsleep,
-            wall=clock.now,
-        )
-        readers.append(reader)
-        return Rig(sim, client, budget, reader)
+    def build(**kw: Any) -> Rig:
+        built.append(build_rig(**kw))
+        return built[-1][0]
 
     yield build
-    for reader in readers:
-        await reader.aclose()
-    for http in clients:
+    for rig, http in built:
+        await rig.reader.aclose()
         await http.aclose()
 
 
@@ -176,3 +193,16 @@ async def test_a_minute_with_a_split_and_expired_iterators_stays_exact_and_unthr
     finished_at = max(i for i, r in enumerate(rig.readings) if r.shard == closed[0].shard)
     first_child = min(i for i, r in enumerate(rig.readings) if r.shard in closed[0].children)
     assert finished_at < first_child  # parent read to its end before its children
+
+
+async def test_faults_and_bad_records_never_stop_the_reader_nor_break_exactly_once(
+    make_rig: Callable[..., Rig],
+) -> None:
+    rig = make_rig(shards=2, bad_record_probability=0.05, calls=20)
+    rig.sim.control.random_faults(0.15, seed=3, delay=2.0)
+    await rig.run(lambda r: r.sim.clock.now() > T0 + 120 and caught_up(r), guard=60)
+    rig.check_exactly_once()
+    problems = [e for e in rig.events if isinstance(e, FeedProblem)]
+    assert problems and all(p.retry_in is not None for p in problems)
+    assert rig.errors and rig.reader.stats.decode_errors >= len(rig.errors)
+    assert any(r.sub > 0 for r in rig.readings)  # arrays / NDJSON / KPL sub-records

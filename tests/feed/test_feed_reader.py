@@ -449,6 +449,8 @@ async def test_expired_iterators_are_reopened_without_dupes_or_loss(time_: FakeT
     await reader.aclose()
     assert [v for _, v in delivered(items)] == list(range(27))
     assert reader.stats.reopens >= 2 and reader.stats.duplicates_skipped >= 10
+    limits = [c[3] for c in stream.calls if c[1] == "records"]
+    assert set(limits) == {10, 10_000}  # re-reads skip in the biggest pages a call allows
     assert kinds(items, Gap) == []
     assert [p.retry_in for p in kinds(items, FeedProblem)] == [0.0] * reader.stats.reopens
 
