@@ -43,9 +43,10 @@ SIDECAR_SUFFIX = ".meta.json"
 _RECENT = 4096  # per-shard identities remembered for out-of-order duplicates
 
 
-class SessionWriteError(FluxError):
+class SessionWriteError(FluxError, OSError):
     """Recording stopped: the disk is full, the folder is not writable, ... The writer is
-    closed; what was flushed before stays in the file."""
+    closed; what was flushed before stays in the file. Also an ``OSError``, so code that
+    guards file writes with ``except OSError`` catches it too."""
 
 
 def session_format(path: str | os.PathLike[str]) -> tuple[str, bool]:
@@ -207,9 +208,12 @@ class SessionWriter:
 
     # --- public API ----------------------------------------------------------------------
 
-    def write(self, readings: Iterable[Reading]) -> int:
-        """Write the readings not written before; returns how many were written."""
+    def write(self, readings: Iterable[Reading] | Reading) -> int:
+        """Write the readings not written before (a page, or a single reading); returns how
+        many were written."""
         self._check_open()
+        if isinstance(readings, Reading):  # one reading (a tuple, so iterable) is welcome too
+            readings = (readings,)
         dedupe = self._dedupe
         chunk: list[Reading] = []
         for reading in readings:

@@ -167,6 +167,15 @@ def test_dedupe_accepts_late_readings_and_stays_bounded(tmp_path: Path) -> None:
         assert len(writer._dedupe.shards["shardId-000000000000"].recent) <= 4096
 
 
+def test_a_single_reading_may_be_written(tmp_path: Path) -> None:
+    readings = make_readings(3)
+    with SessionWriter(tmp_path / "one.jsonl", metadata={}) as writer:
+        assert writer.write(readings[0]) == 1
+        assert writer.write(readings[0]) == 0
+        assert writer.write(iter(readings)) == 2
+    assert list(open_session(tmp_path / "one.jsonl").iter_readings()) == readings
+
+
 def test_sub_records_of_one_sequence_number_are_distinct(tmp_path: Path) -> None:
     base = make_readings(1)[0]
     subs = [base._replace(sub=i) for i in range(4)]

@@ -146,7 +146,7 @@ def test_full_disk_stops_the_recording_with_a_clear_error(tmp_path: Path) -> Non
     with pytest.raises(SessionWriteError, match="the disk is full") as caught:
         writer.write(make_readings(100))
         writer.flush()
-    assert isinstance(caught.value, FluxError)
+    assert isinstance(caught.value, FluxError) and isinstance(caught.value, OSError)
     assert writer.closed
     with pytest.raises(SessionWriteError, match="closed"):
         writer.write(make_readings(1))
