@@ -2,7 +2,7 @@
 
     python benchmarks/bench_decode.py [--records 10000] [--runs 9]
 
-Prints the median µs per reading and ms per page for both, and their ratio. The target
+Prints the median (and best) µs per reading and ms per page for both, and their ratio. The target
 (design.md) is ≤ 3 µs a reading, i.e. a full 10,000-record page in ≤ 30 ms.
 """
 
@@ -92,13 +92,13 @@ def naive(shard: str, records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return out
 
 
-def median_seconds(fn: Any, records: list[dict[str, Any]], runs: int) -> float:
+def timings(fn: Any, records: list[dict[str, Any]], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         fn("shardId-000000000000", records)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
 def main() -> None:
@@ -109,22 +109,22 @@ def main() -> None:
     records = build_page(args.records)
     readings, errors = decode_records("shardId-000000000000", records)
     assert len(readings) == args.records and not errors
-    # interleave warm-up of both so neither benefits from a warmer cache
-    median_seconds(decode_records, records, 2)
-    median_seconds(naive, records, 2)
-    ours = median_seconds(decode_records, records, args.runs)
-    base = median_seconds(naive, records, args.runs)
+    timings(decode_records, records, 2)  # warm up both before measuring either
+    timings(naive, records, 2)
+    ours = timings(decode_records, records, args.runs)
+    base = timings(naive, records, args.runs)
     page = 10_000 / args.records
-    print(f"records per run: {args.records}, runs: {args.runs} (medians)")
-    print(
-        f"decode_records : {ours / args.records * 1e6:6.2f} µs/reading  "
-        f"{ours * page * 1e3:7.2f} ms per 10,000-record page"
-    )
-    print(
-        f"naive json+b64 : {base / args.records * 1e6:6.2f} µs/reading  "
-        f"{base * page * 1e3:7.2f} ms per 10,000-record page"
-    )
-    print(f"ratio naive/decode_records: {base / ours:.2f}x")
+    print(f"records per run: {args.records}, runs: {args.runs}")
+    # On a shared machine the best run shows the code, the median what a busy core gives.
+    for name, times in (("decode_records", ours), ("naive json+b64", base)):
+        med, best = statistics.median(times), min(times)
+        print(
+            f"{name:15}: median {med / args.records * 1e6:5.2f} µs/reading "
+            f"({med * page * 1e3:6.2f} ms per 10,000-record page), "
+            f"best {best / args.records * 1e6:5.2f} µs/reading"
+        )
+    ratio = statistics.median(base) / statistics.median(ours)
+    print(f"ratio naive/decode_records (medians): {ratio:.2f}x")
 
 
 if __name__ == "__main__":
