@@ -178,8 +178,9 @@ class _Parser:
         """True (and consumed) when the next word is exactly the keyword ``word``."""
         self.skip_space()
         end = self.pos + len(word)
-        if self.text.startswith(word, self.pos) and (
-            end >= len(self.text) or self.text[end] in _STOP
+        text = self.text
+        if text.startswith(word, self.pos) and (
+            end >= len(text) or text[end] in _STOP or text[end].isspace()
         ):
             self.pos = end
             return True

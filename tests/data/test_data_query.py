@@ -217,6 +217,8 @@ def test_query_object() -> None:
         ('"a"b', And((Text("a"), Text("b")))),
         ("pre-heat", Text("pre-heat")),
         ("14:00", Text("14:00")),
+        ("a\u00a0OR\u2003b", Or((Text("a"), Text("b")))),  # any Unicode space separates
+        ("ORANGE", Text("ORANGE")),
     ],
 )
 def test_tree(text: str, tree: object) -> None:

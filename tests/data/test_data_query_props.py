@@ -19,7 +19,7 @@ pieces = st.sampled_from(
         "OR", "AND", "NOT", "or", "asset:", "site:", "org:", "tag:", "label:", "register:",
         "val", "val>", "val>=", "val<", "val<=", "val=", "val!=", "since:", "until:",
         "-5m", "14:00", "2026-11-29T14:00", "now", "1111", "2.5", "pressure", "Suction",
-        "status", "é", "\t", "\n", "x",
+        "status", "é", "\t", "\n", "\u00a0", "x",
     ]
 )  # fmt: skip
 structured = st.lists(pieces, max_size=14).map("".join)
