@@ -254,7 +254,8 @@ class _Parser:
                 return Not(self.unary("'NOT'"))
             if self.text[self.pos] == "-":
                 self.pos += 1
-                if self.pos >= len(self.text) or self.text[self.pos] in _STOP - {"("}:
+                following = self.text[self.pos : self.pos + 1]
+                if not following or following.isspace() or following == ")":
                     self.fail("a term right after '-' (no space)")
                 return Not(self.unary("'-'"))
             return self.primary()
@@ -325,7 +326,7 @@ class _Parser:
             if not value:
                 self.fail(f"a value after {after}", start, show_found=False)
             return value
-        if self.pos >= len(text) or text[self.pos] in _STOP:
+        if self.pos >= len(text) or text[self.pos] in _STOP or text[self.pos].isspace():
             self.fail(f"a value after {after}")
         start = self.pos
         word = self.bare()

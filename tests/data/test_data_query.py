@@ -271,6 +271,8 @@ def test_canonical_printing(text: str, canonical: str) -> None:
         ('asset:x"y', 7, "no quote inside an unquoted value"),
         ("asset:", 6, "a value after 'asset:'"),
         ("asset: 1", 6, "a value after 'asset:'"),
+        ("asset:\u00a01", 6, "a value after 'asset:'"),
+        ("-\u00a0a", 1, "a term right after '-' (no space)"),
         ('asset:""', 6, "a value after 'asset:'"),
         ("val>", 4, "a value after 'val>'"),
         ("val>abc", 4, "a number after 'val>'"),
