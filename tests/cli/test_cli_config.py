@@ -92,8 +92,12 @@ def test_secret_never_in_repr(tmp_path: Path) -> None:
 
 def test_precedence_file_env_option(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
-    env = {"FLUX_PROFILE": "acme", "FLUX_PAGE_LIMIT": "200", "FLUX_COMPANY": "envco",
-           "FLUX_CLIENT_SECRET": "from-env"}
+    env = {
+        "FLUX_PROFILE": "acme",
+        "FLUX_PAGE_LIMIT": "200",
+        "FLUX_COMPANY": "envco",
+        "FLUX_CLIENT_SECRET": "from-env",
+    }
     profile = load_config(path, env=env).profile()
     assert (profile.page_limit, profile.company, profile.rate_limit) == (200, "envco", "10/10s")
     assert profile.resolve_secret() == "from-env"
@@ -149,8 +153,15 @@ def test_wrong_values_name_file_profile_key_and_what_is_allowed(
     assert allowed in message
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.5:9/realtime", "http://[::1]:9/realtime",
-                                 "http://localhost:9/realtime", "https://example.com/r"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.5:9/realtime",
+        "http://[::1]:9/realtime",
+        "http://localhost:9/realtime",
+        "https://example.com/r",
+    ],
+)
 def test_loopback_http_and_https_are_accepted(tmp_path: Path, url: str) -> None:
     path = write(tmp_path, f'[profiles.site]\nbase_url = "{url}/"\n')
     assert load_config(path, env={}).profile("site").base_url == url  # trailing / dropped
@@ -186,7 +197,7 @@ def test_toml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 
 def test_bad_document_shape(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="profile 'a'"):
-        load_config(write(tmp_path, '[profiles]\na = 1\n'), env={})
+        load_config(write(tmp_path, "[profiles]\na = 1\n"), env={})
     with pytest.raises(ConfigError, match="key 'default_profile'"):
         load_config(write(tmp_path, "default_profile = 3\n"), env={})
 
@@ -210,10 +221,14 @@ def test_secret_from_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_secret_from_command(tmp_path: Path) -> None:
     py = sys.executable
-    text = tomli_w.dumps({"profiles": {
-        "ok": {"client_secret_command": f"{py} -c \"print('  cmd-secret ')\""},
-        "bad": {"client_secret_command": f"{py} -c \"print('leak'); exit(3)\""},
-    }})
+    text = tomli_w.dumps(
+        {
+            "profiles": {
+                "ok": {"client_secret_command": f"{py} -c \"print('  cmd-secret ')\""},
+                "bad": {"client_secret_command": f"{py} -c \"print('leak'); exit(3)\""},
+            }
+        }
+    )
     config = load_config(write(tmp_path, text), env={})
     assert config.profile("ok").resolve_secret() == "cmd-secret"
     with pytest.raises(ConfigError) as info:

@@ -1,0 +1,208 @@
+"""Profile keys, defaults, built-in profiles and the validation of every value.
+
+A wrong value becomes a :class:`ConfigError` naming the file (or the environment), the
+profile, the key (or its variable or option) and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from flux_tui.api.budget import RateBudget
+from flux_tui.api.errors import ConfigError
+
+APP_NAME = "flux-tui"
+CONFIG_ENV = "FLUX_TUI_CONFIG"
+SIM_BASE_URL = "sim://demo"
+
+PRD_BASE_URL = "https://api.axil.ai/realtime"
+PRD_ENTERPRISE_URL = "https://api.axil.ai/axil/enterprise-objects"
+DEV_BASE_URL = "https://dev-api.axil.ai/realtime"
+DEV_ENTERPRISE_URL = "https://dev-api.axil.ai/axil/enterprise-objects"
+DEFAULT_TOKEN_URL = "https://axil.auth0.com/oauth/token"
+DEFAULT_AUDIENCE = "https://api.axil.ai"
+DEFAULT_RATE_LIMIT = "100/60s"  # the API's documented throttle for one client
+DEFAULT_PAGE_LIMIT = 1000
+PAGE_LIMIT_RANGE = (1, 10000)  # the Kinesis GetRecords Limit bounds
+STARTS = ("latest", "trim-horizon")
+SECRET_COMMAND_TIMEOUT = 30.0
+
+#: Keys a ``[profiles.NAME]`` table may hold.
+PROFILE_KEYS = (
+    "base_url",
+    "company",
+    "token_url",
+    "audience",
+    "client_id",
+    "client_secret",
+    "client_secret_env",
+    "client_secret_command",
+    "enterprise_url",
+    "rate_limit",
+    "page_limit",
+    "start",
+    "simulator",
+)
+SECRET_KEYS = ("client_secret", "client_secret_env", "client_secret_command")
+
+#: Built-in profiles; a file's table of the same name is laid over them key by key.
+BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
+    "prd": {"base_url": PRD_BASE_URL, "enterprise_url": PRD_ENTERPRISE_URL},
+    "dev": {"base_url": DEV_BASE_URL, "enterprise_url": DEV_ENTERPRISE_URL},
+    # The embedded simulator: its own built-in client, no credentials from the user; it
+    # starts at the backlog so there is something to see at once.
+    "demo": {
+        "base_url": SIM_BASE_URL,
+        "simulator": True,
+        "company": "demo",
+        "client_id": "flux-demo",
+        "client_secret": "demo-secret",
+        "start": "trim-horizon",
+    },
+}
+DEFAULT_PROFILE = "prd"
+
+#: Environment variable -> profile key. ``FLUX_PROFILE`` selects the profile itself.
+ENV_KEYS: dict[str, str] = {
+    "FLUX_BASE_URL": "base_url",
+    "FLUX_COMPANY": "company",
+    "FLUX_TOKEN_URL": "token_url",
+    "FLUX_AUDIENCE": "audience",
+    "FLUX_CLIENT_ID": "client_id",
+    "FLUX_CLIENT_SECRET": "client_secret",
+    "FLUX_RATE_LIMIT": "rate_limit",
+    "FLUX_PAGE_LIMIT": "page_limit",
+}
+# A simulator profile has its own endpoints and client: a user's production credentials in
+# the environment must not break `flux-tui demo`, so only these env keys reach it.
+SIM_ENV_KEYS = frozenset({"rate_limit", "page_limit"})
+
+
+_COMPANY_RE = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ::1."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(value: str, *, allow_sim: bool) -> str:
+    """Return the cleaned URL or raise ValueError saying what is allowed."""
+    if allow_sim and value == SIM_BASE_URL:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        extra = f" or {SIM_BASE_URL!r}" if allow_sim else ""
+        raise ValueError(f"{value!r} is not a URL: expected https://host/path{extra}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError(
+            f"{value!r} uses http://, which is only allowed for a loopback host "
+            "(localhost, 127.0.0.0/8, ::1): use https://"
+        )
+    return value.rstrip("/")
+
+
+def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def validate(
+    raw: Mapping[str, Any], *, file: str | None, profile: str, origin: str = "file"
+) -> dict[str, Any]:
+    """Check and normalise a table of profile values; ``origin`` decides how keys are named."""
+    out: dict[str, Any] = {}
+    env_names = {v: k for k, v in ENV_KEYS.items()}
+    for key, value in raw.items():
+        if origin == "env":
+            label = env_names.get(key, key)
+        elif origin == "option":
+            label = "--" + key.replace("_", "-")
+        else:
+            label = key
+
+        def fail(message: str, _label: str = label) -> ConfigError:
+            return ConfigError(message, file=file, profile=profile, key=_label)
+
+        if key not in PROFILE_KEYS:
+            raise fail(
+                f"unknown key{suggest(key, PROFILE_KEYS)}; allowed keys: " + ", ".join(PROFILE_KEYS)
+            )
+        if key == "simulator":
+            if not isinstance(value, bool):
+                raise fail(f"must be true or false, not {value!r}")
+            out[key] = value
+            continue
+        if key == "page_limit":
+            out[key] = _check_page_limit(value, fail)
+            continue
+        if not isinstance(value, str):
+            raise fail(f"must be a string, not {type(value).__name__} {value!r}")
+        value = value.strip()
+        if key in ("base_url", "token_url", "enterprise_url"):
+            try:
+                value = _check_url(value, allow_sim=key == "base_url")
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+        elif key == "company":
+            value = value.lower()  # the API names companies in lower case
+            if not _COMPANY_RE.match(value):
+                raise fail(
+                    f"{value!r} is not a company name: allowed are letters, digits, "
+                    "'.', '_' and '-'"
+                )
+        elif key == "rate_limit":
+            try:
+                RateBudget.parse(value)
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+        elif key == "start":
+            if value not in STARTS:
+                raise fail(
+                    f"{value!r} is not allowed{suggest(value, STARTS)}; allowed: "
+                    + " or ".join(STARTS)
+                )
+        elif (
+            key
+            in (
+                "client_id",
+                "client_secret",
+                "client_secret_env",
+                "client_secret_command",
+                "audience",
+            )
+            and not value
+        ):
+            raise fail("must not be empty")
+        out[key] = value
+    secrets = [k for k in SECRET_KEYS if k in out]
+    if len(secrets) > 1:
+        raise ConfigError(
+            "set only one of " + ", ".join(SECRET_KEYS) + f" (found {secrets})",
+            file=file,
+            profile=profile,
+            key=secrets[1],
+        )
+    return out
+
+
+def _check_page_limit(value: Any, fail: Any) -> int:
+    low, high = PAGE_LIMIT_RANGE
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise fail(f"{value!r} is not allowed: a whole number from {low} to {high}")
+    return value
+
+
+# --- the file -----------------------------------------------------------------------------
