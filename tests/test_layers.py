@@ -6,6 +6,22 @@ import sys
 CORE_MODULES = [
     "flux_tui.api.errors",
     "flux_tui.feed.types",
+    "flux_tui.api.budget",
+    "flux_tui.api.models",
+    "flux_tui.api.auth",
+    "flux_tui.api.client",
+    "flux_tui.feed.decoder",
+    "flux_tui.data.formats",
+    "flux_tui.data.query",
+    "flux_tui.feed.reader",
+    "flux_tui.data.store",
+    "flux_tui.data.session",
+    "flux_tui.config",
+    "flux_tui.connect",
+    "flux_tui.cli.main",
+    "flux_tui.cli.tail",
+    "flux_tui.cli.record",
+    "flux_tui.cli.info",
 ]
 
 

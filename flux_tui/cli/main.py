@@ -1,21 +1,143 @@
-"""The ``flux-tui`` command line."""
+"""The ``flux-tui`` command line: profiles, then one command.
+
+Commands that stream (``tail``, ``record``, ``info``) resolve a profile from the config file,
+the environment and the options (in that order of strength). Foreseeable failures end with a
+one-line message and a distinct exit code (see :mod:`flux_tui.cli.output`), never a traceback.
+The terminal UI (Textual) is imported only by the commands that open it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 from flux_tui import __version__
+from flux_tui.api.errors import FluxError
+from flux_tui.cli import config_cmd, info, record, sim_cmd, tail
+from flux_tui.cli.output import EXIT_OK, EXIT_SIGNAL_BASE, EXIT_USAGE, report_error
+from flux_tui.config import Profile, load_config
+
+EPILOG = """\
+exit codes: 0 ok, 1 local failure (file), 2 usage or configuration, 3 credentials refused,
+4 API unreachable, 5 other API failure, 128+N ended by signal N (130 for Ctrl-C)"""
+
+
+def _common(suppress: bool) -> argparse.ArgumentParser:
+    """Options accepted before and after the command (``flux-tui -v tail`` = ``tail -v``)."""
+    # After the command the defaults are suppressed, so a value given before it survives.
+    default = argparse.SUPPRESS if suppress else None
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="config file (default: $FLUX_TUI_CONFIG, then the per-user file)",
+    )
+    common.add_argument(
+        "--profile",
+        default=default,
+        help="profile to use (default: $FLUX_PROFILE, then the file's default_profile, then prd)",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS if suppress else 0,
+        help="more detail on stderr (shard events, periodic progress)",
+    )
+    return common
+
+
+def _viewer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from",
+        dest="start",
+        choices=("latest", "trim-horizon"),
+        help="viewer: where to start reading (default: the profile's start)",
+    )
+    parser.add_argument(
+        "--low-bandwidth",
+        action="store_true",
+        help="viewer: redraw less, for slow links (also [ui] low_bandwidth)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="flux-tui", description=__doc__)
+    """The whole command line."""
+    parser = argparse.ArgumentParser(
+        prog="flux-tui",
+        parents=[_common(False)],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Terminal live viewer for the Flux Realtime API. Without a command it "
+        "opens the viewer on the selected profile.",
+    )
     parser.add_argument("--version", action="version", version=f"flux-tui {__version__}")
+    _viewer_options(parser)
+    parser.set_defaults(run=run_viewer, needs_profile=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # A fresh parent for each command: argparse shares the parent's option objects, and
+    # `demo` changes the default of its --profile.
+    info.add_parser(commands, [_common(True)])
+    tail.add_parser(commands, [_common(True)])
+    record.add_parser(commands, [_common(True)])
+    config_cmd.add_parser(commands, [_common(True)])
+    sim_cmd.add_parser(commands, [_common(True)])
+    demo = commands.add_parser(
+        "demo",
+        parents=[_common(True)],
+        help="open the viewer on the embedded simulator (no credentials)",
+    )
+    _viewer_options(demo)
+    demo.set_defaults(run=run_viewer, needs_profile=True, profile="demo")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_viewer(args: argparse.Namespace, profile: Profile) -> int:
+    """Open the terminal UI on ``profile`` (Textual is imported only here)."""
+    profile.check_complete()  # a missing company or client should not open an empty screen
+    try:
+        from flux_tui.ui.app import run_viewer as run_app
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("flux_tui.ui.app", "textual"):
+            raise
+        print(
+            "flux-tui: the terminal viewer is not available in this build; try\n"
+            f"  flux-tui tail --profile {profile.name} --from trim-horizon --until-caught-up",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    config = args.loaded_config
+    low_bandwidth = bool(args.low_bandwidth or config.ui.get("low_bandwidth", False))
+    return run_app(profile, start=args.start, config=config, low_bandwidth=low_bandwidth)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Resolve the profile when the command needs one, then run it."""
+    if not args.needs_profile:
+        return int(args.run(args))
+    args.loaded_config = config = load_config(args.config)
+    profile = config.profile(args.profile)
+    return int(args.run(args, profile))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``flux-tui`` and ``python -m flux_tui``; returns the exit code."""
     parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help(sys.stdout)
-    return 0
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
+        return int(exc.code or 0)
+    try:
+        return dispatch(args)
+    except FluxError as exc:
+        return report_error(exc)
+    except KeyboardInterrupt:
+        print("flux-tui: interrupted", file=sys.stderr)
+        return EXIT_SIGNAL_BASE + 2
+    except BrokenPipeError:
+        return EXIT_OK  # the reader of our stdout went away: nothing left to say
+
+
+__all__ = ["build_parser", "main"]

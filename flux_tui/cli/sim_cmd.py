@@ -1,0 +1,72 @@
+"""``flux-tui sim``: serve the Flux simulator on a loopback port for other clients and tests."""
+
+from __future__ import annotations
+
+import argparse
+
+from flux_tui.cli.output import EXIT_OK, EXIT_USAGE
+
+
+def add_parser(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    parents: list[argparse.ArgumentParser],
+) -> None:
+    """Register ``sim``."""
+    parser = commands.add_parser(
+        "sim",
+        parents=parents,
+        help="serve the Flux simulator on a loopback port",
+        description="Serve the simulated Flux deployment (Auth0 token endpoint, Realtime API, "
+        "Enterprise Objects) until Ctrl-C. It prints the profile and environment variables "
+        "that point a client at it.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (loopback only; default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8750, help="port (default 8750; 0 picks a free one)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="telemetry seed (same seed, same run)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="readings a second overall (default: a realistic fleet rate)",
+    )
+    parser.add_argument("--shards", type=int, default=2, help="open shards at start")
+    parser.add_argument(
+        "--backlog",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="history preloaded for trim-horizon reads (default 120)",
+    )
+    parser.add_argument(
+        "--throttle",
+        default="100/60s",
+        help="the gateway's per-token budget, CALLS/WINDOW, or 'off'",
+    )
+    parser.set_defaults(run=run_sim, needs_profile=False)
+
+
+def run_sim(args: argparse.Namespace) -> int:
+    """Serve until interrupted (uvicorn handles Ctrl-C and SIGTERM itself)."""
+    from flux_tui.sim.server import serve
+    from flux_tui.sim.settings import SimSettings
+
+    if args.shards < 1 or (args.rate is not None and args.rate <= 0) or args.backlog < 0:
+        print("flux-tui: error: --shards must be >= 1, --rate > 0 and --backlog >= 0")
+        return EXIT_USAGE
+    settings = SimSettings(
+        seed=args.seed,
+        rate=args.rate,
+        shards=args.shards,
+        backlog_seconds=args.backlog,
+        throttle=None if args.throttle == "off" else args.throttle,
+    )
+    try:
+        serve(settings, host=args.host, port=args.port)
+    except ValueError as exc:  # a host that is not loopback
+        print(f"flux-tui: error: {exc}")
+        return EXIT_USAGE
+    return EXIT_OK
