@@ -178,7 +178,8 @@ def test_config_error_exits_2(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_sigterm_ends_tail_with_a_summary(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ends_tail_with_a_summary(tmp_path: Path, signum: signal.Signals) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "flux_tui", "tail", "--profile", "demo", "--from", "latest"],
         stdout=subprocess.PIPE,
@@ -190,10 +191,10 @@ def test_sigterm_ends_tail_with_a_summary(tmp_path: Path) -> None:
     assert process.stderr is not None
     first = process.stderr.readline()  # the first state line: the feed is running
     assert first.startswith("flux-tui: state:"), first
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     _, err = process.communicate(timeout=RUN_TIMEOUT)
-    assert process.returncode == EXIT_SIGNAL_BASE + signal.SIGTERM
-    assert re.search(r"stopped \(SIGTERM\): [\d,]+ readings", err), err
+    assert process.returncode == EXIT_SIGNAL_BASE + signum  # 130 for Ctrl-C
+    assert re.search(rf"stopped \({signum.name}\): [\d,]+ readings", err), err
     assert "Traceback" not in err
 
 
