@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from flux_tui.cli.output import EXIT_OK, EXIT_USAGE
 
@@ -23,9 +24,7 @@ def add_parser(
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (loopback only; default 127.0.0.1)"
     )
-    parser.add_argument(
-        "--port", type=int, default=8750, help="port (default 8750; 0 picks a free one)"
-    )
+    parser.add_argument("--port", type=int, default=8750, help="port (default 8750)")
     parser.add_argument("--seed", type=int, default=1, help="telemetry seed (same seed, same run)")
     parser.add_argument(
         "--rate",
@@ -55,7 +54,9 @@ def run_sim(args: argparse.Namespace) -> int:
     from flux_tui.sim.settings import SimSettings
 
     if args.shards < 1 or (args.rate is not None and args.rate <= 0) or args.backlog < 0:
-        print("flux-tui: error: --shards must be >= 1, --rate > 0 and --backlog >= 0")
+        print(
+            "flux-tui: error: --shards must be >= 1, --rate > 0 and --backlog >= 0", file=sys.stderr
+        )
         return EXIT_USAGE
     settings = SimSettings(
         seed=args.seed,
@@ -67,6 +68,6 @@ def run_sim(args: argparse.Namespace) -> int:
     try:
         serve(settings, host=args.host, port=args.port)
     except ValueError as exc:  # a host that is not loopback
-        print(f"flux-tui: error: {exc}")
+        print(f"flux-tui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK

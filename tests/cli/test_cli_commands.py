@@ -157,3 +157,10 @@ def test_viewer_on_an_incomplete_profile_says_what_is_missing(
     assert main([]) == EXIT_USAGE  # prd without company: no screen opens
     err = capsys.readouterr().err
     assert "profile 'prd'" in err and "key 'company'" in err
+
+
+@pytest.mark.parametrize("argv", [["sim", "--host", "0.0.0.0"], ["sim", "--shards", "0"]])
+def test_sim_refuses_bad_settings(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.err.startswith("flux-tui: error:") and captured.out == ""
