@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from flux_tui.data.formats import safe_text
@@ -59,7 +59,9 @@ class FluxApp(App[int]):
     COMMANDS = App.COMMANDS | {FluxCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
-        Binding("slash", "filter", "Filter", id="filter"),
+        # priority: the app acts on it before forwarding the next key, so text typed right
+        # after `/` lands in the filter, not in the log (widgets queue keys separately)
+        Binding("slash", "filter", "Filter", id="filter", priority=True),
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("space", "pause", "Pause", id="pause"),
         Binding("end", "live", "Live", id="live"),
@@ -299,7 +301,7 @@ class FluxApp(App[int]):
         self._apply_filter()
 
     def on_filter_bar_left(self, event: FilterBar.Left) -> None:
-        self.log_view.focus()
+        self.screen.set_focus(self.log_view)
 
     def on_asset_tree_scope_chosen(self, event: AssetTree.ScopeChosen) -> None:
         self._scope = event.scope
@@ -339,9 +341,16 @@ class FluxApp(App[int]):
 
     # --- actions ----------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`/` is text while typing in an input or a dialog is open."""
+        if action == "filter":
+            return not isinstance(self.focused, Input) and self.screen is self.screen_stack[0]
+        return True
+
     def action_filter(self) -> None:
         """Focus the filter bar."""
-        self.filter_bar.input.focus()
+        # at once, not via Widget.focus() (deferred): keys typed right after `/` belong to it
+        self.screen.set_focus(self.filter_bar.input)
 
     def action_help(self) -> None:
         """Show every key."""

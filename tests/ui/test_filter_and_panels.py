@@ -39,6 +39,8 @@ async def test_filter_applies_as_you_type_to_held_and_new_lines() -> None:
         await pilot.press("escape")
         assert app.focused is app.log_view
         assert app.store.view_len() == 110  # leaving keeps the filter
+        await pilot.press("slash", "ctrl+u", *"a/b")  # `/` inside the filter is text
+        assert app.filter_bar.input.value == "a/b"
 
 
 async def test_syntax_error_shows_in_place_and_keeps_last_good_filter() -> None:
