@@ -9,7 +9,9 @@ The tree (each class says what a caller should do through :attr:`FluxError.actio
     │   ├── MissingGrantError          the client has no grant for the audience (403)
     │   ├── AuthThrottledError         Auth0 rate limit (429); ``reset_at`` is a UNIX time  RETRY
     │   ├── AuthUnreachableError       token endpoint unreachable / not JSON              RETRY
-    │   └── LoginRequiredError         no usable token and a person must log in (device flow)
+    │   ├── LoginRequiredError         no usable token and a person must log in (device flow)
+    │   ├── LoginDeniedError           the person refused the device login (access_denied)
+    │   └── LoginExpiredError          the device code expired before anyone approved it
     ├── TransportError                 no well-formed answer reached us                  RETRY
     │   ├── ConnectError               DNS, refused, reset, TLS failure
     │   ├── TimeoutError               no answer in time
@@ -133,6 +135,14 @@ class AuthUnreachableError(AuthError):
 
 class LoginRequiredError(AuthError):
     """No usable token: a person must log in (``flux-tui login``)."""
+
+
+class LoginDeniedError(AuthError):
+    """The person cancelled the device login on the activation page (``access_denied``)."""
+
+
+class LoginExpiredError(AuthError):
+    """The device code expired (``expired_token``) before the login was approved."""
 
 
 # --- transport ---------------------------------------------------------------------------

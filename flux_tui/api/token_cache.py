@@ -95,38 +95,61 @@ class TokenCache:
 
     def save(self, token: CachedToken) -> None:
         """Write ``token`` atomically: temp file in the same folder, fsync, rename."""
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # mkdir's mode is filtered by the umask and ignored for an existing folder.
-        os.chmod(self.directory, 0o700)
         data = orjson.dumps(asdict(token), option=orjson.OPT_INDENT_2)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
-        try:
-            os.fchmod(fd, 0o600)  # mkstemp already uses 0600; say so explicitly
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        self._fsync_directory()
+        write_private(self.path, data)
 
     def clear(self) -> None:
         """Forget the stored token (no error when there is none)."""
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
-    def _fsync_directory(self) -> None:
-        # Makes the rename itself durable; not possible on every platform, hence best effort.
-        try:
-            dir_fd = os.open(self.directory, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)
-        except OSError:
-            pass
-        finally:
-            os.close(dir_fd)
+
+def login_token_cache(profile: str, directory: Path | None = None) -> TokenCache:
+    """Where ``flux-tui login`` keeps a profile's user tokens (access + refresh token).
+
+    Kept apart from the client-credentials cache, in the per-user *config* folder: a refresh
+    token is a credential a cache cleaner must not throw away, and a client-credentials fetch
+    must never overwrite a person's login.
+    """
+    if directory is None:
+        directory = Path(platformdirs.user_config_dir(APP_NAME)) / "tokens"
+    return TokenCache(profile, directory)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and privately: folder 0700, file 0600.
+
+    A temporary file in the same folder is written, fsynced and renamed into place, so a
+    reader sees the old file or the new one, never half of one.
+    """
+    directory = path.parent
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # mkdir's mode is filtered by the umask and ignored for an existing folder.
+    os.chmod(directory, 0o700)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=path.suffix)
+    try:
+        os.fchmod(fd, 0o600)  # mkstemp already uses 0600; say so explicitly
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform, hence best effort.
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
