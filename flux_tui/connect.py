@@ -1,23 +1,31 @@
-"""Open the feed a profile describes: HTTP client, tokens, rate budget, client and reader.
+"""Open the feed a profile describes: HTTP client, tokens, rate budget, client and reader,
+plus the Enterprise Objects client and the asset-name directory.
 
 The one place that wires the layers together, used by ``tail``, ``record``, ``info`` and the
 TUI alike. A simulator profile (``demo``) runs the simulator in this process behind
 ``httpx.ASGITransport``: no socket, no credentials of the user's.
+
+Tokens: a person's login (``flux-tui login``) when the profile has one stored, else the
+client-credentials grant (client id + secret). See :func:`choose_grant`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import httpx
 
 from flux_tui.api.auth import ClientCredentialsProvider, TokenProvider
 from flux_tui.api.budget import RateBudget
 from flux_tui.api.client import RealtimeClient
+from flux_tui.api.device import DeviceFlow
+from flux_tui.api.enterprise import EnterpriseClient
 from flux_tui.api.errors import ConfigError
-from flux_tui.api.token_cache import TokenCache
+from flux_tui.api.token_cache import CachedToken, TokenCache, login_token_cache
+from flux_tui.api.user_auth import DEVICE_GRANT, UserTokenProvider
 from flux_tui.config import Profile
+from flux_tui.data.names import AssetDirectory
 from flux_tui.feed.reader import ShardReader, Start
 
 if TYPE_CHECKING:
@@ -35,6 +43,11 @@ SIM_ENTERPRISE_URL = f"{SIM_ORIGIN}/axil/enterprise-objects"
 HTTP_TIMEOUT = httpx.Timeout(35.0, connect=10.0)
 HTTP_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
 STARTS: dict[str, Start] = {"latest": "latest", "trim-horizon": "trim-horizon"}
+#: The demo's Auth0 approves every device login by itself after a moment, so
+#: `flux-tui login --profile demo` (and the viewer's re-login dialog) can be tried alone.
+DEMO_AUTH0_OPTIONS: dict[str, Any] = {"auto_approve_after": 3.0, "device_interval": 1}
+
+Grant = Literal["auto", "device_code", "client_credentials"]
 
 
 @dataclass
@@ -49,7 +62,29 @@ class FeedSession:
     reader: ShardReader  # async for item in reader; .state; .stats
     simulator: Simulator | None = None  # set for a simulator profile (in-process)
     enterprise_url: str | None = None  # Enterprise Objects base, on the same ``http``
+    #: Enterprise Objects client (None without an enterprise_url), same token as the feed.
+    enterprise: EnterpriseClient | None = None
+    #: Asset names and details; run ``names.run()`` as a task of your own to fill it.
+    names: AssetDirectory = field(default_factory=AssetDirectory.empty)
+    token_url: str | None = None  # where ``tokens`` come from (for a new device login)
     _closed: bool = field(default=False, repr=False)
+
+    def device_flow(self, **options: Any) -> DeviceFlow:
+        """A device login for this session's profile on the session's HTTP client (the
+        re-login dialog: show the code, ``await flow.wait(code)``, then
+        ``session.tokens.adopt(token)`` when ``tokens`` is a :class:`UserTokenProvider`).
+        The in-process simulator's clock paces the polls of a simulator profile."""
+        if self.simulator is not None:
+            options.setdefault("sleep", self.simulator.clock.sleep)
+            options.setdefault("clock", self.simulator.clock.now)
+            options.setdefault("wall_clock", self.simulator.clock.now)
+        return DeviceFlow(
+            self.token_url or self.profile.token_url,
+            self.profile.login_client_id(),
+            self.profile.audience,
+            http=self.http,
+            **options,
+        )
 
     async def aclose(self) -> None:
         """Stop the reader and close the HTTP client (idempotent)."""
@@ -74,8 +109,50 @@ def build_simulator(profile: Profile, settings: SimSettings | None = None) -> Si
     from flux_tui.sim.settings import SimSettings
 
     if settings is None:
-        settings = SimSettings(company=profile.company or "demo")
+        settings = SimSettings(
+            company=profile.company or "demo", auth0_options=dict(DEMO_AUTH0_OPTIONS)
+        )
     return Simulator(settings)
+
+
+def stored_login(profile: Profile) -> CachedToken | None:
+    """The profile's stored ``flux-tui login`` tokens, if any fit its audience."""
+    stored = login_token_cache(profile.name).load()
+    if stored is None or stored.grant != DEVICE_GRANT or stored.audience != profile.audience:
+        return None
+    return stored
+
+
+def choose_grant(
+    profile: Profile, grant: Grant = "auto"
+) -> Literal["device_code", "client_credentials"]:
+    """Which tokens the feed uses: ``auto`` picks the stored login of ``flux-tui login``
+    when there is one, else client credentials. A simulator profile uses its built-in
+    client (a login stored by another process's simulator means nothing to this one).
+    Raises ConfigError when the choice cannot work (no secret and no login)."""
+    if grant == "device_code":
+        profile.login_client_id()
+        return "device_code"
+    if grant == "client_credentials" or profile.simulator:
+        return "client_credentials"
+    if stored_login(profile) is not None:
+        return "device_code"
+    if not profile.has_secret and (profile.client_id or profile.device_client_id):
+        raise profile.error(
+            "no client secret and not logged in: set one of client_secret, client_secret_env, "
+            f"client_secret_command (or FLUX_CLIENT_SECRET), or run `flux-tui login --profile "
+            f"{profile.name}`",
+            "client_secret",
+        )
+    profile.check_complete()  # names the missing key
+    return "client_credentials"
+
+
+def check_can_connect(profile: Profile) -> None:
+    """Cheap check before opening a screen: company set and some way to get a token."""
+    profile.require_company()
+    if choose_grant(profile) == "client_credentials":
+        profile.check_complete()
 
 
 async def open_feed(
@@ -85,6 +162,7 @@ async def open_feed(
     transport: httpx.AsyncBaseTransport | None = None,
     page_limit: int | None = None,
     simulator: Simulator | None = None,
+    grant: Grant = "auto",
     **reader_options: Any,
 ) -> FeedSession:
     """Build the feed session for ``profile``; no request is sent until the reader runs.
@@ -92,6 +170,9 @@ async def open_feed(
     ``start`` (``latest``/``trim-horizon``) and ``page_limit`` default to the profile's.
     ``transport`` replaces the network (tests). ``simulator`` supplies the in-process
     simulator of a simulator profile (else one is built with default settings).
+    ``grant`` forces the kind of token (see :func:`choose_grant`); ``device_code`` on a
+    simulator profile starts with no token at all, so the first call raises
+    LoginRequiredError (a way to try the re-login dialog).
     Raises ConfigError when the profile lacks what the connection needs.
     """
     start = start or profile.start
@@ -103,13 +184,17 @@ async def open_feed(
     except ValueError as exc:
         raise profile.error(str(exc), "rate_limit") from None
     company = profile.require_company()
-    client_id, secret = profile.require_credentials()
+    chosen = choose_grant(profile, grant)
+    client_id, secret = (
+        profile.require_credentials() if chosen == "client_credentials" else ("", "")
+    )
     base_url, token_url, enterprise_url = (
         profile.base_url,
         profile.token_url,
         profile.enterprise_url,
     )
     cache: TokenCache | None
+    names_cache = not profile.simulator  # the demo's fleet is rebuilt from its seed each time
     if profile.simulator:
         simulator = simulator or build_simulator(profile)
         transport = transport or httpx.ASGITransport(app=simulator.app)
@@ -120,7 +205,9 @@ async def open_feed(
             raise ConfigError(
                 "a simulator was given for a profile that is not a simulator", profile=profile.name
             )
-        cache = TokenCache(profile.name)
+        cache = (
+            login_token_cache(profile.name) if chosen == "device_code" else TokenCache(profile.name)
+        )
     # TLS verification stays on: there is no option to turn it off.
     http = httpx.AsyncClient(
         transport=transport,
@@ -130,11 +217,29 @@ async def open_feed(
         follow_redirects=False,
     )
     try:
-        tokens = ClientCredentialsProvider(
-            token_url, profile.audience, client_id, secret, http=http, cache=cache
-        )
+        tokens: ClientCredentialsProvider | UserTokenProvider
+        if chosen == "device_code":
+            tokens = UserTokenProvider(
+                token_url,
+                profile.audience,
+                profile.login_client_id(),
+                http=http,
+                cache=cache,
+                login_hint=f"flux-tui login --profile {profile.name}",
+            )
+        else:
+            tokens = ClientCredentialsProvider(
+                token_url, profile.audience, client_id, secret, http=http, cache=cache
+            )
         client = RealtimeClient(base_url, company, tokens=tokens, budget=budget, http=http)
         reader = ShardReader(client, start=STARTS[start], page_limit=limit, **reader_options)
+        enterprise = EnterpriseClient(enterprise_url, tokens, http) if enterprise_url else None
+        if names_cache:
+            names = AssetDirectory.for_profile(
+                profile.name, enterprise, ttl=profile.asset_cache_ttl
+            )
+        else:
+            names = AssetDirectory(enterprise, ttl=profile.asset_cache_ttl)
     except BaseException:
         await http.aclose()
         raise
@@ -147,4 +252,7 @@ async def open_feed(
         reader=reader,
         simulator=simulator,
         enterprise_url=enterprise_url,
+        enterprise=enterprise,
+        names=names,
+        token_url=token_url,
     )

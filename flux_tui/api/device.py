@@ -145,8 +145,10 @@ class DeviceFlow:
             await self._sleep(interval)
             self.polls += 1
             status, data, error = await self._poll(code)
-            if status == 200 and isinstance(data, dict) and isinstance(
-                data.get("access_token"), str
+            if (
+                status == 200
+                and isinstance(data, dict)
+                and isinstance(data.get("access_token"), str)
             ):
                 return token_from_answer(
                     data, now=self._wall_clock(), audience=self.audience, client_id=self.client_id

@@ -146,9 +146,7 @@ class EnterpriseClient:
             data = await self._get("/all", {"size": str(page.total_count)})
             page = self._parse(AssetPage, data, "asset list")
             if len(page.assets) < page.total_count:
-                log.info(
-                    "the asset list stopped at %d of %d", len(page.assets), page.total_count
-                )
+                log.info("the asset list stopped at %d of %d", len(page.assets), page.total_count)
         return list(page.assets)
 
     # --- internals -----------------------------------------------------------------------
@@ -179,10 +177,9 @@ class EnterpriseClient:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0] if exc.errors() else {}
-            where = ".".join(str(p) for p in first.get("loc", ()))
+            problems = exc.errors()
+            where = ".".join(str(p) for p in problems[0]["loc"]) if problems else ""
+            detail = f" ({where}: {problems[0]['msg']})" if where else ""
             raise errors.UnexpectedResponseError(
-                f"the {what} from {self.host} is not the documented shape"
-                + (f" ({where}: {first.get('msg')})" if where else ""),
-                200,
+                f"the {what} from {self.host} is not the documented shape{detail}", 200
             ) from None

@@ -30,7 +30,9 @@ DEVICE_GRANT = "device_code"
 EARLY_REFRESH = 300.0
 DEFAULT_LIFETIME = 86400.0
 # Auth0's answers when a refresh token can no longer be used: a person must log in again.
-_LOGIN_AGAIN = frozenset({"invalid_grant", "unauthorized_client", "access_denied", "invalid_client"})
+_LOGIN_AGAIN = frozenset(
+    {"invalid_grant", "unauthorized_client", "access_denied", "invalid_client"}
+)
 
 #: ``ok``: tokens usable; ``login-required``: renewal needs a person (show the re-login dialog).
 LoginState = Literal["ok", "login-required"]

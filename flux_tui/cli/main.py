@@ -1,6 +1,7 @@
 """The ``flux-tui`` command line: profiles, then one command.
 
-Commands that stream (``tail``, ``record``, ``info``) resolve a profile from the config file,
+Commands that stream (``tail``, ``record``, ``info``) and the token commands (``login``,
+``logout``, ``auth status``) resolve a profile from the config file,
 the environment and the options (in that order of strength). Foreseeable failures end with a
 one-line message and a distinct exit code (see :mod:`flux_tui.cli.output`), never a traceback.
 The terminal UI (Textual) is imported only by the commands that open it.
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 from flux_tui import __version__
 from flux_tui.api.errors import FluxError
-from flux_tui.cli import config_cmd, info, record, sim_cmd, tail
+from flux_tui.cli import auth_cmd, config_cmd, info, login, record, sim_cmd, tail
 from flux_tui.cli.output import EXIT_OK, EXIT_SIGNAL_BASE, EXIT_USAGE, report_error
 from flux_tui.config import Profile, load_config
 
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_parser(commands, [_common(True)])
     config_cmd.add_parser(commands, [_common(True)])
     sim_cmd.add_parser(commands, [_common(True)])
+    login.add_parser(commands, [_common(True)])
+    auth_cmd.add_parsers(commands, [_common(True)])
     demo = commands.add_parser(
         "demo",
         parents=[_common(True)],
@@ -96,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_viewer(args: argparse.Namespace, profile: Profile) -> int:
     """Open the terminal UI on ``profile`` (Textual is imported only here)."""
-    profile.check_complete()  # a missing company or client should not open an empty screen
+    from flux_tui.connect import check_can_connect
+
+    check_can_connect(profile)  # a missing company or credential should not open an empty screen
     try:
         from flux_tui.ui.app import run_viewer as run_app
     except ModuleNotFoundError as exc:

@@ -68,8 +68,13 @@ def report_error(error: BaseException, stream: IO[str] | None = None) -> int:
     code = exit_code_for(error)
     message = str(error) or type(error).__name__
     print(f"flux-tui: error: {message}", file=stream)
-    if code in _HINTS:
-        print(f"flux-tui: hint: {_HINTS[code]}", file=stream)
+    hint = _HINTS.get(code)
+    if isinstance(
+        error, errors.LoginRequiredError | errors.LoginDeniedError | errors.LoginExpiredError
+    ):
+        hint = "log in with `flux-tui login --profile NAME` (or configure a client secret)"
+    if hint:
+        print(f"flux-tui: hint: {hint}", file=stream)
     return code
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from flux_tui.api.errors import ConfigError
 from flux_tui.config.values import (
+    DEFAULT_ASSET_CACHE_TTL,
     DEFAULT_AUDIENCE,
     DEFAULT_PAGE_LIMIT,
     DEFAULT_RATE_LIMIT,
@@ -38,6 +39,8 @@ class Profile:
     page_limit: int = DEFAULT_PAGE_LIMIT
     start: str = "latest"
     simulator: bool = False
+    device_client_id: str | None = None  # the Auth0 application for `flux-tui login`
+    asset_cache_ttl: float = DEFAULT_ASSET_CACHE_TTL  # seconds the asset-name cache is fresh
     source: str | None = None  # the config file the profile was read from, for messages
 
     def error(self, message: str, key: str | None = None) -> ConfigError:
@@ -80,6 +83,23 @@ class Profile:
             "client_secret",
         )
 
+    @property
+    def has_secret(self) -> bool:
+        """True when a client-secret source is configured (the secret itself is not read)."""
+        return bool(self.client_secret or self.client_secret_env or self.client_secret_command)
+
+    def login_client_id(self) -> str:
+        """The Auth0 application used by ``flux-tui login``: ``device_client_id``, else
+        ``client_id``; a ConfigError when neither is set."""
+        client = self.device_client_id or self.client_id
+        if not client:
+            raise self.error(
+                "no device_client_id (the Auth0 application that allows the device login) "
+                "and no client_id to fall back on",
+                "device_client_id",
+            )
+        return client
+
     def check_complete(self) -> None:
         """Raise ConfigError when company, client_id or a secret source is missing.
 
@@ -121,7 +141,14 @@ class Profile:
                 value = "***"
             if value is None or (key == "simulator" and not value):
                 continue
-            if self.simulator and key in ("token_url", "audience", "enterprise_url"):
+            if key == "asset_cache_ttl" and value == DEFAULT_ASSET_CACHE_TTL:
+                continue
+            if self.simulator and key in (
+                "token_url",
+                "audience",
+                "enterprise_url",
+                "device_client_id",
+            ):
                 continue  # the simulator serves its own endpoints: these are not used
             table[key] = value
         return table

@@ -31,6 +31,9 @@ DEFAULT_PAGE_LIMIT = 1000
 PAGE_LIMIT_RANGE = (1, 10000)  # the Kinesis GetRecords Limit bounds
 STARTS = ("latest", "trim-horizon")
 SECRET_COMMAND_TIMEOUT = 30.0
+DEFAULT_ASSET_CACHE_TTL = 86400.0  # a day: asset names change rarely
+SIM_DEVICE_CLIENT_ID = "flux-tui-cli"  # the public application the simulator's Auth0 knows
+_TTL_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 #: Keys a ``[profiles.NAME]`` table may hold.
 PROFILE_KEYS = (
@@ -47,6 +50,8 @@ PROFILE_KEYS = (
     "page_limit",
     "start",
     "simulator",
+    "device_client_id",
+    "asset_cache_ttl",
 )
 SECRET_KEYS = ("client_secret", "client_secret_env", "client_secret_command")
 
@@ -63,6 +68,7 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
         "client_id": "flux-demo",
         "client_secret": "demo-secret",
         "start": "trim-horizon",
+        "device_client_id": SIM_DEVICE_CLIENT_ID,
     },
 }
 DEFAULT_PROFILE = "prd"
@@ -146,6 +152,9 @@ def validate(
         if key == "page_limit":
             out[key] = _check_page_limit(value, fail)
             continue
+        if key == "asset_cache_ttl":
+            out[key] = _check_ttl(value, fail)
+            continue
         if not isinstance(value, str):
             raise fail(f"must be a string, not {type(value).__name__} {value!r}")
         value = value.strip()
@@ -180,6 +189,7 @@ def validate(
                 "client_secret_env",
                 "client_secret_command",
                 "audience",
+                "device_client_id",
             )
             and not value
         ):
@@ -194,6 +204,27 @@ def validate(
             key=secrets[1],
         )
     return out
+
+
+def _check_ttl(value: Any, fail: Any) -> float:
+    """Seconds, from a number or text such as ``"90s"``, ``"30m"``, ``"12h"``, ``"1d"``."""
+    seconds: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        unit = _TTL_UNITS.get(text[-1:], None) if text else None
+        number = text[:-1] if unit is not None else text
+        try:
+            seconds = float(number) * (unit or 1.0)
+        except ValueError:
+            seconds = None
+    if seconds is None or not 0 <= seconds <= 365 * 86400:
+        raise fail(
+            f"{value!r} is not allowed: seconds, or a number with s, m, h or d "
+            '(e.g. "12h"), up to 365 days'
+        )
+    return seconds
 
 
 def _check_page_limit(value: Any, fail: Any) -> int:
