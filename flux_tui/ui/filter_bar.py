@@ -107,8 +107,10 @@ class FilterBar(Horizontal):
         background: $boost;
     }
     FilterBar > Input:focus { border: none; background: $surface; }
-    FilterBar > #filter-count { width: auto; min-width: 14; color: $text-muted; padding: 0 1; }
-    FilterBar > #filter-count.-error { color: $error; text-style: bold; }
+    FilterBar > #filter-count {
+        width: 34; color: $text-muted; padding: 0 1; text-align: right;
+    }
+    FilterBar > #filter-count.-error { width: auto; color: $error; text-style: bold; }
     """
 
     BINDINGS = [
@@ -138,7 +140,7 @@ class FilterBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("/", id="filter-prompt")
-        yield Input(placeholder="filter: words, label:…, asset:…, val>100 (press /)",
+        yield Input(placeholder="/ to filter: words, label:…, asset:…, val>100",
                     suggester=WordSuggester(self._words), id="filter-input",
                     select_on_focus=False)
         yield Label("", id="filter-count")
@@ -179,8 +181,9 @@ class FilterBar(Horizontal):
         filtered = bool(self.good_text or scope)
         text = f"{matches:,} of {total:,}" if filtered else f"{total:,} lines"
         if scope:
-            text = f"{safe_text(scope)} · {text}"
-        self._count_label.update(Text(text))
+            text = f"{safe_text(scope)[:14]} · {text}"
+        # fixed width: no layout pass (a layout repaints the whole screen: bytes on the wire)
+        self._count_label.update(Text(text), layout=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -25,6 +25,11 @@ from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Reading
 
 _CACHE_LINES = 512  # a few screens: scrolling back and forth never re-renders
+_NULL = Style()
+
+
+def _no_style(_name: str) -> Style:
+    return _NULL
 
 
 def change_cell(val: Any, prev: Any) -> tuple[str, str]:
@@ -90,6 +95,8 @@ class TagLog(ScrollView, can_focus=True):
     utc: reactive[bool] = reactive(False)
     show_tag_name: reactive[bool] = reactive(False)
     show_delay: reactive[bool] = reactive(False)
+    plain: reactive[bool] = reactive(False)
+    """Low-bandwidth mode: one colour per line (every colour change costs bytes on the wire)."""
 
     class OpenDetail(Message):
         """The user asked for the whole reading of a line."""
@@ -137,9 +144,14 @@ class TagLog(ScrollView, can_focus=True):
         width = max(self.scrollable_content_region.width, 1)
         size = Size(width, total)
         if size != self.virtual_size:
-            self.virtual_size = size
-            # the layout pass does not re-check scrollbars when only the virtual size moved
-            self._refresh_scrollbars()
+            # Not `self.virtual_size = size`: that reactive asks for a layout pass, and a
+            # layout repaints the whole screen (4x a second: most of the bytes on the wire).
+            # Only the scrollbar needs to know, unless it appears or disappears.
+            had_scrollbar = self.show_vertical_scrollbar
+            self.set_reactive(TagLog.virtual_size, size)
+            self._scroll_update(size)
+            if self.show_vertical_scrollbar != had_scrollbar:
+                self.refresh(layout=True)
         if following:
             # force: right after the first lines arrive the scrollbar (and with it
             # vertical scrolling) is not enabled until the next layout
@@ -196,6 +208,9 @@ class TagLog(ScrollView, can_focus=True):
     def watch_show_delay(self) -> None:
         self.invalidate()
 
+    def watch_plain(self) -> None:
+        self.invalidate()
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if self._shown:
@@ -237,7 +252,7 @@ class TagLog(ScrollView, can_focus=True):
     def line_text(self, r: Reading, prev: Any) -> Text:
         """One log line as a ``Text`` (data text is appended literally, never as markup)."""
         width = self.scrollable_content_region.width
-        style = self.get_component_rich_style
+        style = _no_style if self.plain else self.get_component_rich_style
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(format_time(r.epoch_ms, utc=self.utc), style("taglog--time"))
         text.append("  ")
@@ -262,7 +277,7 @@ class TagLog(ScrollView, can_focus=True):
         value = format_value(r.val)
         if len(value) > 10:
             value = value[:9] + "…"
-        text.append(f"{value:>10}", Style(bold=True))
+        text.append(f"{value:>10}", _NULL if self.plain else Style(bold=True))
         text.append(" ")
         arrow, kind = change_cell(r.val, prev)
         text.append(f"{arrow[:8]:<8}", style(f"taglog--{kind}") if kind in

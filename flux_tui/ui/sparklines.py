@@ -90,6 +90,7 @@ class SparkPanel(Widget):
         self.selected: TagKey | None = None
         self.pinned: list[TagKey] = []
         self.window_index = 0
+        self._lines = 1
         self._update_titles()
 
     @property
@@ -106,14 +107,14 @@ class SparkPanel(Widget):
         """Next window (1m → 5m → 15m → 1h → 1m); returns its name."""
         self.window_index = (self.window_index + 1) % len(WINDOWS)
         self._update_titles()
-        self.refresh(layout=True)
+        self.refresh()
         return self.window[0]
 
     def select(self, key: TagKey | None) -> None:
         """Show ``key`` as the selected tag."""
         if key != self.selected:
             self.selected = key
-            self.refresh(layout=True)
+            self.redraw()
 
     def toggle_pin(self, key: TagKey) -> bool | None:
         """Pin or unpin ``key``; True pinned, False unpinned, None when eight are pinned."""
@@ -126,8 +127,15 @@ class SparkPanel(Widget):
             self.pinned.append(key)
             result = True
         self._update_titles()
-        self.refresh(layout=True)
+        self.redraw()
         return result
+
+    def redraw(self) -> None:
+        """Repaint; lay out again only when the number of lines changed (a layout pass
+        repaints the whole screen)."""
+        lines = max(1, len(self.shown()))
+        self.refresh(layout=lines != self._lines)
+        self._lines = lines
 
     def shown(self) -> list[TagState]:
         """Tags on the panel: the selected one first, then the pinned ones."""

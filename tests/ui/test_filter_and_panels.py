@@ -92,6 +92,7 @@ async def test_tree_selection_scopes_log_and_sparklines() -> None:
         tree.focus()
         await pilot.pause()
         # rows: Org, Site, Unit 1111, its 4 tags, Unit 1112
+        await wait_until(pilot, lambda: tree.get_node_at_line(7) is not None)
         node = tree.get_node_at_line(2)
         assert node is not None and node.data is not None and node.data.asset_id == 1111
         tree.cursor_line = 2
@@ -117,6 +118,7 @@ async def test_tree_does_not_jump_while_data_streams() -> None:
         await wait_until(pilot, lambda: app.store.total == 400)
         await settle(pilot)
         tree = app.tree
+        await wait_until(pilot, lambda: tree.get_node_at_line(7) is not None)
         tree.cursor_line = 4
         expanded = [n.is_expanded for n in (tree.get_node_at_line(i) for i in range(8)) if n]
         sessions[0].reader.push(fleet_batch(400, 400, units=(1111, 1112, 1113)))

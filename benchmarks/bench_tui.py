@@ -1,0 +1,216 @@
+"""Run the viewer at the API's peak feed in a real pseudo-terminal and print what it costs.
+
+The app runs in a child process whose terminal is a pty of 120x40 (as a user's would be);
+the parent counts every byte the app writes to it. The feed is synthetic: a 10,000-reading
+batch every 0.6 s (the API's ceiling: 10,000 records a call, ~100 calls a minute), 600 tags.
+Figures, after a warm-up: event-loop lag p95/max (a 10 ms sleeper's overshoot), CPU % of one
+core (the whole process, synthetic source included), and bytes to the terminal per second.
+
+    python benchmarks/bench_tui.py                 # default refresh, 20 s
+    python benchmarks/bench_tui.py --low-bandwidth
+    python benchmarks/bench_tui.py --seconds 60 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import os
+import pty
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from typing import Any
+
+PAGE = 10_000
+PERIOD = 0.6
+UNITS = 20
+TAGS = 30
+WARMUP = 3.0
+
+
+# --- the child: the app under a synthetic peak feed -------------------------------------------
+
+
+class PeakReader:
+    """Yields a fresh 10,000-reading batch every 0.6 s, times advancing like a live feed."""
+
+    def __init__(self) -> None:
+        self._closed = False
+
+    async def __aiter__(self) -> Any:
+        from flux_tui.feed.types import Batch, FeedState, Reading, StateChanged
+
+        yield StateChanged(FeedState.LIVE, "")
+        n = 0
+        next_at = time.monotonic()
+        labels = [f"Tag {t} Pressure" if t % 3 else f"Tag {t} Status" for t in range(TAGS)]
+        while not self._closed:
+            now_ms = int(time.time() * 1000)
+            rows = []
+            for i in range(PAGE):
+                unit = 1000 + (n % UNITS)
+                tag = (n // UNITS) % TAGS
+                val: Any = (n % 997) / 10.0 if tag % 3 else ("RUN" if n % 11 else "STOP")
+                ms = now_ms - 600 + i * 600 // PAGE
+                payload = {"epochMs": ms, "rtms": ms + 300, "assetId": unit, "tagId": tag,
+                           "label": labels[tag], "val": val}
+                rows.append(Reading("shardId-0", str(10**20 + n), 0, ms / 1000, ms, ms + 300,
+                                    333, 2222, unit, tag, tag, f"tag_{tag}", labels[tag], val,
+                                    payload))
+                n += 1
+            yield Batch("shardId-0", rows, [], 0, time.time())
+            next_at += PERIOD
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    async def aclose(self) -> None:
+        self._closed = True
+
+
+class PeakSession:
+    def __init__(self) -> None:
+        self.reader = PeakReader()
+
+    async def aclose(self) -> None:
+        await self.reader.aclose()
+
+
+def child(seconds: float, out: str, low_bandwidth: bool) -> None:
+    """Run the app for ``seconds`` and write lag and CPU figures to ``out``."""
+    from flux_tui.ui.app import FluxApp
+
+    import gc
+
+    lags: list[float] = []
+    cpu: dict[str, float] = {}
+    gc_pauses: list[float] = []
+    gc_started = [0.0]
+
+    def gc_watch(phase: str, info: dict[str, Any]) -> None:
+        # full collections walk every retained reading: worth knowing when lag spikes
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        elif info.get("generation") == 2:
+            gc_pauses.append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(gc_watch)
+
+    async def opener() -> PeakSession:
+        return PeakSession()
+
+    class BenchApp(FluxApp):
+        def on_mount(self) -> None:
+            super().on_mount()
+            for panel in filter(None, os.environ.get("BENCH_HIDE", "").split(",")):
+                self._user_layout[panel] = False  # e.g. BENCH_HIDE=tree,sparks
+            self._layout_for(self.size.width, self.size.height)
+            self.run_worker(self._sample(), name="sampler", group="bench")
+            self.set_timer(seconds, self.exit)
+
+        async def _sample(self) -> None:
+            start = time.monotonic()
+            measuring = False
+            while True:
+                before = time.monotonic()
+                await asyncio.sleep(0.01)
+                after = time.monotonic()
+                if after - start > WARMUP:
+                    if not measuring:
+                        measuring = True
+                        cpu["t0"], cpu["c0"] = after, time.process_time()
+                    lags.append(after - before - 0.01)
+                    cpu["t1"], cpu["c1"] = after, time.process_time()
+
+    app = BenchApp(opener, low_bandwidth=low_bandwidth)
+    app.run()
+    result = {
+        "lag_p95_ms": statistics.quantiles(lags, n=20)[-1] * 1000 if len(lags) > 20 else None,
+        "lag_max_ms": max(lags) * 1000 if lags else None,
+        "cpu_percent": (cpu["c1"] - cpu["c0"]) / (cpu["t1"] - cpu["t0"]) * 100 if cpu else None,
+        "readings": app.store.total,
+        "gc_full": len(gc_pauses),
+        "gc_max_ms": max(gc_pauses) * 1000 if gc_pauses else 0.0,
+    }
+    with open(out, "w") as handle:
+        json.dump(result, handle)
+
+
+# --- the parent: a pty that counts bytes ------------------------------------------------------
+
+
+def run_once(seconds: float, low_bandwidth: bool) -> dict[str, Any]:
+    """One run in a fresh pty; returns the child's figures plus bytes/s to the terminal."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
+        out = tmp.name
+    args = [sys.executable, __file__, "--child", "--seconds", str(seconds), "--out", out]
+    if low_bandwidth:
+        args.append("--low-bandwidth")
+    env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True)
+    os.close(slave)
+    counted = {"bytes": 0}
+    started = time.monotonic()
+
+    def pump() -> None:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if time.monotonic() - started > WARMUP:
+                counted["bytes"] += len(data)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    proc.wait(timeout=seconds + 60)
+    reader.join(timeout=2)
+    os.close(master)
+    with open(out) as handle:
+        result: dict[str, Any] = json.load(handle)
+    os.unlink(out)
+    result["bytes_per_s"] = counted["bytes"] / max(0.1, seconds - WARMUP)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--low-bandwidth", action="store_true")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.seconds, args.out, args.low_bandwidth)
+        return
+    mode = "low-bandwidth" if args.low_bandwidth else "default"
+    print(f"viewer at peak feed ({PAGE:,} readings every {PERIOD} s, {UNITS * TAGS} tags), "
+          f"120x40 pty, {mode} mode, {args.seconds:.0f} s a run, {WARMUP:.0f} s warm-up")
+    runs = [run_once(args.seconds, args.low_bandwidth) for _ in range(args.runs)]
+    for i, r in enumerate(runs, 1):
+        print(f"run {i}: lag p95 {r['lag_p95_ms']:.1f} ms, max {r['lag_max_ms']:.1f} ms, "
+              f"CPU {r['cpu_percent']:.0f} %, {r['bytes_per_s'] / 1024:.1f} KB/s to the "
+              f"terminal, {r['readings']:,} readings; {r['gc_full']} full GCs, longest "
+              f"{r['gc_max_ms']:.0f} ms")
+    if len(runs) > 1:
+        med = {k: statistics.median(r[k] for r in runs) for k in
+               ("lag_p95_ms", "lag_max_ms", "cpu_percent", "bytes_per_s")}
+        print(f"median: lag p95 {med['lag_p95_ms']:.1f} ms, max {med['lag_max_ms']:.1f} ms, "
+              f"CPU {med['cpu_percent']:.0f} %, {med['bytes_per_s'] / 1024:.1f} KB/s")
+
+
+if __name__ == "__main__":
+    main()
