@@ -163,6 +163,7 @@ async def open_feed(
     page_limit: int | None = None,
     simulator: Simulator | None = None,
     grant: Grant = "auto",
+    wait_for_login: bool = False,
     **reader_options: Any,
 ) -> FeedSession:
     """Build the feed session for ``profile``; no request is sent until the reader runs.
@@ -172,7 +173,9 @@ async def open_feed(
     simulator of a simulator profile (else one is built with default settings).
     ``grant`` forces the kind of token (see :func:`choose_grant`); ``device_code`` on a
     simulator profile starts with no token at all, so the first call raises
-    LoginRequiredError (a way to try the re-login dialog).
+    LoginRequiredError (a way to try the re-login dialog). ``wait_for_login`` (the viewer):
+    with a person's login, calls that need a new login wait for ``tokens.adopt(token)``
+    instead of failing, so the reader pauses and resumes where it was.
     Raises ConfigError when the profile lacks what the connection needs.
     """
     start = start or profile.start
@@ -226,6 +229,7 @@ async def open_feed(
                 http=http,
                 cache=cache,
                 login_hint=f"flux-tui login --profile {profile.name}",
+                wait_for_login=wait_for_login,
             )
         else:
             tokens = ClientCredentialsProvider(

@@ -4,6 +4,8 @@ it with the refresh token shortly before expiry, store rotated refresh tokens at
 When renewal needs the person again (no refresh token, revoked, ``invalid_grant``) the
 provider raises :class:`~flux_tui.api.errors.LoginRequiredError` and says so in
 :attr:`UserTokenProvider.state`; after a new login, :meth:`UserTokenProvider.adopt` resumes.
+With ``wait_for_login=True`` (the viewer) the calls wait for that new login instead of
+failing, so the feed pauses and carries on where it was; :meth:`give_up` ends the wait.
 """
 
 from __future__ import annotations
@@ -105,6 +107,8 @@ class UserTokenProvider:
         clock: Callable[[], float] = time.time,
         timeout: float = 30.0,
         login_hint: str = "flux-tui login",
+        wait_for_login: bool = False,
+        on_state: Callable[[LoginState], None] | None = None,
     ) -> None:
         self.token_url = token_url
         self.login_hint = login_hint  # the command that logs in again, for messages
@@ -120,6 +124,11 @@ class UserTokenProvider:
         #: Why a login is required (a sentence for the dialog), when :attr:`state` says so.
         self.problem: str | None = None
         self.renewals = 0  # refresh-token grants sent by this provider
+        #: True: a call that needs a person waits for :meth:`adopt` (or :meth:`give_up`).
+        self.wait_for_login = wait_for_login
+        #: Told every change of :attr:`state` (show or close the re-login dialog).
+        self.on_state = on_state
+        self._login_waiter: asyncio.Future[CachedToken] | None = None
         if self._current is None:
             self._current = self._load()
 
@@ -169,10 +178,24 @@ class UserTokenProvider:
             return await self._renew(forced=True)
 
     def adopt(self, token: CachedToken) -> None:
-        """Use ``token`` from a new login (the re-login dialog); stores it and clears the state."""
+        """Use ``token`` from a new login (the re-login dialog); stores it, clears the state
+        and releases the calls waiting for it."""
         self._current = token
-        self.state, self.problem = "ok", None
         self._store(token)
+        self._set_state("ok", None)
+        waiter, self._login_waiter = self._login_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(token)
+
+    def give_up(self) -> None:
+        """The person will not log in now: the waiting calls raise LoginRequiredError."""
+        waiter, self._login_waiter = self._login_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(
+                errors.LoginRequiredError(
+                    f"{self.problem or 'not logged in'}: log in again ({self.login_hint})"
+                )
+            )
 
     # --- internals -----------------------------------------------------------------------
 
@@ -199,9 +222,25 @@ class UserTokenProvider:
             # Usable in memory; but a rotated refresh token lost here means a new login later.
             log.warning("cannot write the login store %s: %s", self.cache.path, exc.strerror)
 
-    def _login_required(self, why: str) -> errors.LoginRequiredError:
-        self.state, self.problem = "login-required", why
-        return errors.LoginRequiredError(f"{why}: log in again ({self.login_hint})")
+    def _set_state(self, state: LoginState, problem: str | None) -> None:
+        changed = state != self.state
+        self.state, self.problem = state, problem
+        if changed and self.on_state is not None:
+            try:
+                self.on_state(state)
+            except Exception:  # a broken listener must not break the token path
+                log.exception("the login state listener failed")
+
+    async def _need_login(self, why: str) -> str:
+        """A person must log in: raise, or (``wait_for_login``) wait for :meth:`adopt`."""
+        self._set_state("login-required", why)
+        if not self.wait_for_login:
+            raise errors.LoginRequiredError(f"{why}: log in again ({self.login_hint})")
+        if self._login_waiter is None or self._login_waiter.done():
+            self._login_waiter = asyncio.get_running_loop().create_future()
+        # Shielded: a cancelled caller must not cancel the login the others wait for.
+        token = await asyncio.shield(self._login_waiter)
+        return token.access_token
 
     async def _renew(self, *, forced: bool) -> str:
         """Renew with the refresh token (caller holds the lock).
@@ -219,11 +258,11 @@ class UserTokenProvider:
                 return stored.access_token
         current = self._current
         if current is None:
-            raise self._login_required("not logged in")
+            return await self._need_login("not logged in")
         if not current.refresh_token:
             if not forced and current.valid_for(self._clock()) > 0:
                 return current.access_token  # no way to renew: use it while it lasts
-            raise self._login_required(
+            return await self._need_login(
                 "the login has expired and there is no refresh token"
                 if not forced
                 else "the API refused the token and there is no refresh token"
@@ -263,7 +302,7 @@ class UserTokenProvider:
                 # Store first: once Auth0 rotated, the old refresh token is dead for good.
                 self._current = token
                 self._store(token)
-                self.state, self.problem = "ok", None
+                self._set_state("ok", None)
                 return token.access_token
             raise errors.AuthUnreachableError(
                 f"the token endpoint {host} answered without an access token"
@@ -284,7 +323,7 @@ class UserTokenProvider:
             )
             self._current = spent
             self._store(spent)
-            raise self._login_required(f"the refresh token was refused ({code or 'HTTP 403'})")
+            return await self._need_login(f"the refresh token was refused ({code or 'HTTP 403'})")
         if response.status_code == 429:
             raise errors.AuthThrottledError(f"the token endpoint {host} is throttling requests")
         raise errors.AuthUnreachableError(

@@ -193,3 +193,46 @@ async def test_unreachable_token_endpoint_is_retryable_and_quiet(tmp_path: Path)
     assert caught.value.retryable and "refresh-xyz" not in str(caught.value)
     assert tokens.state == "ok"  # a network failure is not a reason to ask a person
     assert "refresh-xyz" not in repr(tokens) and "access-xyz" not in repr(tokens)
+
+
+async def test_waiting_for_login_pauses_calls_until_adopt(
+    sim: Simulator, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    store = login_token_cache("field", tmp_path)
+    store.save(await log_in(sim, http))
+    states: list[str] = []
+    tokens = UserTokenProvider(SIM_TOKEN_URL, AUDIENCE, CLIENT, http=http, cache=store,
+                               clock=sim.clock.now, wait_for_login=True,
+                               on_state=states.append)
+    client = RealtimeClient(SIM_BASE_URL, "demo", tokens=tokens,
+                            budget=RateBudget.parse("100/60s"), http=http)
+    assert (await client.describe_stream()).shards
+    old = await tokens.token()
+    sim.auth.revoke_refresh_tokens()
+    sim.auth.expire_all()
+    call = asyncio.create_task(client.describe_stream())
+    while tokens.state != "login-required":
+        await asyncio.sleep(0)
+    assert not call.done() and states == ["login-required"]
+    # Another caller refused with the old token waits too; a cancelled one cancels nothing.
+    second = asyncio.create_task(tokens.refresh(old))
+    impatient = asyncio.create_task(tokens.refresh(old))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    tokens.adopt(await log_in(sim, http))
+    assert (await call).shards
+    assert await second == await tokens.token() != old
+    assert states == ["login-required", "ok"]
+
+
+async def test_giving_up_the_wait_raises_login_required(
+    sim: Simulator, http: httpx.AsyncClient
+) -> None:
+    tokens = UserTokenProvider(SIM_TOKEN_URL, AUDIENCE, CLIENT, http=http, cache=None,
+                               clock=sim.clock.now, wait_for_login=True)
+    call = asyncio.create_task(tokens.token())
+    while tokens.state != "login-required":
+        await asyncio.sleep(0)
+    tokens.give_up()
+    with pytest.raises(errors.LoginRequiredError, match="not logged in"):
+        await call

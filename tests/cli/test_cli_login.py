@@ -3,6 +3,7 @@ tokens (a stored login, else client credentials) and exposes names and Enterpris
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -202,9 +203,14 @@ async def field_session(sim: Simulator, **kw: Any) -> connect.FeedSession:
                                    transport=httpx.ASGITransport(app=sim.app), **kw)
 
 
-async def real_login(sim: Simulator, http: httpx.AsyncClient) -> CachedToken:
+async def real_login(http: httpx.AsyncClient) -> CachedToken:
+    """A device login on a real-time simulator that approves at once (no waiting)."""
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
     flow = DeviceFlow(connect.SIM_TOKEN_URL, "flux-tui-cli", "https://api.axil.ai", http=http,
-                      sleep=sim.clock.sleep, clock=sim.clock.now, wall_clock=sim.clock.now)
+                      sleep=no_wait)
     return await flow.login(lambda code: None)
 
 
@@ -212,7 +218,7 @@ async def test_open_feed_uses_a_stored_login_and_exposes_names(tmp_path: Path) -
     write_config(tmp_path, FIELD)
     sim = Simulator(SimSettings(backlog_seconds=1, auth0_options={"auto_approve_after": 0}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app)) as http:
-        login_token_cache("field").save(await real_login(sim, http))
+        login_token_cache("field").save(await real_login(http))
     session = await field_session(sim)
     async with session:
         assert isinstance(session.tokens, UserTokenProvider)
@@ -272,3 +278,26 @@ async def test_demo_feed_keeps_client_credentials_despite_a_stored_login(
     async with session:
         assert isinstance(session.tokens, ClientCredentialsProvider)
         assert session.enterprise is not None
+
+
+async def test_demo_feed_waits_for_a_new_login_and_carries_on() -> None:
+    """The viewer's way: wait_for_login; the reader pauses at LoginRequired and resumes after
+    the re-login, without ending (log, filter, pins and recording stay as they are)."""
+    from flux_tui.feed.types import Batch
+
+    sim = manual_sim(auto_approve_after=6)
+    session = await connect.open_feed(load_config().profile("demo"), simulator=sim,
+                                      grant="device_code", wait_for_login=True)
+    async with session:
+        tokens = session.tokens
+        assert isinstance(tokens, UserTokenProvider)
+        needed = asyncio.Event()
+        tokens.on_state = lambda state: needed.set() if state == "login-required" else None
+        first = asyncio.create_task(anext(aiter(session.reader)))
+        await asyncio.wait_for(needed.wait(), timeout=5)
+        assert not first.done()
+        tokens.adopt(await session.device_flow().login(lambda code: None))
+        item = await asyncio.wait_for(first, timeout=10)
+        while not isinstance(item, Batch):
+            item = await asyncio.wait_for(anext(aiter(session.reader)), timeout=10)
+        assert item.readings and tokens.state == "ok"
