@@ -140,7 +140,7 @@ class FilterBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("/", id="filter-prompt")
-        yield Input(placeholder="/ to filter: words, label:…, asset:…, val>100",
+        yield Input(placeholder="filter (press /): words, label:…, val>100",
                     suggester=WordSuggester(self._words), id="filter-input",
                     select_on_focus=False)
         yield Label("", id="filter-count")
