@@ -21,13 +21,13 @@ from flux_tui.feed.types import (
     DecodeError,
     FeedState,
     Gap,
-    Reading,
     ReaderEvent,
+    Reading,
     StateChanged,
     Throttled,
 )
 
-__all__ = ["LiveStore", "TagState", "TagKey", "UnitState", "SeriesStats", "Predicate"]
+__all__ = ["LiveStore", "Predicate", "SeriesStats", "TagKey", "TagState", "UnitState"]
 
 TagKey = tuple[Any, Any]
 """(asset id, tag id or tag name): one tag of one unit."""
@@ -60,9 +60,22 @@ class TagState:
     """
 
     __slots__ = (
-        "key", "org_id", "site_id", "asset_id", "tag_id", "label", "tag_name",
-        "last", "prev", "last_ms", "interval_ms", "count", "numeric",
-        "times", "values", "codes",
+        "asset_id",
+        "codes",
+        "count",
+        "interval_ms",
+        "key",
+        "label",
+        "last",
+        "last_ms",
+        "numeric",
+        "org_id",
+        "prev",
+        "site_id",
+        "tag_id",
+        "tag_name",
+        "times",
+        "values",
     )  # fmt: skip
 
     def __init__(self, key: TagKey, r: Reading) -> None:
@@ -235,8 +248,7 @@ class LiveStore:
                         # EWMA of the reporting interval: adapts, but one late point moves it little
                         t.interval_ms = gap if t.interval_ms == 0 else t.interval_ms * 0.8 + gap * 0.2
                     t.last_ms = ms
-                if ms > latest:
-                    latest = ms
+                latest = max(latest, ms)
                 rt = r.rtms
                 if rt is not None:
                     delay_sum += rt - ms

@@ -127,7 +127,7 @@ class FluxApp(App[int]):
         return self.query_one(TagLog)
 
     @property
-    def tree(self) -> AssetTree:
+    def asset_tree(self) -> AssetTree:
         """The asset tree widget."""
         return self.query_one(AssetTree)
 
@@ -178,7 +178,7 @@ class FluxApp(App[int]):
             from flux_tui.config import save_ui_setting
 
             save_ui_setting(self._config.path, "theme", theme.name)
-        except Exception as exc:  # a read-only config must not break the viewer
+        except Exception as exc:  # noqa: BLE001 - a read-only config must not break the viewer
             self.notify(f"Could not save the theme: {exc}", severity="warning")
 
     def on_resize(self, event: Resize) -> None:
@@ -186,7 +186,7 @@ class FluxApp(App[int]):
 
     def _layout_for(self, width: int, height: int) -> None:
         """Collapse panels on small terminals unless the user chose otherwise."""
-        self.tree.display = self._user_layout.get("tree", width >= NARROW)
+        self.asset_tree.display = self._user_layout.get("tree", width >= NARROW)
         self.sparks.display = self._user_layout.get("sparks", height >= SHORT)
 
     # --- the feed ---------------------------------------------------------------------------
@@ -273,8 +273,8 @@ class FluxApp(App[int]):
         # tree values and sparklines move slowly to the eye: redraw them less often
         # (2 Hz and 1 Hz; every 5 s on a low-bandwidth link)
         tree_every, sparks_every = (5, 5) if self.low_bandwidth else (2, 4)
-        if self.tree.display and self._ticks % tree_every == 0:
-            self.tree.refresh_from_store(reference)
+        if self.asset_tree.display and self._ticks % tree_every == 0:
+            self.asset_tree.refresh_from_store(reference)
         if self.sparks.display and self._ticks % sparks_every == 0:
             self.sparks.redraw()
         self.query_one(StatusBar).show(self.status_info(now))
@@ -355,10 +355,10 @@ class FluxApp(App[int]):
 
     def jump_to(self, scope: Scope) -> None:
         """Scope the view to a unit or tag (the command palette uses this)."""
-        if not self.tree.display:
+        if not self.asset_tree.display:
             self._user_layout["tree"] = True
-            self.tree.display = True
-        self.tree.reveal(scope)
+            self.asset_tree.display = True
+        self.asset_tree.reveal(scope)
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -453,8 +453,8 @@ class FluxApp(App[int]):
 
     def action_toggle_tree(self) -> None:
         """Show or hide the asset tree."""
-        self._user_layout["tree"] = not self.tree.display
-        self.tree.display = self._user_layout["tree"]
+        self._user_layout["tree"] = not self.asset_tree.display
+        self.asset_tree.display = self._user_layout["tree"]
 
     def action_toggle_sparks(self) -> None:
         """Show or hide the sparkline panel."""

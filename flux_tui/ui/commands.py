@@ -26,7 +26,7 @@ class FluxCommands(Provider):
             ("Back to live", app.action_live, "follow the newest line"),
             ("Reconnect", app.action_reconnect, "restart the feed"),
         ]
-        for scope in app.tree.scopes():
+        for scope in app.asset_tree.scopes():
             verb = "Go to unit" if scope.kind == "unit" else "Go to tag"
             commands.append((f"{verb}: {scope.title}", partial(app.jump_to, scope),
                              "scope the log and sparklines"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -47,7 +46,7 @@ def change_cell(val: Any, prev: Any) -> tuple[str, str]:
         return "=", "same"
     try:
         changed = val != prev
-    except Exception:  # exotic payload values: treat as changed rather than fail to draw
+    except Exception:  # noqa: BLE001 - exotic payload values: treat as changed rather than fail to draw
         changed = True
     return ("•", "changed") if changed else ("=", "same")
 
@@ -348,11 +347,11 @@ class TagLog(ScrollView, can_focus=True):
         if self.cursor is None:
             bottom = min(int(self.scroll_offset.y) + self.scrollable_content_region.height,
                          self._shown) - 1
-            index = bottom if step < 0 else bottom
+            index = bottom  # the first move only picks the line; the next ones move
             self.follow = False
         else:
-            index = self.store.view_index_of(self.cursor)
-            index = (0 if index is None else index) + step
+            found = self.store.view_index_of(self.cursor)
+            index = (0 if found is None else found) + step
         self._set_cursor_index(max(0, min(index, self._shown - 1)))
 
     def action_cursor_page(self, direction: int) -> None:

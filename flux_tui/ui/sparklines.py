@@ -7,11 +7,10 @@ Numeric tags draw a sparkline with last/min/max/avg; status and enum tags draw a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.widget import Widget
-
-from collections.abc import Callable
 
 from flux_tui.data.formats import format_value, safe_text
 from flux_tui.data.store import LiveStore, TagKey, TagState

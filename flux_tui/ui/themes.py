@@ -61,7 +61,8 @@ def theme_from_file(path: Path) -> Theme:
     dark = data.get("dark", True)
     if not isinstance(dark, bool):
         raise ValueError("dark must be true or false")
-    return Theme(name=name, dark=dark, variables=dict(variables), **colours)
+    return Theme(name=name, dark=dark, variables=dict(variables),
+                 **colours)  # type: ignore[arg-type]  # only the colour fields are in it
 
 
 def load_themes(user_dir: Path | None = None) -> ThemeLoad:

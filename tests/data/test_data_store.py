@@ -8,7 +8,14 @@ import pytest
 
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import (
-    Batch, CaughtUp, DecodeError, FeedState, Gap, Reading, StateChanged, Throttled,
+    Batch,
+    CaughtUp,
+    DecodeError,
+    FeedState,
+    Gap,
+    Reading,
+    StateChanged,
+    Throttled,
 )
 
 T0 = 1_700_000_000_000
@@ -158,3 +165,12 @@ def test_unhashable_values_do_not_break_ingest() -> None:
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError):
         LiveStore(capacity=0)
+
+
+def test_store_does_not_import_textual() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, flux_tui.data.store\n"
+            "assert not any(m == 'textual' or m.startswith('textual.') for m in sys.modules)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

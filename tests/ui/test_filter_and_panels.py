@@ -88,7 +88,7 @@ async def test_tree_selection_scopes_log_and_sparklines() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.store.total == 400)
         await settle(pilot)
-        tree = app.tree
+        tree = app.asset_tree
         tree.focus()
         await pilot.pause()
         # rows: Org, Site, Unit 1111, its 4 tags, Unit 1112
@@ -117,7 +117,7 @@ async def test_tree_does_not_jump_while_data_streams() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.store.total == 400)
         await settle(pilot)
-        tree = app.tree
+        tree = app.asset_tree
         await wait_until(pilot, lambda: tree.get_node_at_line(7) is not None)
         tree.cursor_line = 4
         expanded = [n.is_expanded for n in (tree.get_node_at_line(i) for i in range(8)) if n]
@@ -201,7 +201,7 @@ async def test_jump_to_reveals_hidden_tree() -> None:
     app = make_app([fleet_batch(0, 400)])
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.store.total == 400)
-        assert not app.tree.display
+        assert not app.asset_tree.display
         app.jump_to(Scope("unit", 333, 2222, 1111, title="unit 1111"))
         await wait_until(pilot, lambda: app.store.view_len() == 200)
-        assert app.tree.display
+        assert app.asset_tree.display

@@ -120,16 +120,16 @@ async def test_narrow_terminal_collapses_panels_and_keeps_the_log() -> None:
     app = make_app([fleet_batch(0, 50)])
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.log_view._shown == 50)
-        assert app.tree.display and app.sparks.display
+        assert app.asset_tree.display and app.sparks.display
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
-        assert not app.tree.display and not app.sparks.display
+        assert not app.asset_tree.display and not app.sparks.display
         text = screen_text(app)
         assert "22:13:32.250Z" in text  # newest line still in view after the resize
         assert "LIVE" in text
         await pilot.press("a")  # the user can still bring the tree back
         await pilot.pause()
-        assert app.tree.display
+        assert app.asset_tree.display
         await pilot.resize_terminal(120, 40)
         await settle(pilot)
-        assert app.tree.display  # the user's choice wins over the size rule
+        assert app.asset_tree.display  # the user's choice wins over the size rule

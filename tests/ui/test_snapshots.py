@@ -33,8 +33,8 @@ def test_main_view_120x40(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await loaded(pilot)
         await pilot.press("up", "p")  # pin a state tag
-        pilot.app.tree.cursor_line = 3  # type: ignore[attr-defined]
-        pilot.app.tree.focus()  # type: ignore[attr-defined]
+        pilot.app.asset_tree.cursor_line = 3  # type: ignore[attr-defined]
+        pilot.app.asset_tree.focus()  # type: ignore[attr-defined]
         await pilot.press("enter")  # scope to a numeric tag of unit 1111
         await loaded(pilot)
 

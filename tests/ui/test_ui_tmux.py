@@ -25,7 +25,7 @@ def _tmux(*args: str) -> str:
 
 def _demo_is_wired() -> bool:
     result = subprocess.run([sys.executable, "-m", "flux_tui", "demo", "--help"],
-                            capture_output=True, text=True, timeout=30)
+                            capture_output=True, text=True, timeout=30, check=False)
     return result.returncode == 0
 
 
@@ -45,7 +45,7 @@ def demo_pane(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     try:
         yield session
     finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True)
+        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, check=False)
 
 
 def _wait_screen(session: str, check: Callable[[str], bool], timeout: float = 30.0) -> str:
@@ -82,7 +82,7 @@ def test_demo_streams_readings_and_filters(demo_pane: str) -> None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:  # q quits: the session ends with the process
         if subprocess.run([TMUX, "has-session", "-t", demo_pane],
-                          capture_output=True).returncode != 0:
+                          capture_output=True, check=False).returncode != 0:
             break
         time.sleep(0.1)
     else:
