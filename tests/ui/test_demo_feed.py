@@ -1,0 +1,48 @@
+"""The viewer on the real feed stack: the demo profile's in-process simulator, seeded, with a
+frozen clock (client, reader, decoder and store all real)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers import settle, wait_until
+from screen_text import screen_text
+
+from flux_tui.config import load_config
+from flux_tui.connect import open_feed
+from flux_tui.feed.types import FeedState
+from flux_tui.sim.app import Simulator
+from flux_tui.sim.clock import SimClock
+from flux_tui.sim.settings import SimSettings
+from flux_tui.ui.app import FluxApp
+
+NOW = 1_764_400_000.0
+
+
+def seeded_demo_app() -> FluxApp:
+    profile = load_config(env={}).profile("demo")
+    simulator = Simulator(SimSettings(seed=7, company="demo", units=6, sites=2, orgs=1),
+                          SimClock.manual_at(NOW))
+
+    async def opener() -> Any:
+        return await open_feed(profile, start="trim-horizon", simulator=simulator)
+
+    return FluxApp(opener, clock=lambda: NOW, utc=True)
+
+
+async def test_demo_backlog_fills_the_screen_and_a_unit_filter_narrows_it() -> None:
+    app = seeded_demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.caught_up and app.store.total > 500, 30)
+        await settle(pilot)
+        store = app.store
+        assert store.state is FeedState.LIVE
+        assert len(store.units) == 6
+        text = screen_text(app)
+        assert "LIVE" in text and "Unit " in text and "API " in text and "token " in text
+        unit = next(iter(store.units))
+        await pilot.press("slash", *f"asset:{unit}", "enter")
+        await settle(pilot)
+        assert 0 < store.view_len() < store.held
+        assert all(r.asset_id == unit for _, r, _ in store.view_slice(0, store.view_len()))
+        assert f" of {store.held:,}" in screen_text(app)
