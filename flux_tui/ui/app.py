@@ -95,6 +95,9 @@ class FluxApp(App[int]):
         self.clock = clock
         self.store = LiveStore(capacity, clock=clock)
         self.session: Any = None
+        self.names: Any = None
+        self._names_version = -1
+        self.recording: str | None = None  # set by a recorder: "3,201 → pad7.jsonl"
         self._initial_utc = utc
         self._query: Predicate | None = None
         self._scope: Scope | None = None
@@ -200,6 +203,13 @@ class FluxApp(App[int]):
     async def _run_feed(self) -> None:
         session = await self._opener()
         self.session = session
+        names = getattr(session, "names", None)
+        if names is not None and hasattr(names, "run"):
+            # Enterprise Objects names: their own task; lookups read memory and never block
+            self.names = self.asset_tree.names = self.log_view.names = names
+            self.filter_bar.names = names
+            self.run_worker(names.run(), name="names", group="names", exclusive=True,
+                            exit_on_error=False)
         try:
             store = self.store
             async for item in session.reader:
@@ -266,6 +276,10 @@ class FluxApp(App[int]):
         store = self.store
         now = self.clock()
         log = self.log_view
+        names = self.names
+        if names is not None and names.version != self._names_version:
+            self._names_version = names.version
+            log.invalidate()  # unit names arrived: lines show them from now on
         log.refresh_from_store()
         scope = self._scope.title if self._scope else ""
         self.filter_bar.show_count(store.view_len(), store.held, scope)
@@ -299,7 +313,8 @@ class FluxApp(App[int]):
                                                         store.rate(now) > 100 else 0),
                           lag_ms=store.lag_ms if store.total else None,
                           delay_ms=store.delay_ms, decode_errors=store.error_total,
-                          paused=self.log_view.paused, detail=store.state_detail)
+                          paused=self.log_view.paused, detail=store.state_detail,
+                          recording=self.recording)
         if store.state is FeedState.LIVE and store.throttled_until > time.time():
             info.state = FeedState.THROTTLED
         session = self.session

@@ -74,11 +74,20 @@ class AssetTree(Tree[Scope]):
         self._labels: dict[tuple[Any, ...], str] = {}
         self._tree_version = -1
         self._first_unit = True
+        self.names: Any = None  # a NameLookup (Enterprise Objects) once the feed has one
+        self._names_version = -1
 
     def refresh_from_store(self, now_ms: float) -> None:
         """Add new nodes and update the labels that changed (visible ones only)."""
         store = self.store
         self._sync()
+        names = self.names
+        if names is not None and names.version != self._names_version:
+            self._names_version = names.version
+            for org_id, sites in store.tree.items():
+                self._set_label(("org", org_id), Text(self.org_title(org_id)))
+                for site_id in sites:
+                    self._set_label(("site", org_id, site_id), Text(self.site_title(site_id)))
         for asset_id, unit in store.units.items():
             node = self._node_of.get(("unit", asset_id))
             if node is None:
@@ -86,12 +95,34 @@ class AssetTree(Tree[Scope]):
             stale = unit.is_stale(now_ms)
             mark = Text("○ stale", style="dim") if stale else Text("●", style="green")
             self._set_label(("unit", asset_id),
-                            Text.assemble(f"Unit {safe_text(str(asset_id))} ", mark))
+                            Text.assemble(f"{self.unit_title(asset_id)} ", mark))
             if not node.is_expanded:
                 continue  # hidden tag labels are brought up to date when shown
             for key, tag in unit.tags.items():
                 self._set_label(("tag", key), self._tag_label(tag.display_name, tag.last,
                                                               tag.is_stale(now_ms)))
+
+    def _lookup_name(self, kind: str, ident: Any) -> str | None:
+        names = self.names
+        if names is None or ident is None:
+            return None
+        try:
+            name = getattr(names, f"{kind}_name")(ident)
+        except Exception:  # noqa: BLE001 - names are a nicety: never break the tree
+            return None
+        return safe_text(name) if name else None
+
+    def unit_title(self, asset_id: Any) -> str:
+        """The unit's name from Enterprise Objects, else ``Unit <id>``."""
+        return self._lookup_name("asset", asset_id) or f"Unit {safe_text(str(asset_id))}"
+
+    def site_title(self, site_id: Any) -> str:
+        """The site's name, else ``Site <id>``."""
+        return self._lookup_name("site", site_id) or f"Site {safe_text(str(site_id))}"
+
+    def org_title(self, org_id: Any) -> str:
+        """The organisation's name, else ``Org <id>``."""
+        return self._lookup_name("org", org_id) or f"Org {safe_text(str(org_id))}"
 
     def _tag_label(self, name: str, value: Any, stale: bool) -> Text:
         width = max(14, self.scrollable_content_region.width - 9)  # minus guides
@@ -121,14 +152,16 @@ class AssetTree(Tree[Scope]):
     def _grow(self) -> None:
         store = self.store
         for org_id, sites in store.tree.items():
-            org = self._node(("org", org_id), self.root, f"Org {org_id}",
+            org = self._node(("org", org_id), self.root, self.org_title(org_id),
                              Scope("org", org_id=org_id, title=f"org {org_id}"), expand=True)
             for site_id, units in sites.items():
-                site = self._node(("site", org_id, site_id), org, f"Site {site_id}",
+                site = self._node(("site", org_id, site_id), org, self.site_title(site_id),
                                   Scope("site", org_id=org_id, site_id=site_id,
                                         title=f"site {site_id}"), expand=True)
                 for asset_id in units:
-                    unit = self._node(("unit", asset_id), site, f"Unit {asset_id}",
+                    if ("unit", asset_id) not in self._node_of and self.names is not None:
+                        self.names.lookup_missing(asset_id)  # queued; the name comes later
+                    unit = self._node(("unit", asset_id), site, self.unit_title(asset_id),
                                       Scope("unit", org_id, site_id, asset_id,
                                             title=f"unit {asset_id}"),
                                       expand=self._first_unit)

@@ -33,8 +33,10 @@ class FilterError(Exception):
         self.position = position
 
 
-def compile_filter(text: str) -> Predicate | None:
-    """The predicate for ``text`` (None for an empty filter). Raises :class:`FilterError`."""
+def compile_filter(text: str, names: Any = None) -> Predicate | None:
+    """The predicate for ``text`` (None for an empty filter). Raises :class:`FilterError`.
+
+    ``names`` (a NameLookup) lets bare words and ``asset:``/``site:``/``org:`` match names."""
     text = text.strip()
     if not text:
         return None
@@ -43,7 +45,7 @@ def compile_filter(text: str) -> Predicate | None:
     except ImportError:  # the query engine is not there yet: plain text matching
         return _substring(text)
     try:
-        query = compile_query(text)
+        query = compile_query(text, names)
     except QuerySyntaxError as exc:
         position = getattr(exc, "position", None)
         expected = getattr(exc, "expected", None)
@@ -133,6 +135,7 @@ class FilterBar(Horizontal):
     def __init__(self, words: Callable[[], Iterable[str]], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._words = words
+        self.names: Any = None  # a NameLookup, set by the app when the feed has one
         self.history: list[str] = []
         self._history_at: int | None = None
         self.good_text = ""
@@ -157,7 +160,7 @@ class FilterBar(Horizontal):
     def apply(self, text: str) -> None:
         """Compile ``text``; announce it when good, else show the error in place."""
         try:
-            predicate = compile_filter(text)
+            predicate = compile_filter(text, self.names)
         except FilterError as exc:
             where = f"col {exc.position + 1}: " if exc.position is not None else ""
             self.error = f"✗ {where}{exc}"

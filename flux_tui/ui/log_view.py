@@ -121,6 +121,7 @@ class TagLog(ScrollView, can_focus=True):
         self.cursor: int | None = None  # absolute position of the highlighted line
         self._cache: OrderedDict[tuple[Any, ...], Strip] = OrderedDict()
         self._seen_version = -1
+        self.names: Any = None  # a NameLookup: unit names instead of ids when known
         self._hold_from: int | None = None
         self._pause_from: int | None = None
 
@@ -255,12 +256,12 @@ class TagLog(ScrollView, can_focus=True):
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(format_time(r.epoch_ms, utc=self.utc), style("taglog--time"))
         text.append("  ")
-        unit = safe_text(str(r.asset_id)) if r.asset_id is not None else "?"
-        text.append(f"{unit[:8]:<8}", style("taglog--unit"))
+        unit = self._unit_name(r.asset_id)
+        text.append(f"{unit[:10]:<10}", style("taglog--unit"))
         text.append("  ")
         # column widths: time, unit, value and arrow are fixed; the label takes what is
         # left (at least 12), the optional tag name gives way to it on narrow terminals
-        fixed = (13 if self.utc else 12) + 2 + 8 + 2 + 2 + 10 + 1 + 8
+        fixed = (13 if self.utc else 12) + 2 + 10 + 2 + 2 + 10 + 1 + 8
         if self.show_delay:
             fixed += 9
         name_width = 0
@@ -293,6 +294,18 @@ class TagLog(ScrollView, can_focus=True):
                 delay = "—"
             text.append(f" {delay:>8}", style("taglog--dim"))
         return text
+
+    def _unit_name(self, asset_id: Any) -> str:
+        if asset_id is None:
+            return "?"
+        if self.names is not None:
+            try:
+                name = self.names.asset_name(asset_id)
+            except Exception:  # noqa: BLE001 - names are a nicety: never break a line
+                name = None
+            if name:
+                return safe_text(name)
+        return safe_text(str(asset_id))
 
     # --- actions ----------------------------------------------------------------------------
 

@@ -39,8 +39,14 @@ async def test_demo_backlog_fills_the_screen_and_a_unit_filter_narrows_it() -> N
         assert store.state is FeedState.LIVE
         assert len(store.units) == 6
         text = screen_text(app)
-        assert "LIVE" in text and "Unit " in text and "API " in text and "token " in text
+        assert "LIVE" in text and "API " in text and "token " in text
         unit = next(iter(store.units))
+        # unit names come from the simulator's Enterprise Objects, in the tree and the log
+        await wait_until(pilot, lambda: app.names is not None
+                         and app.names.asset_name(unit) is not None)
+        await settle(pilot)
+        await settle(pilot)
+        assert app.names.asset_name(unit) in screen_text(app)
         await pilot.press("slash", *f"asset:{unit}", "enter")
         await settle(pilot)
         assert 0 < store.view_len() < store.held
