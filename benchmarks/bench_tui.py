@@ -9,6 +9,7 @@ core (the whole process, synthetic source included), and bytes to the terminal p
     python benchmarks/bench_tui.py                 # default refresh, 20 s
     python benchmarks/bench_tui.py --low-bandwidth
     python benchmarks/bench_tui.py --seconds 60 --runs 3
+    python benchmarks/bench_tui.py --first-frame --runs 5   # `flux-tui demo` start-up
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import fcntl
 import json
 import os
 import pty
+import re
+import signal
 import statistics
 import struct
 import subprocess
@@ -84,13 +87,14 @@ class PeakSession:
 
 def child(seconds: float, out: str, low_bandwidth: bool) -> None:
     """Run the app for ``seconds`` and write lag and CPU figures to ``out``."""
-    from flux_tui.ui.app import FluxApp
-
     import gc
+
+    from flux_tui.ui.app import FluxApp
 
     lags: list[float] = []
     cpu: dict[str, float] = {}
     gc_pauses: list[float] = []
+    rss: dict[str, float] = {}
     gc_started = [0.0]
 
     def gc_watch(phase: str, info: dict[str, Any]) -> None:
@@ -127,6 +131,9 @@ def child(seconds: float, out: str, low_bandwidth: bool) -> None:
                         cpu["t0"], cpu["c0"] = after, time.process_time()
                     lags.append(after - before - 0.01)
                     cpu["t1"], cpu["c1"] = after, time.process_time()
+                    rss.setdefault("start", _rss_mb())
+                    if len(lags) % 100 == 0:
+                        rss["end"] = _rss_mb()
 
     app = BenchApp(opener, low_bandwidth=low_bandwidth)
     app.run()
@@ -136,10 +143,17 @@ def child(seconds: float, out: str, low_bandwidth: bool) -> None:
         "cpu_percent": (cpu["c1"] - cpu["c0"]) / (cpu["t1"] - cpu["t0"]) * 100 if cpu else None,
         "readings": app.store.total,
         "gc_full": len(gc_pauses),
+        "rss_start_mb": rss.get("start", 0.0),
+        "rss_end_mb": rss.get("end", 0.0),
         "gc_max_ms": max(gc_pauses) * 1000 if gc_pauses else 0.0,
     }
     with open(out, "w") as handle:
         json.dump(result, handle)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 # --- the parent: a pty that counts bytes ------------------------------------------------------
@@ -185,6 +199,40 @@ def run_once(seconds: float, low_bandwidth: bool) -> dict[str, Any]:
     return result
 
 
+TIME_RE = re.compile(rb"\d\d:\d\d:\d\d\.\d\d\d")
+
+
+def first_frame() -> tuple[float, float]:
+    """Seconds from starting `flux-tui demo` to its first frame and to its first reading."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color"}
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "flux_tui", "demo"], stdin=slave,
+                            stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    seen = b""
+    frame = reading = float("nan")
+    try:
+        while time.monotonic() - started < 30:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            seen += data
+            now = time.monotonic() - started
+            if frame != frame and b"Tag log" in seen:
+                frame = now
+            if frame == frame and TIME_RE.search(seen):
+                reading = now
+                break
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the group we started (start_new_session)
+        proc.wait(timeout=10)
+        os.close(master)
+    return frame, reading
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -192,9 +240,18 @@ def main() -> None:
     parser.add_argument("--low-bandwidth", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--first-frame", action="store_true",
+                        help="time `flux-tui demo` to its first frame instead")
     args = parser.parse_args()
     if args.child:
         child(args.seconds, args.out, args.low_bandwidth)
+        return
+    if args.first_frame:
+        times = [first_frame() for _ in range(args.runs)]
+        for i, (frame, reading) in enumerate(times, 1):
+            print(f"run {i}: first frame {frame:.2f} s, first reading on screen {reading:.2f} s")
+        print(f"median: first frame {statistics.median(t[0] for t in times):.2f} s, first "
+              f"reading {statistics.median(t[1] for t in times):.2f} s")
         return
     mode = "low-bandwidth" if args.low_bandwidth else "default"
     print(f"viewer at peak feed ({PAGE:,} readings every {PERIOD} s, {UNITS * TAGS} tags), "
@@ -204,7 +261,7 @@ def main() -> None:
         print(f"run {i}: lag p95 {r['lag_p95_ms']:.1f} ms, max {r['lag_max_ms']:.1f} ms, "
               f"CPU {r['cpu_percent']:.0f} %, {r['bytes_per_s'] / 1024:.1f} KB/s to the "
               f"terminal, {r['readings']:,} readings; {r['gc_full']} full GCs, longest "
-              f"{r['gc_max_ms']:.0f} ms")
+              f"{r['gc_max_ms']:.0f} ms; RSS {r['rss_start_mb']:.0f} → {r['rss_end_mb']:.0f} MB")
     if len(runs) > 1:
         med = {k: statistics.median(r[k] for r in runs) for k in
                ("lag_p95_ms", "lag_max_ms", "cpu_percent", "bytes_per_s")}

@@ -214,8 +214,11 @@ class FluxApp(App[int]):
             store = self.store
             async for item in session.reader:
                 if isinstance(item, Batch):
+                    first = store.total == 0
                     store.ingest(item)
                     self._retry_delay = 2.0
+                    if first and store.total:
+                        self._tick()  # show the first readings now, not at the next tick
                 else:
                     store.note(item)
                     if isinstance(item, FeedProblem):
