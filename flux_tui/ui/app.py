@@ -29,8 +29,10 @@ from flux_tui.feed.types import Batch, FeedProblem, FeedState, StateChanged
 from flux_tui.ui.asset_tree import AssetTree, Scope
 from flux_tui.ui.commands import FluxCommands
 from flux_tui.ui.detail import ReadingDetail, reading_json
+from flux_tui.ui.feed_status import classify_failure, status_from
 from flux_tui.ui.filter_bar import FilterBar, Predicate
-from flux_tui.ui.help import HelpScreen
+from flux_tui.ui.help import HelpScreen, key_sections
+from flux_tui.ui.info_screens import InfoScreen, errors_table, unit_table
 from flux_tui.ui.log_view import TagLog
 from flux_tui.ui.sparklines import SparkPanel
 from flux_tui.ui.status_bar import StatusBar, StatusInfo
@@ -77,6 +79,8 @@ class FluxApp(App[int]):
         Binding("n", "tag_names", "Names", show=False, id="tag-names"),
         Binding("d", "delays", "Delay", show=False, id="delays"),
         Binding("x", "clear_scope", "Unscope", show=False, id="clear-scope"),
+        Binding("i", "unit_details", "Unit info", show=False, id="unit-details"),
+        Binding("e", "decode_errors", "Errors", show=False, id="decode-errors"),
         Binding("ctrl+r", "reconnect", "Reconnect", show=False, id="reconnect"),
         Binding("tab", "focus_next", "Next panel", show=False, id="next-panel"),
     ]
@@ -239,7 +243,7 @@ class FluxApp(App[int]):
             return
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            state, retry = self._classify(error)
+            state, retry = classify_failure(error)
             self.store.note(StateChanged(state, safe_text(str(error))[:80]))
             message = safe_text(f"{type(error).__name__}: {error}")[:300]
             if retry:
@@ -255,21 +259,6 @@ class FluxApp(App[int]):
     def _auto_retry(self) -> None:
         if self.store.state in (FeedState.OFFLINE, FeedState.RECONNECTING):
             self.start_feed()
-
-    @staticmethod
-    def _classify(error: BaseException | None) -> tuple[FeedState, bool]:
-        """(state, retry automatically?) for a worker's exception."""
-        try:
-            from flux_tui.api.errors import Action, AuthError, ConfigError, FluxError
-        except ImportError:  # pragma: no cover - the errors module is part of the skeleton
-            return FeedState.OFFLINE, True
-        if isinstance(error, ConfigError):
-            return FeedState.OFFLINE, False
-        if isinstance(error, AuthError):
-            return FeedState.AUTH_NEEDED, getattr(error, "action", None) == Action.RETRY
-        if isinstance(error, FluxError) and getattr(error, "action", None) == Action.FATAL:
-            return FeedState.OFFLINE, False
-        return FeedState.RECONNECTING, True
 
     # --- the timer --------------------------------------------------------------------------
 
@@ -311,27 +300,8 @@ class FluxApp(App[int]):
 
     def status_info(self, now: float) -> StatusInfo:
         """The status bar's figures from the store and the session."""
-        store = self.store
-        info = StatusInfo(state=store.state, rate=round(store.rate(now), -1 if
-                                                        store.rate(now) > 100 else 0),
-                          lag_ms=store.lag_ms if store.total else None,
-                          delay_ms=store.delay_ms, decode_errors=store.error_total,
-                          paused=self.log_view.paused, detail=store.state_detail,
-                          recording=self.recording)
-        if store.state is FeedState.LIVE and store.throttled_until > time.time():
-            info.state = FeedState.THROTTLED
-        session = self.session
-        budget = getattr(session, "budget", None)
-        if budget is not None:
-            info.budget_left = int(budget.remaining)
-            info.budget_total = int(getattr(budget, "calls", 0)) or None
-            resets = float(budget.resets_in)
-            info.budget_resets_in = round(resets) if resets > 0 else None
-        tokens = getattr(session, "tokens", None)
-        expires = getattr(tokens, "expires_at", None)
-        if expires:
-            info.token_expires_in = round(expires - time.time())
-        return info
+        return status_from(self.store, self.session, now, paused=self.log_view.paused,
+                           recording=self.recording)
 
     # --- messages from widgets --------------------------------------------------------------
 
@@ -397,21 +367,9 @@ class FluxApp(App[int]):
 
     def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """Bindings by panel, with the keys in force (after the user's remapping)."""
-        def rows(bindings: list[Any]) -> list[tuple[str, str]]:
-            out = []
-            for b in bindings:
-                if not isinstance(b, Binding):
-                    continue
-                keys = self._user_keys.get(b.id or "", b.key) if b.id else b.key
-                shown = ", ".join(self.get_key_display(Binding(k.strip(), b.action))
-                                  for k in keys.split(","))
-                out.append((shown, b.description or b.action))
-            return out
-
-        return [("Everywhere", rows(self.BINDINGS) + [("ctrl+p", "Command palette")]),
-                ("Tag log", rows(TagLog.BINDINGS)), ("Filter bar", rows(FilterBar.BINDINGS)),
-                ("Asset tree", [("enter", "Scope log and sparklines to the node"),
-                                ("space", "Expand / collapse")])]
+        return key_sections(self, self._user_keys, [
+            ("Everywhere", self.BINDINGS), ("Tag log", TagLog.BINDINGS),
+            ("Filter bar", FilterBar.BINDINGS)])
 
     def action_pause(self) -> None:
         """Pause or resume the display (the feed keeps running)."""
@@ -483,6 +441,38 @@ class FluxApp(App[int]):
         """Show every unit again."""
         self._scope = None
         self._apply_filter()
+
+    def action_unit_details(self) -> None:
+        """Show the unit of the highlighted line (or the scoped unit): names and live state."""
+        asset_id = None
+        if self.log_view.cursor is not None:
+            reading = self.log_view.current_reading()
+            asset_id = reading.asset_id if reading is not None else None
+        if asset_id is None and self._scope is not None:
+            asset_id = self._scope.asset_id
+        if asset_id is None:
+            reading = self.log_view.current_reading()
+            asset_id = reading.asset_id if reading is not None else None
+        if asset_id is None:
+            self.notify("No unit yet", timeout=2)
+            return
+        details = None
+        if self.names is not None:
+            try:
+                details = self.names.details(asset_id)
+            except Exception:  # noqa: BLE001 - the dialog shows what the feed knows anyway
+                details = None
+        table = unit_table(asset_id, self.store.units.get(asset_id), details,
+                           self.store.reference_ms(self.clock()))
+        self.push_screen(InfoScreen(self.asset_tree.unit_title(asset_id), table))
+
+    def action_decode_errors(self) -> None:
+        """List the records that could not be decoded, with their raw bytes."""
+        if not self.store.error_total:
+            self.notify("No decode errors", timeout=2)
+            return
+        self.push_screen(InfoScreen("Decode errors",
+                                    errors_table(self.store.errors, self.store.error_total)))
 
     def action_reconnect(self) -> None:
         """Restart the feed now."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -54,3 +56,25 @@ class HelpScreen(ModalScreen[None]):
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
+
+
+def key_sections(app: Any, keymap: dict[str, str],
+                 panels: list[tuple[str, list[Any]]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Rows of (keys, description) per panel, with the user's remapping applied."""
+
+    def rows(bindings: list[Any]) -> list[tuple[str, str]]:
+        out = []
+        for b in bindings:
+            if not isinstance(b, Binding):
+                continue
+            keys = keymap.get(b.id, b.key) if b.id else b.key
+            shown = ", ".join(app.get_key_display(Binding(k.strip(), b.action))
+                              for k in keys.split(","))
+            out.append((shown, b.description or b.action))
+        return out
+
+    sections = [(title, rows(bindings)) for title, bindings in panels]
+    sections[0][1].append(("ctrl+p", "Command palette"))
+    sections.append(("Asset tree", [("enter", "Scope log and sparklines to the node"),
+                                    ("space", "Expand / collapse")]))
+    return sections

@@ -15,6 +15,7 @@ from flux_tui.sim.app import Simulator
 from flux_tui.sim.clock import SimClock
 from flux_tui.sim.settings import SimSettings
 from flux_tui.ui.app import FluxApp
+from flux_tui.ui.info_screens import InfoScreen
 
 NOW = 1_764_400_000.0
 
@@ -52,3 +53,8 @@ async def test_demo_backlog_fills_the_screen_and_a_unit_filter_narrows_it() -> N
         assert 0 < store.view_len() < store.held
         assert all(r.asset_id == unit for _, r, _ in store.view_slice(0, store.view_len()))
         assert f" of {store.held:,}" in screen_text(app)
+        await pilot.press("i")  # the newest line's unit: its Enterprise Objects record
+        await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "organisation" in text and "mechanic" in text and "tags seen" in text

@@ -111,3 +111,29 @@ async def test_theme_choice_is_saved_to_the_config(tmp_path: Path) -> None:
         await pilot.pause()
         app.theme = "flux-light"
         await wait_until(pilot, lambda: 'theme = "flux-light"' in path.read_text())
+
+
+async def test_decode_errors_and_unit_details_dialogs() -> None:
+    from flux_tui.feed.types import DecodeError
+    from flux_tui.ui.info_screens import InfoScreen
+
+    bad = DecodeError("shardId-000000000000", "4900", "not JSON", b"\x1b]0;pwned\x07{oops")
+    batch = fleet_batch(0, 8)
+    batch.errors.append(bad)
+    app = FluxApp(opener_for([batch]), clock=lambda: T0_MS / 1000, utc=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 8)
+        await settle(pilot)
+        assert "1 decode errors" in screen_text(app)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "not JSON" in text and "\\x1b]0;pwned\\x07{oops" in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, InfoScreen))
+        await pilot.press("i")  # the newest line's unit (no names in a fake feed)
+        await wait_until(pilot, lambda: isinstance(app.screen, InfoScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Unit 1112" in text and "tags seen" in text and "4" in text
