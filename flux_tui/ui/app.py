@@ -14,10 +14,10 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.widgets import Footer, Input
@@ -62,7 +62,7 @@ class FluxApp(App[int]):
     #right { width: 1fr; }
     """
     COMMANDS = App.COMMANDS | {FluxCommands}
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         # priority: the app acts on it before forwarding the next key, so text typed right
         # after `/` lands in the filter, not in the log (widgets queue keys separately)

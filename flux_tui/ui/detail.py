@@ -6,12 +6,12 @@ headless commands write) through the terminal's clipboard (OSC 52, works over SS
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -63,7 +63,7 @@ class ReadingDetail(ModalScreen[None]):
     }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,enter,q", "dismiss", "Close", id="detail-close"),
         Binding("y", "copy", "Copy JSON", id="detail-copy"),
     ]

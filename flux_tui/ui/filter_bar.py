@@ -8,11 +8,11 @@ syntax error shows where it is while the last good filter stays in force.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.suggester import Suggester
@@ -115,7 +115,7 @@ class FilterBar(Horizontal):
     FilterBar > #filter-count.-error { width: auto; color: $error; text-style: bold; }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave", "Leave filter", id="filter-leave"),
         Binding("up", "history(-1)", "Previous filter", show=False, id="filter-prev"),
         Binding("down", "history(1)", "Next filter", show=False, id="filter-next"),

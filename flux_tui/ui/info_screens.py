@@ -4,12 +4,12 @@ the decode errors kept with their raw bytes. All text from the API or the stream
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -95,7 +95,7 @@ class InfoScreen(ModalScreen[None]):
     }
     """
 
-    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", id="info-close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "dismiss", "Close", id="info-close")]
 
     def __init__(self, title: str, body: Any) -> None:
         super().__init__()

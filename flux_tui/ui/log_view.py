@@ -8,11 +8,11 @@ history costs nothing to draw. The widget is refreshed by the app's timer, never
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -73,10 +73,10 @@ class TagLog(ScrollView, can_focus=True):
     TagLog > .taglog--cursor { background: $primary 50%; }
     """
 
-    COMPONENT_CLASSES = {"taglog--time", "taglog--unit", "taglog--up", "taglog--down",
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"taglog--time", "taglog--unit", "taglog--up", "taglog--down",
                          "taglog--changed", "taglog--dim", "taglog--cursor"}
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "detail", "Detail", id="detail"),
         Binding("space", "pause", "Pause", id="pause"),
         Binding("end", "live", "Live", id="live"),

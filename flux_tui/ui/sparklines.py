@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.widget import Widget
@@ -78,7 +79,7 @@ class SparkPanel(Widget):
     SparkPanel > .spark--dim { color: $text-muted; }
     """
 
-    COMPONENT_CLASSES = {"spark--name", "spark--bars", "spark--dim"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"spark--name", "spark--bars", "spark--dim"}
 
     def __init__(self, store: LiveStore, *, now: Callable[[], float] | None = None,
                  id: str | None = None) -> None:

@@ -7,6 +7,7 @@ reaches into the feed itself and a test can give it any figures it likes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
 from textual.widget import Widget
@@ -82,7 +83,7 @@ class StatusBar(Widget):
     StatusBar > .status--rec { color: $error; text-style: bold; }
     """
 
-    COMPONENT_CLASSES = {"status--ok", "status--warn", "status--bad", "status--dim",
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"status--ok", "status--warn", "status--bad", "status--dim",
                          "status--rec"}
 
     def __init__(self, *, id: str | None = None) -> None:
