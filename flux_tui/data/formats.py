@@ -12,11 +12,11 @@ import math
 import re
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
 
+from flux_tui.feed.decoder import make_reading
 from flux_tui.feed.types import Reading
 
 __all__ = [
@@ -114,72 +114,15 @@ def reading_from_json(obj: dict[str, Any]) -> Reading:
     return reading_from_payload(str(shard), str(seq), sub, float(arrival), payload)
 
 
-# --- payload -> canonical fields -------------------------------------------------------------
-
-
-def _as_ms(value: Any) -> int | None:
-    """epochMs / @timestamp as integer milliseconds (numbers or ISO 8601 text)."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.lstrip("-").isdigit():
-            return int(text)
-        try:
-            parsed = datetime.fromisoformat(text)  # 3.11+ accepts a trailing Z
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return int(parsed.timestamp() * 1000)
-    return None
-
-
 def reading_from_payload(
     shard: str, seq: str, sub: int, arrival: float, payload: dict[str, Any]
 ) -> Reading:
-    """Build a :class:`Reading`, reading the canonical fields from either payload spelling
-    (current ``epochMs``/``assetId``/... or the older ``@timestamp``/``asset_id``/...)."""
-    # Written out field by field (no helper loop): this runs for every line of a session
-    # being opened, and the current spelling is by far the common case.
-    get = payload.get
-    epoch = get("epochMs")
-    if epoch is None:
-        epoch = get("@timestamp")
-    if type(epoch) is not int:
-        epoch = _as_ms(epoch)
-    rtms = get("rtms")
-    if type(rtms) is not int:
-        rtms = _as_ms(rtms)
-    org = get("orgId")
-    if org is None:
-        org = get("org_id")
-    site = get("siteId")
-    if site is None:
-        site = get("site_id")
-    asset = get("assetId")
-    if asset is None:
-        asset = get("asset_id")
-    tag = get("tagId")
-    if tag is None:
-        tag = get("tag_id")
-    register = get("registerId")
-    if register is None:
-        register = get("register_id")
-    tag_name = get("tagName")
-    if tag_name is None:
-        tag_name = get("tag_name")
-    if type(tag_name) is not str:
-        tag_name = "" if tag_name is None else str(tag_name)
-    label = get("label")
-    if type(label) is not str:
-        label = "" if label is None else str(label)
-    return Reading(
-        shard, seq, sub, arrival, epoch, rtms, org, site, asset, tag, register, tag_name,
-        label, get("val"), payload,
-    )  # fmt: skip
+    """Build a :class:`Reading` from a saved payload, in either spelling.
+
+    The feed's decoder owns the one mapping from payload fields to canonical ones, so a
+    reopened session reads exactly as the live feed did.
+    """
+    return make_reading(shard, seq, sub, arrival, payload)
 
 
 # --- CSV -------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def test_old_spelling_gives_the_same_canonical_fields() -> None:
     assert (reading.epoch_ms, reading.asset_id, reading.tag_id, reading.register_id) == (
         1652128223000,
         1111,
-        "889",
+        889,  # the older spelling's string ids read as the same tag as the current one's
         416,
     )
     assert reading.tag_name == "suction_pressure"
