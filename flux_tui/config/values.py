@@ -229,7 +229,7 @@ def _check_ttl(value: Any, fail: Any) -> float:
 
 def _check_page_limit(value: Any, fail: Any) -> int:
     low, high = PAGE_LIMIT_RANGE
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise fail(f"{value!r} is not allowed: a whole number from {low} to {high}")

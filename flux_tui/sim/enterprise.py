@@ -122,7 +122,7 @@ def _matches(actual: Any, wanted: str) -> bool:
 
 
 def _non_negative(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def _envelope(found: list[dict[str, Any]], chunk: list[dict[str, Any]],
