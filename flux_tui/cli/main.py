@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from flux_tui import __version__
 from flux_tui.api.errors import FluxError
-from flux_tui.cli import auth_cmd, config_cmd, info, login, record, sim_cmd, tail
+from flux_tui.cli import auth_cmd, config_cmd, info, login, open_cmd, record, sim_cmd, tail
 from flux_tui.cli.output import EXIT_OK, EXIT_SIGNAL_BASE, EXIT_USAGE, report_error
 from flux_tui.config import Profile, load_config
 
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_parser(commands, [_common(True)])
     tail.add_parser(commands, [_common(True)])
     record.add_parser(commands, [_common(True)])
+    open_cmd.add_parser(commands, [_common(True)])
     config_cmd.add_parser(commands, [_common(True)])
     sim_cmd.add_parser(commands, [_common(True)])
     login.add_parser(commands, [_common(True)])

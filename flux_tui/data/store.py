@@ -202,6 +202,17 @@ class LiveStore:
         self._matches = array("q")  # absolute positions that pass the predicate, ascending
         self._match_start = 0  # index of the first match still held (lazy trim)
 
+    def clear(self) -> None:
+        """Forget every reading, tag and counter (a replay jumped, or another session was
+        opened); the filter stays. The version counters keep growing, so widgets that
+        compare them notice the change."""
+        version, tree_version, predicate = self.version, self.tree_version, self._predicate
+        # Re-running __init__ resets every field, including ones added later.
+        self.__init__(self.capacity, clock=self.clock,  # type: ignore[misc]
+                      error_capacity=self.errors.maxlen or 200)
+        self.version, self.tree_version = version + 1, tree_version + 1
+        self._predicate = predicate
+
     # --- ingest ---------------------------------------------------------------------------
 
     def ingest(self, batch: Batch) -> None:

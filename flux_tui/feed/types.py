@@ -65,6 +65,7 @@ class FeedState(enum.Enum):
     AUTH_NEEDED = "auth needed"
     OFFLINE = "offline"
     STOPPED = "stopped"
+    REPLAY = "replay"  # a saved session played back (flux-tui open)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from flux_tui.ui.filter_bar import FilterBar, Predicate
 from flux_tui.ui.help import HelpScreen, key_sections
 from flux_tui.ui.info_screens import InfoScreen, errors_table, unit_table
 from flux_tui.ui.log_view import TagLog
+from flux_tui.ui.session_actions import SESSION_BINDINGS, SessionApp
 from flux_tui.ui.sparklines import SparkPanel
 from flux_tui.ui.status_bar import StatusBar, StatusInfo
 from flux_tui.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
@@ -49,10 +50,10 @@ NARROW = 100  # below this width the tree starts hidden
 SHORT = 30  # below this height the sparkline panel starts hidden
 _RETRY_MAX = 60.0
 _FREEZE_EVERY = 1.0  # seconds between moving the retained heap out of the collector's sight
-_THAW_EVERY = 600.0  # seconds between letting a full collection see everything again
+_THAW_EVERY = 60.0  # seconds between letting a full collection see everything again
 
 
-class FluxApp(App[int]):
+class FluxApp(SessionApp):
     """The Flux live viewer."""
 
     TITLE = "flux-tui"
@@ -158,7 +159,7 @@ class FluxApp(App[int]):
         hz = 1.0 if self.low_bandwidth else 4.0
         self.set_interval(1.0 / hz, self._tick, name="refresh")
         self.set_interval(_FREEZE_EVERY, self._freeze_heap, name="gc-freeze")
-        self.set_interval(_THAW_EVERY, gc.unfreeze, name="gc-thaw")
+        self.set_interval(_THAW_EVERY, self._thaw_heap, name="gc-thaw")
         self._layout_for(self.size.width, self.size.height)
         self.start_feed()
 
@@ -227,6 +228,7 @@ class FluxApp(App[int]):
                     store.note(item)
                     if isinstance(item, FeedProblem):
                         self._problem(item)
+                self.on_feed_item(item)  # recording and replay jumps (session_actions)
         finally:
             await session.aclose()
 
@@ -298,6 +300,12 @@ class FluxApp(App[int]):
         gc.collect(1)
         gc.freeze()
 
+    @staticmethod
+    def _thaw_heap() -> None:
+        """Give the frozen heap back to the collector: rendering leaves reference cycles
+        (Textual strips and their caches) that only a full collection frees."""
+        gc.unfreeze()
+
     def status_info(self, now: float) -> StatusInfo:
         """The status bar's figures from the store and the session."""
         return status_from(self.store, self.session, now, paused=self.log_view.paused,
@@ -368,8 +376,8 @@ class FluxApp(App[int]):
     def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """Bindings by panel, with the keys in force (after the user's remapping)."""
         return key_sections(self, self._user_keys, [
-            ("Everywhere", self.BINDINGS), ("Tag log", TagLog.BINDINGS),
-            ("Filter bar", FilterBar.BINDINGS)])
+            ("Everywhere", self.BINDINGS), ("Sessions and replay", SESSION_BINDINGS),
+            ("Tag log", TagLog.BINDINGS), ("Filter bar", FilterBar.BINDINGS)])
 
     def action_pause(self) -> None:
         """Pause or resume the display (the feed keeps running)."""

@@ -24,6 +24,7 @@ _STATE_STYLE = {
     FeedState.AUTH_NEEDED: ("✗", "auth needed", "status--bad"),
     FeedState.OFFLINE: ("✗", "offline", "status--bad"),
     FeedState.STOPPED: ("■", "stopped", "status--bad"),
+    FeedState.REPLAY: ("▶", "REPLAY", "status--ok"),
 }
 
 

@@ -1,0 +1,384 @@
+"""Playing a saved session back through the live pipeline: :class:`SessionReplay` is an
+async iterator of the same feed items a :class:`~flux_tui.feed.reader.ShardReader` yields
+(``Batch`` and ``StateChanged``), paced by the readings' own times at 1x, 10x or as fast
+as possible, with pause, speed changes and seeking.
+
+The first batches come straight from the file as it streams (a million-reading session
+shows data at once); the compact :class:`SessionIndex` loads in a thread meanwhile and is
+what seeking and the exact duration need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from array import array
+from bisect import bisect_left
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flux_tui.data.session_index import MISSING_MS, SessionIndex
+from flux_tui.data.session_read import open_session
+from flux_tui.feed.types import Batch, FeedItem, FeedState, Gap, Reading, StateChanged
+
+__all__ = ["SPEEDS", "ReplaySeeked", "SessionReplay", "Speed", "speed_label"]
+
+Speed = float | None
+"""Replay speed: a factor of real time, or None for as fast as possible."""
+SPEEDS: tuple[Speed, ...] = (1.0, 10.0, None)
+_NAP = 0.1  # longest sleep between checks for pause, seek and speed changes (seconds)
+REPLAY_SHARD = "replay"  # the Batch.shard of replayed pages (the store keys lag by shard)
+
+
+def speed_label(speed: Speed) -> str:
+    """``1×``, ``10×``, ``max``."""
+    return "max" if speed is None else f"{speed:g}×"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySeeked:
+    """The replay jumped to ``position_ms``: what follows does not continue what came
+    before, so a viewer clears its log first (``backwards`` says which way it went)."""
+
+    position_ms: int | None
+    backwards: bool
+
+
+class _Timeline:
+    """When each row happens, for seeking: the running maximum of the rows' times (file
+    order is arrival order, so times of interleaved shards may step back a little)."""
+
+    def __init__(self, index: SessionIndex) -> None:
+        self.reached = array("q")
+        high = MISSING_MS
+        first = MISSING_MS
+        for ms in index.epoch_ms:
+            if ms != MISSING_MS:
+                if first == MISSING_MS or ms < first:
+                    first = ms
+                high = max(high, ms)
+            self.reached.append(high)
+        self.start_ms: int | None = None if first == MISSING_MS else first
+        self.end_ms: int | None = None if high == MISSING_MS else high
+
+    def row_at(self, ms: int) -> int:
+        """The first row whose time reaches ``ms``."""
+        return bisect_left(self.reached, ms)
+
+
+class SessionReplay:
+    """A saved session as a feed source. ``async for item in replay`` (or
+    ``replay.reader``, the shape the viewer's opener returns); ``await replay.aclose()``.
+
+    ``clock``/``sleep`` are injectable so tests control time. With ``hold_at_end`` the
+    iterator waits at the end for a seek (the viewer) instead of finishing.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, speed: Speed = 1.0,
+                 batch_size: int = 1000, hold_at_end: bool = False,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+        self.path = Path(path)
+        self._stream_file = open_session(self.path)  # FileNotFoundError now, not later
+        self.metadata: dict[str, Any] = self._stream_file.metadata
+        self._speed: Speed = speed
+        self.batch_size = batch_size
+        self.hold_at_end = hold_at_end
+        self._clock, self._sleep = clock, sleep
+        self.paused = False
+        self.at_end = False
+        self.position_ms: int | None = None  # data time of the newest reading played
+        self.row = 0  # the next row to play
+        self.index: SessionIndex | None = None
+        self._timeline: _Timeline | None = None
+        self._index_task: asyncio.Task[SessionIndex] | None = None
+        self._seek: tuple[str, float] | None = None
+        self._reanchor = False
+        self._closed = False
+        self._wake: asyncio.Event | None = None
+
+    # --- the source shape the viewer expects -------------------------------------------
+
+    @property
+    def reader(self) -> SessionReplay:
+        """The replay itself (a feed session has ``.reader``; so does this)."""
+        return self
+
+    async def aclose(self) -> None:
+        """Stop playing and release the files (the index may still be loading)."""
+        self._closed = True
+        self._poke()
+        task = self._index_task
+        if task is not None and not task.done():
+            task.add_done_callback(_close_when_loaded)
+        elif self.index is not None:
+            self.index.close()
+
+    # --- controls -----------------------------------------------------------------------
+
+    @property
+    def speed(self) -> Speed:
+        """The current speed (None: as fast as possible)."""
+        return self._speed
+
+    @speed.setter
+    def speed(self, speed: Speed) -> None:
+        self._speed = speed
+        self._reanchor = True  # pace from the current position at the new speed
+        self._poke()
+
+    def cycle_speed(self) -> Speed:
+        """1× → 10× → max → 1×; returns the new speed."""
+        at = SPEEDS.index(self._speed) if self._speed in SPEEDS else -1
+        self.speed = SPEEDS[(at + 1) % len(SPEEDS)]
+        return self._speed
+
+    def pause(self) -> None:
+        """Hold at the current position."""
+        self.paused = True
+        self._poke()
+
+    def resume(self) -> None:
+        """Play on from the current position."""
+        self.paused = False
+        self._reanchor = True
+        self._poke()
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume; returns True when now paused."""
+        self.resume() if self.paused else self.pause()
+        return self.paused
+
+    def seek(self, epoch_ms: int) -> None:
+        """Jump to the first reading taken at or after ``epoch_ms``."""
+        self._request(("at", float(epoch_ms)))
+
+    def seek_fraction(self, fraction: float) -> None:
+        """Jump to a point of the session's time span (0.0 start, 1.0 end)."""
+        self._request(("fraction", min(1.0, max(0.0, fraction))))
+
+    def seek_by(self, seconds: float) -> None:
+        """Jump forwards (or back, negative) by ``seconds`` of session time; repeated
+        presses before the jump happens add up."""
+        if self._seek is not None and self._seek[0] == "by":
+            seconds += self._seek[1]
+        self._request(("by", seconds))
+
+    # --- progress and metadata ----------------------------------------------------------
+
+    @property
+    def start_ms(self) -> int | None:
+        """The session's first reading time (from the index once loaded, else the sidecar)."""
+        if self._timeline is not None:
+            return self._timeline.start_ms
+        return _int_or_none(self.metadata.get("first_epoch_ms"))
+
+    @property
+    def end_ms(self) -> int | None:
+        """The session's last reading time."""
+        if self._timeline is not None:
+            return self._timeline.end_ms
+        return _int_or_none(self.metadata.get("last_epoch_ms"))
+
+    @property
+    def duration_ms(self) -> int | None:
+        """The session's time span, when known."""
+        start, end = self.start_ms, self.end_ms
+        return None if start is None or end is None else end - start
+
+    @property
+    def fraction(self) -> float | None:
+        """How far the replay has got, 0.0 to 1.0 (None when the span is unknown)."""
+        start, span = self.start_ms, self.duration_ms
+        if start is None or span is None or self.position_ms is None:
+            return None
+        return 1.0 if span <= 0 else min(1.0, max(0.0, (self.position_ms - start) / span))
+
+    @property
+    def total(self) -> int | None:
+        """Readings in the file (exact once the index loaded, else the sidecar's count)."""
+        if self.index is not None:
+            return len(self.index)
+        return _int_or_none(self.metadata.get("count"))
+
+    @property
+    def problems(self) -> list[tuple[int, str]]:
+        """Damaged lines skipped so far, ``(line_no, reason)``."""
+        if self.index is not None:
+            return self.index.problems
+        return self._stream_file.problems
+
+    def now(self) -> float:
+        """The replay's "now" in epoch seconds (the time of the newest reading played): the
+        viewer's clock for staleness, rates and sparkline windows while replaying."""
+        if self.position_ms is None:
+            start = self.start_ms
+            return start / 1000.0 if start is not None else time.time()
+        return self.position_ms / 1000.0
+
+    def describe(self) -> str:
+        """One line for the header: profile, company, filter, time span, count, gaps."""
+        meta = self.metadata
+        parts = [str(meta[k]) for k in ("profile", "company") if meta.get(k)]
+        if meta.get("filter"):
+            parts.append(f"filter {meta['filter']}")
+        start, end = _int_or_none(meta.get("first_epoch_ms")), _int_or_none(meta.get("last_epoch_ms"))
+        if start is not None and end is not None:
+            parts.append(f"{_utc(start)}–{_utc(end)[11:]} UTC")
+        if meta.get("count") is not None:
+            parts.append(f"{int(meta['count']):,} readings")
+        gaps = meta.get("gaps") or []
+        if gaps:
+            parts.append(f"{len(gaps)} gap{'s' if len(gaps) > 1 else ''}")
+        if meta.get("complete") is False:
+            parts.append("incomplete")
+        if meta.get("app_version"):
+            parts.append(f"v{meta['app_version']}")
+        return f"{self.path.name}: " + " · ".join(parts) if parts else self.path.name
+
+    async def load_index(self) -> SessionIndex:
+        """The compact index of the whole file, loaded once in a thread."""
+        self.load_index_soon()
+        assert self._index_task is not None
+        return await asyncio.shield(self._index_task)
+
+    def _build_index(self) -> SessionIndex:
+        # A separate SessionFile: its problem list is the index's own, not the stream's.
+        index = open_session(self.path).index()
+        self._timeline = _Timeline(index)
+        self.index = index
+        return index
+
+    # --- playing ------------------------------------------------------------------------
+
+    async def __aiter__(self) -> AsyncIterator[FeedItem | ReplaySeeked]:
+        self._wake = asyncio.Event()
+        shown = self._detail()
+        yield StateChanged(FeedState.REPLAY, shown)
+        for gap in self.metadata.get("gaps") or []:
+            if isinstance(gap, dict):
+                yield Gap(str(gap.get("shard", "")), _int_or_none(gap.get("start_ms")),
+                          _int_or_none(gap.get("end_ms")), str(gap.get("reason", "")))
+        source: Iterator[tuple[int, Reading]] = enumerate(self._stream_file.iter_readings())
+        pending: tuple[int, Reading] | None = None
+        anchor: tuple[float, int] | None = None  # (clock, data ms) pacing starts from
+        try:
+            while not self._closed:
+                if self._seek is not None:
+                    index = await self.load_index()
+                    row, target = self._resolve_seek(index)
+                    backwards = row < self.row
+                    source = ((r, index.reading(r)) for r in range(row, len(index)))
+                    pending, anchor, self.row, self.at_end = None, None, row, False
+                    self.position_ms = target
+                    yield ReplaySeeked(target, backwards)
+                    continue
+                detail = self._detail()
+                if detail != shown:
+                    shown = detail
+                    yield StateChanged(FeedState.REPLAY, detail)
+                if self.paused or self.at_end:
+                    if self.at_end and not self.hold_at_end:
+                        return
+                    assert self._wake is not None
+                    self._wake.clear()
+                    if not self._closed and self._seek is None:
+                        await self._wake.wait()
+                    anchor = None
+                    continue
+                if self._reanchor:
+                    self._reanchor, anchor = False, None
+                speed = self._speed
+                now = self._clock()
+                batch: list[Reading] = []
+                due = now
+                while len(batch) < self.batch_size:
+                    if pending is None:
+                        pending = next(source, None)
+                        if pending is None:
+                            self.at_end = True
+                            break
+                    row, reading = pending
+                    ms = reading.epoch_ms
+                    if speed is not None and ms is not None:
+                        if anchor is None:
+                            anchor = (now, self.position_ms if self.position_ms is not None
+                                      else ms)
+                        due = anchor[0] + (ms - anchor[1]) / 1000.0 / speed
+                        if due > now:
+                            break
+                    batch.append(reading)
+                    pending = None
+                    self.row = row + 1
+                    if ms is not None and (self.position_ms is None or ms > self.position_ms):
+                        self.position_ms = ms
+                if batch:
+                    yield Batch(REPLAY_SHARD, batch, [], 0, self.now())
+                    if self._index_task is None:
+                        self.load_index_soon()  # after the first screen, not before it
+                if self.at_end:
+                    continue
+                if speed is None:
+                    await self._sleep(0)  # let the viewer draw between pages
+                elif not batch or due > now:
+                    await self._sleep(min(max(due - now, 0.0), _NAP))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    def load_index_soon(self) -> None:
+        """Start loading the index in the background (seeking and the exact span need it)."""
+        if self._index_task is None:
+            self._index_task = asyncio.ensure_future(asyncio.to_thread(self._build_index))
+
+    def _resolve_seek(self, index: SessionIndex) -> tuple[int, int | None]:
+        """(row, target ms) for the pending seek request; clears it."""
+        request, self._seek = self._seek, None
+        timeline = self._timeline
+        assert request is not None and timeline is not None
+        kind, value = request
+        start, end = timeline.start_ms, timeline.end_ms
+        if start is None or end is None:  # no times at all: a fraction of the rows
+            fraction = value if kind == "fraction" else 0.0
+            return min(len(index), int(len(index) * fraction)), None
+        if kind == "fraction":
+            target = start + round((end - start) * value)
+        elif kind == "by":
+            base = self.position_ms if self.position_ms is not None else start
+            target = base + round(value * 1000)
+        else:
+            target = int(value)
+        target = min(max(target, start), end)
+        return timeline.row_at(target), target
+
+    def _request(self, request: tuple[str, float]) -> None:
+        self._seek = request
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _detail(self) -> str:
+        if self.at_end and self._seek is None:
+            return "end of session"
+        return "paused" if self.paused else speed_label(self._speed)
+
+
+def _close_when_loaded(task: asyncio.Task[SessionIndex]) -> None:
+    """Close an index whose loading finished after the replay was closed."""
+    if not task.cancelled() and task.exception() is None:
+        task.result().close()
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,73 @@
+"""The replay bar: speed, position and progress of a saved session being played back, and
+the replay keys. Shown above the status bar only while a session is open."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from flux_tui.data.formats import format_time
+from flux_tui.data.replay import SessionReplay, speed_label
+
+_BAR = 20  # cells of the progress bar
+KEYS = "k pause · > speed · j/l ∓1 min · [/] ∓10 %"
+
+
+def progress_text(replay: SessionReplay, *, utc: bool = False) -> str:
+    """``▶ 10×  14:02:11  ━━━━━━━───────────── 35 %  12,000 readings`` (plain text)."""
+    icon = "⏸" if replay.paused else ("■" if replay.at_end else "▶")
+    state = "paused" if replay.paused else ("end" if replay.at_end else speed_label(replay.speed))
+    parts = [f"{icon} {state}"]
+    if replay.position_ms is not None:
+        parts.append(format_time(replay.position_ms, utc=utc, date=True))
+    fraction = replay.fraction
+    if fraction is not None:
+        done = round(fraction * _BAR)
+        parts.append("━" * done + "─" * (_BAR - done) + f" {fraction * 100:3.0f} %")
+    total = replay.total
+    if total is not None:
+        parts.append(f"{total:,} readings")
+    if replay.problems:
+        parts.append(f"{len(replay.problems)} damaged lines skipped")
+    return "  ".join(parts)
+
+
+class ReplayBar(Widget):
+    """One line: where the replay is, and its keys. Redraws itself 4x a second, only when
+    the text changed (bytes to the terminal matter on a weak link)."""
+
+    DEFAULT_CSS = """
+    ReplayBar {
+        height: 1;
+        background: $boost;
+        color: $text;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, replay: SessionReplay, *, id: str | None = "replay-bar") -> None:
+        super().__init__(id=id)
+        self.replay = replay
+        self.utc = False
+        self._text = ""
+
+    def on_mount(self) -> None:
+        self.set_interval(0.25, self._update, name="replay-bar")
+        self._update()
+
+    def _update(self) -> None:
+        text = progress_text(self.replay, utc=self.utc)
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+    @property
+    def text(self) -> str:
+        """What the bar shows now (for tests and the tmux check)."""
+        return self._text
+
+    def render(self) -> Text:
+        line = Text.assemble((self._text, "bold"), ("  ·  " + KEYS, "dim"))
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+        return line

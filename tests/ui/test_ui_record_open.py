@@ -1,0 +1,166 @@
+"""Pilot tests of sessions in the viewer: record (r), save (s), open (o) and replay keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakefeed import T0_MS, fleet_batch, make_reading, opener_for
+from helpers import settle, wait_until
+from screen_text import screen_text
+
+from flux_tui.cli.open_cmd import open_app
+from flux_tui.data.recorder import RecorderState
+from flux_tui.data.replay import SessionReplay
+from flux_tui.data.session import SessionWriter, open_session
+from flux_tui.feed.types import FeedState
+from flux_tui.ui.app import FluxApp
+from flux_tui.ui.path_dialog import PathDialog
+from flux_tui.ui.replay_bar import ReplayBar
+
+
+def make_app(items: list, sessions: list | None = None) -> FluxApp:  # type: ignore[type-arg]
+    return FluxApp(opener_for(items, sessions=sessions), clock=lambda: T0_MS / 1000 + 60,
+                   utc=True)
+
+
+def write_session(path: Path, count: int, *, step_ms: int = 1000) -> list:  # type: ignore[type-arg]
+    readings = [make_reading(n, asset=1111 + n % 2, tag=n % 4, ms=T0_MS + n * step_ms)
+                for n in range(count)]
+    with SessionWriter(path, metadata={"profile": "demo", "company": "acme",
+                                       "filter": ""}) as writer:
+        writer.write(readings)
+    return readings
+
+
+def saved(path: Path) -> bool:
+    """The file is complete: its sidecar says so (written last, at close)."""
+    try:
+        return bool(open_session(path).metadata.get("complete"))
+    except OSError:
+        return False
+
+
+async def filter_to(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("slash", *text, "enter", "escape")
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the dialogs propose paths in the current folder
+
+
+async def test_record_what_passes_the_filter_until_r_again(tmp_path: Path) -> None:
+    sessions: list = []  # type: ignore[type-arg]
+    app = make_app([fleet_batch(0, 40)], sessions)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 40)
+        await filter_to(pilot, "asset:1111")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        default = app.screen.input.value  # type: ignore[attr-defined]
+        assert default.startswith(str(tmp_path)) and "asset-1111" in default
+        assert default.endswith(".jsonl")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.recorder.recording)
+        sessions[0].reader.push(fleet_batch(40, 40))
+        await wait_until(pilot, lambda: app.recorder.count == 20)
+        await settle(pilot)
+        path = Path(default)
+        assert f"● REC 20 → {path.name[:20]}" in screen_text(app)
+        await pilot.press("r")
+        assert app.recorder.state is RecorderState.STOPPED
+        sessions[0].reader.push(fleet_batch(80, 8))  # after the stop: not recorded
+        await wait_until(pilot, lambda: app.store.total == 88)
+        await settle(pilot)
+        assert "REC" not in screen_text(app)
+    wanted = [r for r in fleet_batch(40, 40).readings if r.asset_id == 1111]
+    session = open_session(path)
+    assert list(session.iter_readings()) == wanted
+    assert session.metadata["filter"] == "asset:1111" and session.metadata["complete"]
+
+
+async def test_existing_file_is_replaced_only_after_a_second_enter(tmp_path: Path) -> None:
+    target = tmp_path / "taken.jsonl"
+    target.write_text("precious\n")
+    sessions: list = []  # type: ignore[type-arg]
+    app = make_app([fleet_batch(0, 8)], sessions)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 8)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        dialog = app.screen
+        dialog.input.value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and "exists" in screen_text(app)
+        assert not app.recorder.recording and target.read_text() == "precious\n"
+        await pilot.press("enter")  # confirmed
+        await wait_until(pilot, lambda: app.recorder.recording)
+        sessions[0].reader.push(fleet_batch(8, 4))
+        await wait_until(pilot, lambda: app.recorder.count == 4)
+        await pilot.press("r")
+    assert len(list(open_session(target).iter_readings())) == 4
+
+
+async def test_save_writes_what_the_log_holds(tmp_path: Path) -> None:
+    app = make_app([fleet_batch(0, 120)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 120)
+        await filter_to(pilot, "pressure")
+        shown = [r for _, r, _ in app.store.view_slice(0, app.store.view_len())]
+        assert 0 < len(shown) < 120
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        path = Path(app.screen.input.value)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: saved(path))
+    assert list(open_session(path).iter_readings()) == shown
+    assert open_session(path).metadata["filter"] == "pressure"
+
+
+async def test_open_a_session_into_the_viewer(tmp_path: Path) -> None:
+    path = tmp_path / "pad7.jsonl"
+    readings = write_session(path, 60, step_ms=10)  # 0.6 s of session time: quick at 1x
+    app = make_app([fleet_batch(0, 8, units=(4444,))])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 8)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        app.screen.input.value = str(path)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.replay is not None and app.store.total == 60)
+        await settle(pilot)
+        await settle(pilot)
+        assert app.store.state is FeedState.REPLAY
+        assert set(app.store.units) == {1111, 1112}  # the live unit 4444 is gone
+        assert "pad7.jsonl" in app.sub_title and "acme" in app.sub_title
+        text = screen_text(app)
+        assert "Unit 1111" in text and "Unit 4444" not in text
+        assert "REPLAY" in text and app.query_one(ReplayBar).text
+        assert app.store.reading_at(59) == readings[59]
+
+
+async def test_replay_keys_pause_speed_and_seek(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    write_session(path, 100, step_ms=1000)  # 99 s of session time
+    replay = SessionReplay(path, speed=1.0, hold_at_end=True)
+    app = open_app(replay, utc=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total >= 1)
+        await pilot.press("k")
+        assert replay.paused
+        held = app.store.total
+        await settle(pilot)
+        await settle(pilot)
+        assert app.store.total == held and "paused" in app.query_one(ReplayBar).text
+        await pilot.press("k", "greater_than_sign", "greater_than_sign")  # resume, 10x, max
+        assert replay.speed is None
+        await wait_until(pilot, lambda: replay.at_end and app.store.total == 100)
+        await pilot.press("left_square_bracket")  # back 10 % of 99 s: from reading 90
+        await wait_until(pilot, lambda: replay.at_end and app.store.total == 10)
+        assert app.store.reading_at(0).epoch_ms == T0_MS + 90_000
+        await pilot.press("j")  # back one minute: reading 39 onwards
+        await wait_until(pilot, lambda: replay.at_end and app.store.total == 61)
+        await settle(pilot)
+        assert "Unit 1111" in screen_text(app)
