@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
 from textual.widget import Widget
 
 from flux_tui.data.formats import safe_text
@@ -65,6 +66,7 @@ class SessionApp(App[int]):
     """The session being replayed (set before running for ``flux-tui open``)."""
     _recorder: Recorder | None = None
     _trees = 0  # asset trees built so far (each needs its own id)
+    _flush_timer: Timer | None = None  # puts recorded data on disk once a second
 
     def start_feed(self) -> None:  # pragma: no cover - FluxApp defines it
         raise NotImplementedError
@@ -101,6 +103,9 @@ class SessionApp(App[int]):
             self.notify(safe_text(recorder.error or "recording stopped"),
                         title="Recording stopped", severity="error", timeout=20)
         self.recording = recorder.status_text()
+        if not recorder.recording and self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
 
     def _recorder_tick(self) -> None:
         self.recorder.tick()
@@ -155,7 +160,9 @@ class SessionApp(App[int]):
                 self.notify(safe_text(str(error)), title="Cannot record", severity="error",
                             timeout=15)
                 return
-            self.set_interval(1.0, self._recorder_tick, name="recorder-tick")
+            if self._flush_timer is not None:
+                self._flush_timer.stop()
+            self._flush_timer = self.set_interval(1.0, self._recorder_tick, name="recorder-tick")
             self._show_recording()
             self.notify(f"Recording to {safe_text(str(choice.path))} (r stops)", timeout=5)
 

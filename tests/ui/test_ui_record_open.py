@@ -164,3 +164,28 @@ async def test_replay_keys_pause_speed_and_seek(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: replay.at_end and app.store.total == 61)
         await settle(pilot)
         assert "Unit 1111" in screen_text(app)
+
+
+async def test_a_full_disk_stops_the_recording_and_the_viewer_goes_on(tmp_path: Path) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full (Linux)")
+    target = tmp_path / "full.jsonl"
+    target.symlink_to("/dev/full")
+    sessions: list = []  # type: ignore[type-arg]
+    app = make_app([fleet_batch(0, 8)], sessions)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 8)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        app.screen.input.value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter", "enter")  # it "exists": confirm
+        await wait_until(pilot, lambda: app.recorder.recording)
+        sessions[0].reader.push(fleet_batch(8, 50))
+        # the once-a-second flush meets the full disk
+        await wait_until(pilot, lambda: app.recorder.state is RecorderState.FAILED)
+        await wait_until(pilot, lambda: any("disk is full" in n.message
+                                            for n in app._notifications))
+        sessions[0].reader.push(fleet_batch(58, 10))
+        await wait_until(pilot, lambda: app.store.total == 68)  # the feed goes on
+        await settle(pilot)
+        assert "REC" not in screen_text(app) and app.recording is None
