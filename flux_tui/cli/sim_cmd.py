@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flux_tui.cli.output import EXIT_OK, EXIT_USAGE
+from flux_tui.cli.output import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0..65535)")
+    return int(text)
 
 
 def add_parser(
@@ -24,7 +30,7 @@ def add_parser(
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (loopback only; default 127.0.0.1)"
     )
-    parser.add_argument("--port", type=int, default=8750, help="port (default 8750)")
+    parser.add_argument("--port", type=_port, default=8750, help="port (default 8750; 0: any free)")
     parser.add_argument("--seed", type=int, default=1, help="telemetry seed (same seed, same run)")
     parser.add_argument(
         "--rate",
@@ -70,4 +76,10 @@ def run_sim(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a host that is not loopback
         print(f"flux-tui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        reason = exc.strerror or str(exc)
+        print(
+            f"flux-tui: error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr
+        )
+        return EXIT_FAILURE
     return EXIT_OK

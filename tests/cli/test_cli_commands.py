@@ -9,7 +9,7 @@ import pytest
 
 from flux_tui.api import errors
 from flux_tui.cli.main import main
-from flux_tui.cli.output import EXIT_AUTH, EXIT_UNREACHABLE, EXIT_USAGE, exit_code_for
+from flux_tui.cli.output import EXIT_AUTH, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, exit_code_for
 
 
 @pytest.fixture(autouse=True)
@@ -164,3 +164,24 @@ def test_sim_refuses_bad_settings(argv: list[str], capsys: pytest.CaptureFixture
     assert main(argv) == EXIT_USAGE
     captured = capsys.readouterr()
     assert captured.err.startswith("flux-tui: error:") and captured.out == ""
+
+
+def test_sim_on_a_busy_port_says_so_without_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["sim", "--port", str(port)]) == EXIT_FAILURE
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"flux-tui: error: cannot listen on 127.0.0.1:{port}")
+    assert "Traceback" not in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize("port", ["70000", "²", "-1"])
+def test_sim_refuses_a_port_out_of_range(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sim", "--port", port]) == EXIT_USAGE
+    assert "not a port number" in capsys.readouterr().err
