@@ -1,16 +1,17 @@
-"""The replay bar: speed, position and progress of a saved session being played back, and
-the replay keys. Shown above the status bar only while a session is open."""
+"""The replay bar: the session's metadata (file, profile, company, filter, span, count,
+gaps), then the speed, position and progress of its replay and the replay keys. Shown above
+the status bar only while a session is open."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widget import Widget
 
-from flux_tui.data.formats import format_time
+from flux_tui.data.formats import format_time, safe_text
 from flux_tui.data.replay import SessionReplay, speed_label
 
 _BAR = 20  # cells of the progress bar
-KEYS = "k pause · > speed · j/l ∓1 min · [/] ∓10 %"
+KEYS = "k pause · > speed · j/l ±1 min · [/] ±10 %"
 
 
 def progress_text(replay: SessionReplay, *, utc: bool = False) -> str:
@@ -33,12 +34,12 @@ def progress_text(replay: SessionReplay, *, utc: bool = False) -> str:
 
 
 class ReplayBar(Widget):
-    """One line: where the replay is, and its keys. Redraws itself 4x a second, only when
+    """Two lines: what the session is; where the replay is, and its keys. Redraws itself 4x a second, only when
     the text changed (bytes to the terminal matter on a weak link)."""
 
     DEFAULT_CSS = """
     ReplayBar {
-        height: 1;
+        height: 2;
         background: $boost;
         color: $text;
         padding: 0 1;
@@ -67,7 +68,8 @@ class ReplayBar(Widget):
         return self._text
 
     def render(self) -> Text:
+        header = Text(safe_text(self.replay.describe()), no_wrap=True, overflow="ellipsis")
         line = Text.assemble((self._text, "bold"), ("  ·  " + KEYS, "dim"))
         line.no_wrap = True
         line.overflow = "ellipsis"
-        return line
+        return Text("\n").join([header, line])

@@ -34,11 +34,12 @@ SEEK_STEP = 60.0  # seconds of session time for j / l
 JUMP_STEP = 0.10  # fraction of the session for [ / ]
 
 SESSION_BINDINGS: list[BindingType] = [
-    Binding("r", "record", "Record", show=False, id="record"),
-    Binding("s", "save", "Save", show=False, id="save"),
-    Binding("o", "open_session", "Open", show=False, id="open-session"),
-    Binding("k", "replay_pause", "Replay pause", show=False, id="replay-pause"),
-    Binding("greater_than_sign", "replay_speed", "Replay speed", show=False, id="replay-speed"),
+    Binding("r", "record", "Record on/off", show=False, id="record"),
+    Binding("s", "save", "Save the log", show=False, id="save"),
+    Binding("o", "open_session", "Open a session", show=False, id="open-session"),
+    Binding("k", "replay_pause", "Replay pause/resume", show=False, id="replay-pause"),
+    Binding("greater_than_sign", "replay_speed", "Replay speed 1×, 10×, max", show=False,
+            id="replay-speed"),
     Binding("j", f"replay_seek({-SEEK_STEP})", "Replay back 1 min", show=False,
             id="replay-back"),
     Binding("l", f"replay_seek({SEEK_STEP})", "Replay on 1 min", show=False,
