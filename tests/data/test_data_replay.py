@@ -70,7 +70,15 @@ def test_max_speed_plays_in_batches_and_first_batch_comes_at_once(tmp_path: Path
     path = tmp_path / "big.jsonl"
     write_session(path, 2500)
     replay = SessionReplay(path, speed=None, batch_size=1000)
-    items = asyncio.run(play(replay))
+    first_seen: list[bool] = []
+
+    def note_first(item: Any, items: list[Any]) -> bool:
+        if isinstance(item, Batch) and not first_seen:
+            first_seen.append(replay.index is None)  # streamed, before any index load
+        return False
+
+    items = asyncio.run(play(replay, note_first))
+    assert first_seen == [True]
     sizes = [len(item.readings) for item in items if isinstance(item, Batch)]
     assert sizes == [1000, 1000, 500]
 

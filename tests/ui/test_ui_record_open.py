@@ -189,3 +189,21 @@ async def test_a_full_disk_stops_the_recording_and_the_viewer_goes_on(tmp_path: 
         await wait_until(pilot, lambda: app.store.total == 68)  # the feed goes on
         await settle(pilot)
         assert "REC" not in screen_text(app) and app.recording is None
+
+
+async def test_quitting_while_recording_closes_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "quit.jsonl"
+    sessions: list = []  # type: ignore[type-arg]
+    app = make_app([fleet_batch(0, 4)], sessions)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 4)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        app.screen.input.value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.recorder.recording)
+        sessions[0].reader.push(fleet_batch(4, 6))
+        await wait_until(pilot, lambda: app.recorder.count == 6)
+        await pilot.press("q")
+    session = open_session(target)
+    assert session.metadata["complete"] and len(list(session.iter_readings())) == 6
