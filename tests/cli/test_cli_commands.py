@@ -95,6 +95,8 @@ def test_config_error_exit_code_and_message(
     [
         ["tail", "--count", "0"],
         ["tail", "--duration", "-1"],
+        ["tail", "--duration", "nan"],
+        ["tail", "--duration", "inf"],
         ["tail", "--format", "xml"],
         ["tail", "--from", "oldest"],
         ["frobnicate"],
