@@ -121,6 +121,7 @@ class StreamSummary:
 
     readings: int = 0  # written (after the filter)
     seen: int = 0  # decoded, before the filter
+    filtered: bool = False  # a --filter was given (--count alone also leaves readings unseen)
     decode_errors: int = 0
     gaps: int = 0
     requests: int = 0
@@ -130,7 +131,8 @@ class StreamSummary:
     error: BaseException | None = field(default=None, repr=False)
 
     def line(self, noun: str = "readings") -> str:
-        filtered = f" ({self.seen:,} before the filter)" if self.seen != self.readings else ""
+        shown = self.filtered and self.seen != self.readings
+        filtered = f" ({self.seen:,} before the filter)" if shown else ""
         return (
             f"{self.readings:,} {noun}{filtered}, {self.decode_errors:,} decode errors, "
             f"{self.requests:,} requests, {self.throttled:,} throttled (429), "
@@ -179,6 +181,7 @@ async def pump(
 
     summary = StreamSummary()
     matches = compile_filter(args.filter)
+    summary.filtered = matches is not None
     session = await open_feed(profile)
     loop = asyncio.get_running_loop()
 

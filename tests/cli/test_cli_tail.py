@@ -75,6 +75,14 @@ def test_tail_filter_keeps_only_matches(capsys: pytest.CaptureFixture[str]) -> N
     assert "before the filter" in captured.err
 
 
+def test_count_without_a_filter_does_not_speak_of_one(capsys: pytest.CaptureFixture[str]) -> None:
+    # --count 3 cuts a page of many readings short; no filter hid anything
+    assert main([*DEMO, "--count", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "stopped (count): 3 readings, " in err
+    assert "filter" not in err
+
+
 def test_tail_filter_syntax_error_names_position(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*DEMO, "--filter", "val>"]) == EXIT_USAGE
     err = capsys.readouterr().err
