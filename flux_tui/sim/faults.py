@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import gzip
-import hashlib
 import random
 from collections import deque
 from dataclasses import dataclass
@@ -17,7 +16,8 @@ from typing import Any
 
 import orjson
 
-KPL_MAGIC = b"\xf3\x89\x9a\xc2"
+from flux_tui.feed.kpl import build_aggregate
+
 ENDPOINTS = ("describe", "shard-iterator", "records")
 
 
@@ -146,44 +146,6 @@ SAMPLE_PAYLOAD: dict[str, Any] = {
 }
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _field_bytes(number: int, value: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(value)) + value
-
-
-def _field_varint(number: int, value: int) -> bytes:
-    return _varint(number << 3 | 0) + _varint(value)
-
-
-def kpl_aggregate(records: list[tuple[str, bytes]]) -> bytes:
-    """A KPL aggregated record: magic, protobuf ``AggregatedRecord``, MD5 of the protobuf.
-
-    ``records`` are (partition key, data); keys are deduplicated into the key table.
-    """
-    keys: list[str] = []
-    body = bytearray()
-    for key, _ in records:
-        if key not in keys:
-            keys.append(key)
-            body += _field_bytes(1, key.encode("utf-8"))
-    for key, data in records:
-        inner = _field_varint(1, keys.index(key)) + _field_bytes(3, data)
-        body += _field_bytes(3, inner)
-    pb = bytes(body)
-    return KPL_MAGIC + pb + hashlib.md5(pb).digest()
-
-
 def _dumps(payload: dict[str, Any]) -> bytes:
     return orjson.dumps(payload)
 
@@ -206,7 +168,7 @@ def bad_record(
         return gzip.compress(_dumps(p), mtime=0), None
     if kind is BadRecord.KPL:
         subs = [dict(p, registerId=p.get("registerId", 0), val=i) for i in range(3)]
-        return kpl_aggregate([(str(s.get("pk", "k")), _dumps(s)) for s in subs]), None
+        return build_aggregate([(str(s.get("pk", "k")), _dumps(s)) for s in subs]), None
     if kind is BadRecord.JSON_ARRAY:
         return orjson.dumps([dict(p, val=i) for i in range(3)]), None
     if kind is BadRecord.NDJSON:
