@@ -178,6 +178,11 @@ class Auth0Sim:
             rt.revoked = True
         return live
 
+    @property
+    def live_tokens(self) -> int:
+        """Access tokens held (issued and not yet dropped after expiry)."""
+        return len(self._tokens)
+
     def expire_all(self) -> None:
         """Make every access token issued so far expired (as if a day went by)."""
         past = self.clock() - 1
@@ -259,6 +264,13 @@ class Auth0Sim:
                   "gty": gty, "jti": jti} | ({"scope": scope} if scope else {})
         header = {"alg": "RS256", "typ": "JWT", "kid": "flux-sim"}
         token = ".".join((_b64(header), _b64(claims), secrets.token_urlsafe(32)))
+        # Issued in order of expiry: drop the expired ones from the front, so the table holds
+        # live tokens only however long the simulator serves.
+        while self._tokens:
+            oldest = next(iter(self._tokens))
+            if self._tokens[oldest].expires_at > now:
+                break
+            del self._tokens[oldest]
         self._tokens[token] = IssuedToken(jti, client_id, subject, scope, now + self.expires_in)
         self.tokens_issued[client_id] += 1
         return token, jti

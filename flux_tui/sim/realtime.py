@@ -78,11 +78,24 @@ class TokenThrottle:
     def __init__(self, spec: str | None) -> None:
         self.calls, self.window = parse_rate(spec) if spec else (0, 0.0)
         self._log: dict[str, deque[float]] = {}
+        self._sweep_at = 0.0
+
+    @property
+    def tokens_tracked(self) -> int:
+        """Tokens with a window kept (those that called within the last window or so)."""
+        return len(self._log)
 
     def allow(self, token: str, now: float) -> bool:
         """Record a call at ``now``; False when the token's window is full."""
         if not self.calls:
             return True
+        if now >= self._sweep_at:
+            # Tokens expire and are replaced: forget those with no call left in the window,
+            # so a simulator serving for days does not keep a window per token ever seen.
+            horizon = now - self.window
+            for stale in [t for t, calls in self._log.items() if not calls or calls[-1] <= horizon]:
+                del self._log[stale]
+            self._sweep_at = now + self.window
         log = self._log.setdefault(token, deque())
         while log and log[0] <= now - self.window:
             log.popleft()

@@ -345,3 +345,16 @@ async def test_accepts_an_object_clock_with_now():
 
     auth = Auth0Sim(SimLikeClock())
     assert auth.clock() == 1_000.0
+
+
+async def test_expired_tokens_are_forgotten_over_a_long_run(sim, clock):
+    # a day of hourly token requests keeps only the live tokens, not one per request ever made
+    auth, http = sim
+    auth.expires_in = 3600
+    for _ in range(24):
+        token = (await http.post("/oauth/token", json=cc())).json()["access_token"]
+        clock.advance(3600)
+    assert auth.live_tokens <= 2
+    assert auth.check_bearer(f"Bearer {token}") is None  # expired, as before
+    fresh = (await http.post("/oauth/token", json=cc())).json()["access_token"]
+    assert auth.check_bearer(f"Bearer {fresh}")

@@ -460,3 +460,15 @@ def test_throttle_spec_uses_the_clients_grammar(spec: str, calls: int, window: f
     assert parse_rate(spec) == (calls, window)
     with pytest.raises(ValueError):
         parse_rate("lots")
+
+
+def test_token_throttle_forgets_tokens_gone_quiet() -> None:
+    from flux_tui.sim.realtime import TokenThrottle
+
+    throttle = TokenThrottle("2/10s")
+    for hour in range(8 * 60):  # a token a minute for a shift, each used twice
+        now = hour * 60.0
+        assert throttle.allow(f"t{hour}", now) and throttle.allow(f"t{hour}", now + 1)
+        assert not throttle.allow(f"t{hour}", now + 2)  # the window still holds
+    assert throttle.tokens_tracked <= 2
+    assert throttle.allow("t0", 8 * 3600.0)  # a forgotten token starts with a full window
