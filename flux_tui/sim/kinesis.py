@@ -332,13 +332,13 @@ class Stream:
         elif kind == "LATEST":
             after = shard.ending_seq if shard.ending_seq is not None else self.last_seq
         elif kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
-            try:
-                n = int(sequence or "")
-            except ValueError:
+            # int() would also take ' 12', '1_2' and other scripts' digits; Kinesis does not
+            if not (isinstance(sequence, str) and sequence.isascii() and sequence.isdigit()):
                 raise KinesisFault(
                     "InvalidArgumentException",
                     f"StartingSequenceNumber {sequence!r} is not a sequence number",
-                ) from None
+                )
+            n = int(sequence)
             after = n - 1 if kind == "AT_SEQUENCE_NUMBER" else n
         else:
             raise KinesisFault(

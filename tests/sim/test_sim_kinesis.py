@@ -109,6 +109,15 @@ def test_at_and_after_sequence_number() -> None:
     assert [r["SequenceNumber"] for r in after["Records"]] == [str(seqs[2])]
 
 
+@pytest.mark.parametrize("text", ["", " 12", "1_2", "\u0663", "\u00b2", "-1", "1e3"])
+def test_a_starting_sequence_number_is_ascii_digits_only(text: str) -> None:
+    stream = make_stream(shards=1)
+    stream.put("k", b"x", T0)
+    with pytest.raises(KinesisFault) as err:
+        stream.iterator_for("shardId-000000000000", "AT_SEQUENCE_NUMBER", T0, text)
+    assert err.value.type == "InvalidArgumentException"
+
+
 def test_limit_pages_and_next_iterator_continues_exactly() -> None:
     stream = make_stream(shards=1)
     for i in range(25):
