@@ -158,7 +158,7 @@ class ConnectError(TransportError):
     """The connection failed (name resolution, refused, reset, TLS)."""
 
 
-class TimeoutError(TransportError):  # noqa: A001 - deliberately our own name in our namespace
+class TimeoutError(TransportError):  # deliberately our own name in our namespace (shadows builtin)
     """The server did not answer in time."""
 
 
