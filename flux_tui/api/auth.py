@@ -19,7 +19,7 @@ import httpx
 import orjson
 
 from flux_tui.api import errors
-from flux_tui.api.token_cache import CachedToken, TokenCache
+from flux_tui.api.token_cache import DEFAULT_LIFETIME, EARLY_REFRESH, CachedToken, TokenCache
 
 __all__ = [
     "EARLY_REFRESH",
@@ -31,11 +31,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-# Refresh this long before expiry so a token never dies in the middle of a session.
-EARLY_REFRESH = 300.0
-# Auth0's documented default lifetime, used when an answer omits expires_in.
-DEFAULT_LIFETIME = 86400.0
 
 
 @runtime_checkable
@@ -142,21 +137,11 @@ class ClientCredentialsProvider:
     async def refresh(self, stale: str | None = None) -> str:
         async with self._lock:
             current = self._current
-            if (
-                stale is not None
-                and current is not None
-                and current.access_token != stale
-                and self._fresh(current)
-            ):
+            if current is not None and current.replaces(stale, self._clock()):
                 return current.access_token
             # Another process sharing the cache may already have replaced the stale token.
             cached = self._load_cache()
-            if (
-                stale is not None
-                and cached is not None
-                and cached.access_token != stale
-                and self._fresh(cached)
-            ):
+            if cached is not None and cached.replaces(stale, self._clock()):
                 self._current = cached
                 return cached.access_token
             return await self._fetch()
@@ -164,18 +149,13 @@ class ClientCredentialsProvider:
     # --- internals -----------------------------------------------------------------------
 
     def _fresh(self, token: CachedToken) -> bool:
-        return token.valid_for(self._clock()) > EARLY_REFRESH
+        return token.fresh(self._clock())
 
     def _load_cache(self) -> CachedToken | None:
         if self.cache is None:
             return None
         cached = self.cache.load()
-        if cached is None:
-            return None
-        # A profile edited to another client or audience must not reuse the old token.
-        if cached.audience != self.audience or cached.client_id not in (None, self.client_id):
-            return None
-        if cached.grant != self.grant:
+        if cached is None or not cached.belongs_to(self.grant, self.audience, self.client_id):
             return None
         return cached
 

@@ -19,6 +19,10 @@ import orjson
 import platformdirs
 
 APP_NAME = "flux-tui"
+# Renew this long before expiry so a token never dies in the middle of a session (both grants).
+EARLY_REFRESH = 300.0
+# Auth0's documented default lifetime, used when an answer omits expires_in.
+DEFAULT_LIFETIME = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,23 @@ class CachedToken:
     def valid_for(self, now: float) -> float:
         """Seconds left before expiry (negative when expired)."""
         return self.expires_at - now
+
+    def fresh(self, now: float) -> bool:
+        """Usable without renewing: more than :data:`EARLY_REFRESH` seconds left."""
+        return self.expires_at - now > EARLY_REFRESH
+
+    def replaces(self, stale: str | None, now: float) -> bool:
+        """Someone already renewed ``stale``: this token is another one, and fresh."""
+        return stale is not None and self.access_token != stale and self.fresh(now)
+
+    def belongs_to(self, grant: str, audience: str, client_id: str) -> bool:
+        """Stored by a provider of this grant, audience and client (a profile edited to
+        another client or audience must not reuse the old token)."""
+        return (
+            self.grant == grant
+            and self.audience == audience
+            and self.client_id in (None, client_id)
+        )
 
     @classmethod
     def from_dict(cls, data: Any) -> CachedToken | None:

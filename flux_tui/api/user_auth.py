@@ -21,16 +21,13 @@ import httpx
 import orjson
 
 from flux_tui.api import errors
-from flux_tui.api.token_cache import CachedToken, TokenCache
+from flux_tui.api.token_cache import DEFAULT_LIFETIME, CachedToken, TokenCache
 
 __all__ = ["DEVICE_GRANT", "LoginState", "UserTokenProvider", "oauth_error", "token_from_answer"]
 
 log = logging.getLogger(__name__)
 
 DEVICE_GRANT = "device_code"
-# Renew this long before expiry (same margin as client credentials).
-EARLY_REFRESH = 300.0
-DEFAULT_LIFETIME = 86400.0
 # Auth0's answers when a refresh token can no longer be used: a person must log in again.
 _LOGIN_AGAIN = frozenset(
     {"invalid_grant", "unauthorized_client", "access_denied", "invalid_client"}
@@ -168,12 +165,7 @@ class UserTokenProvider:
         """A renewed token; when someone already replaced ``stale``, that one is returned."""
         async with self._lock:
             current = self._current
-            if (
-                stale is not None
-                and current is not None
-                and current.access_token != stale
-                and self._fresh(current)
-            ):
+            if current is not None and current.replaces(stale, self._clock()):
                 return current.access_token
             return await self._renew(forced=True)
 
@@ -200,16 +192,14 @@ class UserTokenProvider:
     # --- internals -----------------------------------------------------------------------
 
     def _fresh(self, token: CachedToken) -> bool:
-        return token.valid_for(self._clock()) > EARLY_REFRESH
+        return token.fresh(self._clock())
 
     def _load(self) -> CachedToken | None:
         if self.cache is None:
             return None
         stored = self.cache.load()
         # A login for another audience or application is not ours to use.
-        if stored is None or stored.grant != self.grant or stored.audience != self.audience:
-            return None
-        if stored.client_id not in (None, self.client_id):
+        if stored is None or not stored.belongs_to(self.grant, self.audience, self.client_id):
             return None
         return stored
 

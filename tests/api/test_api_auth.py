@@ -340,3 +340,18 @@ def test_default_folder_is_the_user_cache_dir(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     cache = TokenCache("prd")
     assert cache.directory == tmp_path / "flux-tui" / "tokens"
+
+
+def test_both_grants_share_one_freshness_and_ownership_rule() -> None:
+    from flux_tui.api import auth, user_auth
+    from flux_tui.api.token_cache import EARLY_REFRESH, CachedToken
+
+    assert not hasattr(user_auth, "EARLY_REFRESH") and auth.EARLY_REFRESH == EARLY_REFRESH
+    tok = CachedToken("new", expires_at=1000.0, audience="aud", grant="device_code", client_id="c")
+    assert tok.fresh(1000.0 - EARLY_REFRESH - 1) and not tok.fresh(1000.0 - EARLY_REFRESH)
+    assert tok.replaces("old", 0.0) and not tok.replaces("new", 0.0)
+    assert not tok.replaces(None, 0.0) and not tok.replaces("old", 900.0)
+    assert tok.belongs_to("device_code", "aud", "c")
+    assert not tok.belongs_to("client_credentials", "aud", "c")
+    assert not tok.belongs_to("device_code", "other", "c")
+    assert not tok.belongs_to("device_code", "aud", "other-client")
