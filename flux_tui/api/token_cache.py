@@ -137,16 +137,19 @@ def login_token_cache(profile: str, directory: Path | None = None) -> TokenCache
     return TokenCache(profile, directory)
 
 
-def write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes, *, own_folder: bool = True) -> None:
     """Write ``data`` to ``path`` atomically and privately: folder 0700, file 0600.
 
     A temporary file in the same folder is written, fsynced and renamed into place, so a
-    reader sees the old file or the new one, never half of one.
+    reader sees the old file or the new one, never half of one. ``own_folder=False`` is for
+    a path the user chose (``--config ./x.toml``): a missing folder is made 0700, but an
+    existing one (the current folder, /tmp) keeps its mode.
     """
     directory = path.parent
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # mkdir's mode is filtered by the umask and ignored for an existing folder.
-    os.chmod(directory, 0o700)
+    if own_folder or not directory.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # mkdir's mode is filtered by the umask and ignored for an existing folder.
+        os.chmod(directory, 0o700)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=path.suffix)
     try:
         os.fchmod(fd, 0o600)  # mkstemp already uses 0600; say so explicitly

@@ -5,7 +5,6 @@ profile through ``built-in < file < environment``, and the two writes (starter, 
 from __future__ import annotations
 
 import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import platformdirs
 import tomli_w
 
 from flux_tui.api.errors import ConfigError
+from flux_tui.api.token_cache import write_private
 from flux_tui.config.profile import Profile
 from flux_tui.config.values import (
     APP_NAME,
@@ -181,18 +181,7 @@ def load_config(
 
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` atomically with mode 0600 (the file may hold a secret)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(path, text.encode("utf-8"), own_folder=False)
 
 
 def save_ui_setting(path: str | os.PathLike[str], key: str, value: Any) -> None:

@@ -263,3 +263,21 @@ def test_save_ui_setting_keeps_other_content(tmp_path: Path) -> None:
     save_ui_setting(fresh, "theme", "light")
     assert load_config(fresh, env={}).ui == {"theme": "light"}
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+
+
+def test_config_written_with_the_one_private_writer_leaves_a_chosen_folder_alone(
+    tmp_path: Path,
+) -> None:
+    # --config ./x.toml: the current folder must not become 0700; a new folder is private
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    path = write_starter(shared / "config.toml")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    save_ui_setting(path, "theme", "dark")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in shared.iterdir()] == ["config.toml"]  # no temporary file left
+    fresh = write_starter(tmp_path / "new" / "deeper" / "config.toml")
+    assert stat.S_IMODE(fresh.parent.stat().st_mode) == 0o700
