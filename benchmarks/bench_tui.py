@@ -96,6 +96,7 @@ def child(seconds: float, out: str, low_bandwidth: bool) -> None:
     gc_pauses: list[float] = []
     rss: dict[str, float] = {}
     gc_started = [0.0]
+    young = [0.0]
 
     def gc_watch(phase: str, info: dict[str, Any]) -> None:
         # full collections walk every retained reading: worth knowing when lag spikes
@@ -103,6 +104,8 @@ def child(seconds: float, out: str, low_bandwidth: bool) -> None:
             gc_started[0] = time.perf_counter()
         elif info.get("generation") == 2:
             gc_pauses.append(time.perf_counter() - gc_started[0])
+        else:
+            young[0] = max(young[0], time.perf_counter() - gc_started[0])
 
     gc.callbacks.append(gc_watch)
 
@@ -134,6 +137,8 @@ def child(seconds: float, out: str, low_bandwidth: bool) -> None:
                     rss.setdefault("start", _rss_mb())
                     if len(lags) % 100 == 0:
                         rss["end"] = _rss_mb()
+                        if after - start > 20.0:  # the 200,000-line ring is full by then
+                            rss.setdefault("full", rss["end"])
 
     app = BenchApp(opener, low_bandwidth=low_bandwidth)
     app.run()
@@ -145,7 +150,9 @@ def child(seconds: float, out: str, low_bandwidth: bool) -> None:
         "gc_full": len(gc_pauses),
         "rss_start_mb": rss.get("start", 0.0),
         "rss_end_mb": rss.get("end", 0.0),
+        "rss_full_mb": rss.get("full", 0.0),
         "gc_max_ms": max(gc_pauses) * 1000 if gc_pauses else 0.0,
+        "gc_young_max_ms": young[0] * 1000,
     }
     with open(out, "w") as handle:
         json.dump(result, handle)
@@ -261,7 +268,8 @@ def main() -> None:
         print(f"run {i}: lag p95 {r['lag_p95_ms']:.1f} ms, max {r['lag_max_ms']:.1f} ms, "
               f"CPU {r['cpu_percent']:.0f} %, {r['bytes_per_s'] / 1024:.1f} KB/s to the "
               f"terminal, {r['readings']:,} readings; {r['gc_full']} full GCs, longest "
-              f"{r['gc_max_ms']:.0f} ms; RSS {r['rss_start_mb']:.0f} → {r['rss_end_mb']:.0f} MB")
+              f"{r['gc_max_ms']:.0f} ms, longest young {r['gc_young_max_ms']:.0f} ms; RSS {r['rss_start_mb']:.0f} MB at {WARMUP:.0f} s, "
+              f"{r['rss_full_mb']:.0f} MB at 20 s (ring full), {r['rss_end_mb']:.0f} MB at the end")
     if len(runs) > 1:
         med = {k: statistics.median(r[k] for r in runs) for k in
                ("lag_p95_ms", "lag_max_ms", "cpu_percent", "bytes_per_s")}

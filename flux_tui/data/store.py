@@ -168,7 +168,13 @@ class LiveStore:
     The log is a fixed-size ring addressed by *absolute position* (0 for the first reading
     ever ingested): position ``p`` is held while ``p >= total - capacity``. A parallel ring
     holds each line's previous value of the same tag (for the change arrow), so a retained
-    reading costs two list slots (16 bytes) plus, with a filter, 8 bytes in the match index.
+    reading costs three list slots (24 bytes) plus, with a filter, 8 bytes in the match index.
+
+    Why readings are kept as plain tuples of their scalar fields with the payload apart:
+    a ``Reading`` (a tuple subclass holding a dict) stays tracked by the garbage collector
+    for ever, and a full collection walking 200,000 of them stalls the UI for 50-200 ms. A
+    plain tuple of scalars is untracked by the first young collection; the payload dicts
+    (JSON scalars only) are untracked from birth. ``reading_at`` rebuilds the ``Reading``.
     """
 
     def __init__(self, capacity: int = 200_000, *, clock: Callable[[], float] = time.time,
@@ -177,7 +183,8 @@ class LiveStore:
             raise ValueError("capacity must be positive")
         self.capacity = capacity
         self.clock = clock
-        self._ring: list[Reading | None] = [None] * capacity
+        self._ring: list[tuple[Any, ...] | None] = [None] * capacity  # Reading[:-1]
+        self._payload: list[dict[str, Any] | None] = [None] * capacity
         self._prev: list[Any] = [None] * capacity
         self.total = 0  # readings ever ingested (the next absolute position)
         self.tags: dict[TagKey, TagState] = {}
@@ -295,10 +302,14 @@ class LiveStore:
         cap = self.capacity
         slot = start % cap
         first = min(n, cap - slot)  # slice assignment: the ring write costs ~nothing per reading
-        self._ring[slot:slot + first] = readings[:first]
+        scalars = [r[:14] for r in readings]  # see the class docstring: GC-untrackable
+        payloads = [r[14] for r in readings]
+        self._ring[slot:slot + first] = scalars[:first]
+        self._payload[slot:slot + first] = payloads[:first]
         self._prev[slot:slot + first] = prevs[:first]
         if first < n:
-            self._ring[0:n - first] = readings[first:]
+            self._ring[0:n - first] = scalars[first:]
+            self._payload[0:n - first] = payloads[first:]
             self._prev[0:n - first] = prevs[first:]
         self.total = start + n
         pred = self._predicate
@@ -346,9 +357,12 @@ class LiveStore:
         """The reading at absolute position ``pos`` (IndexError once it left the ring)."""
         if not self.first <= pos < self.total:
             raise IndexError(pos)
-        r = self._ring[pos % self.capacity]
-        assert r is not None
-        return r
+        return self._rebuild(pos % self.capacity)
+
+    def _rebuild(self, slot: int) -> Reading:
+        fields = self._ring[slot]
+        assert fields is not None
+        return Reading._make((*fields, self._payload[slot]))
 
     def prev_at(self, pos: int) -> Any:
         """The previous value of the same tag, as it was when ``pos`` arrived."""
@@ -369,10 +383,10 @@ class LiveStore:
         self._matches = array("q")
         self._match_start = 0
         if predicate is not None:
-            ring = self._ring
             cap = self.capacity
+            rebuild = self._rebuild
             self._matches.extend(
-                p for p in range(self.first, self.total) if predicate(ring[p % cap])  # type: ignore[arg-type]
+                p for p in range(self.first, self.total) if predicate(rebuild(p % cap))
             )
         self.version += 1
 
@@ -441,7 +455,7 @@ class LiveStore:
         cap = self.capacity
         for index in range(max(0, start), min(stop, self.view_len())):
             pos = self.view_pos(index)
-            yield pos, self._ring[pos % cap], self._prev[pos % cap]  # type: ignore[misc]
+            yield pos, self._rebuild(pos % cap), self._prev[pos % cap]
 
     # --- counters -------------------------------------------------------------------------
 

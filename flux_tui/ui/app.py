@@ -49,8 +49,7 @@ Opener = Callable[[], Awaitable[Any]]
 NARROW = 100  # below this width the tree starts hidden
 SHORT = 30  # below this height the sparkline panel starts hidden
 _RETRY_MAX = 60.0
-_FREEZE_EVERY = 1.0  # seconds between moving the retained heap out of the collector's sight
-_THAW_EVERY = 60.0  # seconds between letting a full collection see everything again
+_GC_THRESHOLDS = (20_000, 10, 10)  # see on_mount
 
 
 class FluxApp(SessionApp):
@@ -158,8 +157,13 @@ class FluxApp(SessionApp):
         self.log_view.focus()
         hz = 1.0 if self.low_bandwidth else 4.0
         self.set_interval(1.0 / hz, self._tick, name="refresh")
-        self.set_interval(_FREEZE_EVERY, self._freeze_heap, name="gc-freeze")
-        self.set_interval(_THAW_EVERY, self._thaw_heap, name="gc-thaw")
+        # At peak a 10,000-reading page arrives every 0.6 s and Textual leaves reference
+        # cycles behind every frame (strips and their caches). With the default thresholds
+        # those survive two young collections within milliseconds and pile up in the oldest
+        # generation, so full collections (~100 ms) come every few seconds. A larger young
+        # generation lets them die young: measured, full collections drop to ~1 in 2 minutes
+        # and RSS stays flat (benchmarks/bench_tui.py).
+        gc.set_threshold(*_GC_THRESHOLDS)
         self._layout_for(self.size.width, self.size.height)
         self.start_feed()
 
@@ -286,25 +290,6 @@ class FluxApp(SessionApp):
         if self.sparks.display and self._ticks % sparks_every == 0:
             self.sparks.redraw()
         self.query_one(StatusBar).show(self.status_info(now))
-
-    @staticmethod
-    def _freeze_heap() -> None:
-        """Keep full garbage collections short.
-
-        The ring retains ~200,000 readings (named tuples and payload dicts the collector
-        tracks); a full collection walks them all (~100 ms at peak: a visible stall). They
-        hold no reference cycles and are freed by reference counting, so after a cheap young
-        collection everything alive is frozen; a periodic thaw lets a full collection catch
-        any cycle frozen by mistake.
-        """
-        gc.collect(1)
-        gc.freeze()
-
-    @staticmethod
-    def _thaw_heap() -> None:
-        """Give the frozen heap back to the collector: rendering leaves reference cycles
-        (Textual strips and their caches) that only a full collection frees."""
-        gc.unfreeze()
 
     def status_info(self, now: float) -> StatusInfo:
         """The status bar's figures from the store and the session."""

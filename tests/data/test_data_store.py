@@ -174,3 +174,16 @@ def test_store_does_not_import_textual() -> None:
     code = ("import sys, flux_tui.data.store\n"
             "assert not any(m == 'textual' or m.startswith('textual.') for m in sys.modules)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_retained_readings_cost_the_garbage_collector_nothing() -> None:
+    import gc
+
+    store = LiveStore(capacity=100)
+    store.ingest(batch([reading(i) for i in range(50)]))
+    gc.collect(0)
+    # scalars and payloads are untracked: a full collection does not walk the ring
+    assert not any(gc.is_tracked(t) for t in store._ring[:50])
+    assert not any(gc.is_tracked(p) for p in store._payload[:50])
+    r = store.reading_at(10)
+    assert isinstance(r, Reading) and r.seq == "10" and r.payload["val"] == 10.0

@@ -137,3 +137,4 @@ async def test_decode_errors_and_unit_details_dialogs() -> None:
         await pilot.pause()
         text = screen_text(app)
         assert "Unit 1112" in text and "tags seen" in text and "4" in text
+
