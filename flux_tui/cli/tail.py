@@ -32,6 +32,24 @@ from flux_tui.feed.types import Batch, CaughtUp, FeedProblem, FeedState, Gap, Re
 _UNREACHABLE = (errors.AuthUnreachableError, errors.ConnectError, errors.TimeoutError)
 
 
+def ends_run(problem: FeedProblem, reached: bool) -> bool:
+    """Whether a reader problem ends ``tail``/``record``, or is waited out while the reader
+    retries. ``reached``: the API has answered at least once in this run."""
+    if problem.retry_in is None:
+        return True
+    error = problem.error
+    if isinstance(error, errors.AuthError) and not isinstance(
+        error, errors.AuthThrottledError | errors.AuthUnreachableError
+    ):
+        return True
+    if reached:
+        return False
+    # A page that is not JSON and not a server error (a web page at a wrong base_url, a
+    # captive portal, a CDN refusing GET with a body) is not the API: retrying cannot help.
+    not_the_api = isinstance(error, errors.NonJSONResponse) and error.status < 500
+    return not_the_api or isinstance(error, _UNREACHABLE)
+
+
 TICK_EVERY = 1.0  # seconds between ``tick`` calls while streaming
 
 
@@ -221,16 +239,8 @@ async def pump(
                     return
             elif isinstance(item, StateChanged):
                 reached = reached or item.state in (FeedState.LIVE, FeedState.CATCHING_UP)
-            elif isinstance(item, FeedProblem):
-                fatal = (
-                    item.retry_in is None
-                    or isinstance(item.error, errors.AuthError)
-                    and not isinstance(
-                        item.error, errors.AuthThrottledError | errors.AuthUnreachableError
-                    )
-                )
-                if fatal or (not reached and isinstance(item.error, _UNREACHABLE)):
-                    raise item.error
+            elif isinstance(item, FeedProblem) and ends_run(item, reached):
+                raise item.error
 
     async def ticker(call: Callable[[], None]) -> None:
         while True:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from flux_tui.api import errors
 from flux_tui.cli.main import main
 from flux_tui.cli.output import EXIT_USAGE
 from flux_tui.data.formats import CSV_COLUMNS
@@ -133,3 +134,29 @@ def test_record_into_a_missing_folder_fails_cleanly(
     assert code == 1
     err = capsys.readouterr().err
     assert "does not exist" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("error", "before_first_answer", "after_it"),
+    [
+        # a web page where the API should be (wrong base_url, captive portal): stop, exit 5
+        (errors.NonJSONResponse(200, "<html><body>hello"), True, False),
+        (errors.NonJSONResponse(403, "<HTML><HEAD><TITLE>ERROR"), True, False),
+        (errors.NonJSONResponse(502, "<html>Bad Gateway"), False, False),  # may pass
+        (errors.ConnectError("refused"), True, False),
+        (errors.TimeoutError("slow"), True, False),
+        (errors.GatewayServerError("HTTP 502", 502), False, False),
+        (errors.ThrottledError("Too Many Requests", 429), False, False),
+        (errors.InvalidClientError("wrong secret"), True, True),
+        (errors.AuthThrottledError("throttled"), False, False),
+    ],
+)
+def test_which_reader_problems_end_tail(
+    error: errors.FluxError, before_first_answer: bool, after_it: bool
+) -> None:
+    from flux_tui.cli.tail import ends_run
+    from flux_tui.feed.types import FeedProblem
+
+    assert ends_run(FeedProblem(error, 1.0), reached=False) is before_first_answer
+    assert ends_run(FeedProblem(error, 1.0), reached=True) is after_it
+    assert ends_run(FeedProblem(error, None), reached=True)  # the reader gave up
