@@ -266,21 +266,35 @@ def _scrub(text: str, secret: str) -> str:
 
 
 def _reset_at(headers: httpx.Headers) -> float | None:
-    """``x-ratelimit-reset`` (a UNIX time); falls back to ``Retry-After`` if present."""
-    raw = headers.get("x-ratelimit-reset")
-    if raw:
-        try:
-            return float(raw)
-        except ValueError:
-            pass
+    """``x-ratelimit-reset`` (a UNIX time); falls back to ``Retry-After`` if present.
+
+    Header values are untrusted: only ASCII digits count (float() also takes 'nan', 'inf',
+    '1e300' and other scripts' digits, which time.localtime() then fails on).
+    """
+    raw = _seconds(headers.get("x-ratelimit-reset"))
+    if raw is not None:
+        return raw
     retry_after = headers.get("retry-after")
     if retry_after:
+        delay = _seconds(retry_after)
+        if delay is not None:
+            return time.time() + delay
         try:
-            return time.time() + float(retry_after)
-        except ValueError:
-            pass
-        try:
-            return email.utils.parsedate_to_datetime(retry_after).timestamp()
-        except (TypeError, ValueError):
+            when = email.utils.parsedate_to_datetime(retry_after).timestamp()
+        except (TypeError, ValueError, OverflowError):
             return None
+        return when if 0 < when < _LATEST_RESET else None
     return None
+
+
+_LATEST_RESET = 1e11  # epoch seconds beyond year 5000: not a time a server means
+
+
+def _seconds(text: str | None) -> float | None:
+    """A number of seconds written in ASCII digits (one '.' allowed, a sane size), else None."""
+    text = (text or "").strip()
+    digits = text.replace(".", "", 1)
+    if not (text.isascii() and digits.isdigit() and len(text) <= 20):
+        return None
+    value = float(text)
+    return value if value < _LATEST_RESET else None

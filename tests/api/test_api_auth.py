@@ -355,3 +355,25 @@ def test_both_grants_share_one_freshness_and_ownership_rule() -> None:
     assert not tok.belongs_to("client_credentials", "aud", "c")
     assert not tok.belongs_to("device_code", "other", "c")
     assert not tok.belongs_to("device_code", "aud", "other-client")
+
+
+@pytest.mark.parametrize(
+    "reset", ["nan", "inf", "-inf", "1e300", "\u0661\u0667\u0660\u0660", "99999999999999999", "-5"]
+)
+async def test_a_nonsense_ratelimit_reset_still_gives_a_plain_message(reset: str) -> None:
+    # float() takes all of these; time.localtime() then raised from inside the message
+    header = {b"x-ratelimit-reset": reset.encode()}  # bytes: as a server may send them
+    answer = httpx.Response(429, json={"error": "too_many_requests"}, headers=header)
+    p = provider(Auth0(answer), Clock())
+    with pytest.raises(errors.AuthThrottledError) as info:
+        await p.token()
+    assert "throttling" in str(info.value) and "try again after" not in str(info.value)
+    assert info.value.reset_at is None
+
+
+async def test_retry_after_seconds_and_dates_still_give_the_reset_time() -> None:
+    for header in ({"retry-after": "30"}, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}):
+        p = provider(Auth0(httpx.Response(429, json={}, headers=header)), Clock())
+        with pytest.raises(errors.AuthThrottledError) as info:
+            await p.token()
+        assert info.value.reset_at is not None and "try again after" in str(info.value)
