@@ -36,6 +36,25 @@ DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_SCOPE = "openid profile offline_access"
 SLOW_DOWN_STEP = 5.0  # RFC 8628 §3.5: every slow_down adds 5 seconds for good
 DEFAULT_INTERVAL = 5.0  # RFC 8628 §3.2 default when the server gives none
+_LONGEST = 86400.0  # a code lifetime or poll interval beyond a day is not meant
+
+
+def _seconds(value: Any, default: float | None) -> float:
+    """A positive, finite number of seconds from the server (a JSON number or digits).
+
+    float() alone takes 'nan' and 'inf' (a poll that never comes, a code that never
+    expires) and other scripts' digits. A missing or unusable value is ``default``; with no
+    default it is a ValueError (the answer is unusable).
+    """
+    if isinstance(value, str) and value.strip().isascii():
+        value = value.strip()
+        value = float(value) if value.replace(".", "", 1).isdigit() else None
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and 0 < value <= _LONGEST:  # also false for nan
+        return float(value)
+    if default is None:
+        raise ValueError(f"not a usable number of seconds: {value!r}")
+    return default
 
 
 @dataclass(frozen=True)
@@ -109,7 +128,7 @@ class DeviceFlow:
                 f"the device-code endpoint {self.host} answered without a code"
             )
         try:
-            expires_in = float(data["expires_in"])
+            expires_in = _seconds(data["expires_in"], None)
             code = DeviceCode(
                 user_code=str(data["user_code"]),
                 verification_uri=str(data["verification_uri"]),
@@ -119,7 +138,7 @@ class DeviceFlow:
                     else None
                 ),
                 expires_in=expires_in,
-                interval=float(data.get("interval") or DEFAULT_INTERVAL),
+                interval=_seconds(data.get("interval"), DEFAULT_INTERVAL),
                 expires_at=self._clock() + expires_in,
                 _device_code=str(data["device_code"]),
             )

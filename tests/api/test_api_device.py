@@ -172,3 +172,40 @@ async def test_unexpected_error_code_is_an_auth_error(rig: Rig) -> None:
                         code.interval, code.expires_at, _device_code="not-a-device-code")
     with pytest.raises(errors.AuthError, match="invalid_grant"):
         await flow.wait(broken)
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "interval", "usable"),
+    [
+        (900, 5, True),
+        ("900", "5", True),  # digits as text: read
+        (900, "nan", True),  # a nonsense interval: the RFC's default 5 s
+        (900, 1e308, True),
+        (900, -1, True),
+        ("nan", 5, False),  # a code that never expires is not a code
+        ("inf", 5, False),
+        (0, 5, False),
+        (True, 5, False),
+        ("\u0669\u0660\u0660", 5, False),  # other scripts' digits
+    ],
+)
+async def test_device_code_answer_numbers_are_checked(
+    expires_in: Any, interval: Any, usable: bool
+) -> None:
+    answer = {
+        "device_code": "dc", "user_code": "ABCD-EFGH", "verification_uri": "https://x/activate",
+        "expires_in": expires_in, "interval": interval,
+    }
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answer)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as http:
+        flow = DeviceFlow("https://login.example/oauth/token", DEVICE_CLIENT, AUDIENCE, http=http)
+        if not usable:
+            with pytest.raises(errors.AuthUnreachableError, match="usable code"):
+                await flow.start()
+            return
+        code = await flow.start()
+    assert code.expires_in == 900.0
+    assert code.interval == 5.0  # as given, or the RFC's default in place of nonsense
