@@ -23,7 +23,7 @@ DEFAULT_MARGIN = 0.5
 
 _SPEC = re.compile(
     r"^\s*(?P<calls>\d+)\s*/\s*(?P<amount>\d+(?:\.\d+)?)?\s*(?P<unit>ms|s|sec|secs|m|min|mins|h)?\s*$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,  # \d would also match other scripts' digits
 )
 _UNIT_SECONDS = {
     "ms": 0.001,

@@ -80,7 +80,20 @@ def test_parse_accepts_common_spellings(spec: str, calls: int, window: float) ->
 
 
 @pytest.mark.parametrize(
-    "spec", ["", "100", "100/", "0/60s", "100/0s", "-1/60s", "a/b", "100/60x", "100 per minute"]
+    "spec",
+    [
+        "",
+        "100",
+        "100/",
+        "0/60s",
+        "100/0s",
+        "-1/60s",
+        "a/b",
+        "100/60x",
+        "100 per minute",
+        "\u0661\u0660\u0660/\u0666\u0660s",  # Arabic-Indic digits: \d matched them
+        "\u00b9\u00b2/60s",  # superscripts
+    ],
 )
 def test_parse_rejects_bad_specs_with_an_example(spec: str) -> None:
     with pytest.raises(ValueError, match="100/60s"):
