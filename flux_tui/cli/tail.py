@@ -87,7 +87,10 @@ def add_stream_options(parser: argparse.ArgumentParser) -> None:
         "--filter", metavar="QUERY", help="only readings matching QUERY (e.g. 'asset:1111 val>100')"
     )
     parser.add_argument(
-        "--page-limit", type=int, metavar="N", help="most records asked for in one call (1..10000)"
+        "--page-limit",
+        type=_ascii_int,
+        metavar="N",
+        help="most records asked for in one call (1..10000)",
     )
     parser.add_argument(
         "--rate-limit", metavar="CALLS/WINDOW", help="API calls allowed per window, e.g. 100/60s"
@@ -102,6 +105,14 @@ def _positive_float(text: str) -> float:
     if not (math.isfinite(value) and value > 0):  # nan would stop at once, inf never
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
     return value
+
+
+def _ascii_int(text: str) -> int:
+    # int() also reads '١٠' and ' 1_0'; the range is checked with the profile's values
+    body = text.removeprefix("-")
+    if not (body.isascii() and body.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(text)
 
 
 def _positive_int(text: str) -> int:

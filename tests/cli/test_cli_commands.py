@@ -97,6 +97,8 @@ def test_config_error_exit_code_and_message(
         ["tail", "--duration", "-1"],
         ["tail", "--duration", "nan"],
         ["tail", "--duration", "inf"],
+        ["tail", "--page-limit", "\u0661\u0660"],  # int() reads Arabic-Indic digits
+        ["tail", "--page-limit", "1_0"],
         ["tail", "--format", "xml"],
         ["tail", "--from", "oldest"],
         ["frobnicate"],
