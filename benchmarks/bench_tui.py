@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import fcntl
 import json
+import math
 import os
 import pty
 import re
@@ -228,9 +229,9 @@ def first_frame() -> tuple[float, float]:
                 break
             seen += data
             now = time.monotonic() - started
-            if frame != frame and b"Tag log" in seen:
+            if math.isnan(frame) and b"Tag log" in seen:
                 frame = now
-            if frame == frame and TIME_RE.search(seen):
+            if not math.isnan(frame) and TIME_RE.search(seen):
                 reading = now
                 break
     finally:

@@ -245,7 +245,7 @@ class LiveStore:
         delay_n = 0
         latest = self.latest_ms
         i = 0
-        for r in readings:
+        for r in readings:  # noqa: SIM113 - a manual index is cheaper than enumerate here
             tag_id = r.tag_id
             key = (r.asset_id, tag_id if tag_id is not None else r.tag_name)
             t = tags.get(key)
