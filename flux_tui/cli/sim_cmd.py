@@ -3,9 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from flux_tui.cli.output import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+
+
+def _whole(text: str) -> int:
+    # int() also reads '١٠' and '1_0'
+    if not (text.isascii() and text.removeprefix("-").isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(text)
+
+
+def _finite(text: str) -> float:
+    # float() also reads 'nan' and 'inf', which end in a traceback or a server that hangs
+    try:
+        value = float(text) if text.isascii() else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    return value
 
 
 def _port(text: str) -> int:
@@ -31,17 +50,19 @@ def add_parser(
         "--host", default="127.0.0.1", help="address to bind (loopback only; default 127.0.0.1)"
     )
     parser.add_argument("--port", type=_port, default=8750, help="port (default 8750; 0: any free)")
-    parser.add_argument("--seed", type=int, default=1, help="telemetry seed (same seed, same run)")
+    parser.add_argument(
+        "--seed", type=_whole, default=1, help="telemetry seed (same seed, same run)"
+    )
     parser.add_argument(
         "--rate",
-        type=float,
+        type=_finite,
         default=None,
         help="readings a second overall (default: a realistic fleet rate)",
     )
-    parser.add_argument("--shards", type=int, default=2, help="open shards at start")
+    parser.add_argument("--shards", type=_whole, default=2, help="open shards at start")
     parser.add_argument(
         "--backlog",
-        type=float,
+        type=_finite,
         default=120.0,
         metavar="SECONDS",
         help="history preloaded for trim-horizon reads (default 120)",

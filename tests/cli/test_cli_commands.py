@@ -189,3 +189,22 @@ def test_sim_on_a_busy_port_says_so_without_a_traceback(
 def test_sim_refuses_a_port_out_of_range(port: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sim", "--port", port]) == EXIT_USAGE
     assert "not a port number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sim", "--backlog", "nan"],  # was a traceback (int(nan))
+        ["sim", "--backlog", "inf"],
+        ["sim", "--rate", "nan"],
+        ["sim", "--rate", "inf"],  # was a server that hung on the first request
+        ["sim", "--shards", "\u0662"],  # int() reads Arabic-Indic digits
+        ["sim", "--seed", "1_0"],
+    ],
+)
+def test_sim_refuses_non_finite_and_non_ascii_numbers(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*argv, "--port", "0"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert "usage:" in captured.err and "Traceback" not in captured.err and captured.out == ""
