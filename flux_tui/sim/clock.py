@@ -7,6 +7,7 @@ generated telemetry) reads time from one :class:`SimClock`, so a test can jump a
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 
@@ -44,8 +45,8 @@ class SimClock:
 
     def advance(self, seconds: float) -> float:
         """Move time forward by ``seconds``; returns the new now."""
-        if seconds < 0:
-            raise ValueError("a clock only advances forwards")
+        if not 0 <= seconds < math.inf:  # nan or inf would break every later time
+            raise ValueError(f"a clock only advances forwards by a finite time, not {seconds!r}")
         if self._manual:
             self._now += seconds
         else:

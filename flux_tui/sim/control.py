@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from flux_tui.sim.faults import BadRecord, Fault, bad_record
+from flux_tui.sim.faults import BadRecord, Fault, bad_record, check_count
 from flux_tui.sim.kinesis import KinesisFault, Produced
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ class SimControl:
         self, kind: BadRecord | str, count: int = 1, partition_key: str = "bad-record"
     ) -> list[tuple[str, str]]:
         """Put ``count`` malformed records of ``kind`` (see :class:`BadRecord`)."""
+        check_count(count)
         out = []
         for _ in range(count):
             data, override = bad_record(kind)

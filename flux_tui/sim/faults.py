@@ -19,6 +19,24 @@ import orjson
 from flux_tui.feed.kpl import build_aggregate
 
 ENDPOINTS = ("describe", "shard-iterator", "records")
+# Bounds for what the control API is asked: a typo of count=1e9 must not fill the memory
+# of a simulator serving a shift, nor a delay of 'inf' hold a connection forever.
+MAX_SCRIPTED = 100_000
+MAX_DELAY = 600.0
+
+
+def check_count(count: int) -> int:
+    """``count`` as given, when 0..MAX_SCRIPTED; else a ValueError naming the range."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_SCRIPTED:
+        raise ValueError(f"count must be a whole number from 0 to {MAX_SCRIPTED}, not {count!r}")
+    return count
+
+
+def check_delay(delay: float) -> float:
+    """``delay`` as given, when 0..MAX_DELAY seconds (nan and inf are not); else ValueError."""
+    if not 0.0 <= delay <= MAX_DELAY:  # also false for nan
+        raise ValueError(f"delay must be 0 to {MAX_DELAY:g} seconds, not {delay!r}")
+    return float(delay)
 
 
 class Fault(str, enum.Enum):
@@ -86,6 +104,8 @@ class FaultPlan:
         """The next ``count`` calls to ``endpoint`` answer with ``fault``."""
         if endpoint != "any" and endpoint not in ENDPOINTS:
             raise ValueError(f"endpoint must be one of {ENDPOINTS} or 'any', not {endpoint!r}")
+        check_count(count)
+        check_delay(delay)
         self._scripted.extend(ScriptedFault(Fault(fault), endpoint, delay) for _ in range(count))
 
     def set_random(
@@ -99,6 +119,7 @@ class FaultPlan:
         """Fail each call with ``probability``, picking among ``kinds`` (default: all but DROP)."""
         if not 0.0 <= probability <= 1.0:
             raise ValueError("probability must be between 0 and 1")
+        check_delay(delay)
         self.probability = probability
         self.kinds = (
             tuple(Fault(k) for k in kinds)

@@ -150,3 +150,27 @@ def test_generation_is_capped_per_request_and_resumes_without_loss() -> None:
     assert sorted(key) == sorted(
         (p.partition_key, p.data) for p in capped.control.produced_records()
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/_sim/faults", {"fault": "http-502", "count": 10**9}),  # would fill the memory
+        ("/_sim/faults", {"fault": "http-502", "count": -1}),
+        ("/_sim/faults", {"fault": "slow", "delay": "inf"}),  # would hold a call forever
+        ("/_sim/faults", {"fault": "slow", "delay": "nan"}),
+        ("/_sim/faults", {"probability": 0.5, "delay": "inf"}),
+        ("/_sim/bad-records", {"kind": "gzip", "count": 10**9}),
+        ("/_sim/clock", {"advance": "nan"}),  # would make every later time nan
+        ("/_sim/clock", {"advance": "inf"}),
+    ],
+)
+async def test_control_refuses_sizes_and_times_that_would_break_the_simulator(
+    path: str, body: dict[str, Any]
+) -> None:
+    sim = make_sim()
+    async with client(sim) as http:
+        answer = await http.post(path, json=body)
+        assert answer.status_code == 400 and "ValueError" in answer.json()["message"]
+        assert sim.faults.pending == 0 and sim.control.counters()["bad_records"] == 0
+        assert (await http.post("/_sim/clock", json={"advance": 1})).json()["now"] == T0 + 1
