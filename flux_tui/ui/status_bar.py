@@ -27,6 +27,9 @@ _STATE_STYLE = {
     FeedState.REPLAY: ("▶", "REPLAY", "status--ok"),
 }
 
+# states that wait for the user: the bar says how to try again
+_NEEDS_USER = frozenset({FeedState.AUTH_NEEDED, FeedState.OFFLINE, FeedState.STOPPED})
+
 
 @dataclass(slots=True)
 class StatusInfo:
@@ -107,6 +110,8 @@ class StatusBar(Widget):
         parts: list[Text] = [Text.assemble((f"{icon} {word}", style(cls)))]
         if info.detail and info.state is not FeedState.LIVE:
             parts[0].append(f" ({safe_text(info.detail)[:40]})", style("status--dim"))
+        if info.state in _NEEDS_USER and info.detail != "waiting for login":
+            parts[0].append(" ctrl+r retry", style("status--warn"))
         if info.paused:
             parts.append(Text("⏸ paused", style("status--warn")))
         parts.append(Text(f"{human_count(info.rate)} rec/s"))
