@@ -39,6 +39,12 @@ MAX_LIMIT = 10_000
 MAX_THROTTLES = 20
 # DescribeStream pages hold 100 shards; a stream with 100,000 shards is far beyond Flux.
 MAX_DESCRIBE_PAGES = 1000
+# A shard serves 5 GetRecords a second, and a failed call counts as one of them: a retry
+# sooner than the reader's own spacing makes a sixth call in the second, which fails with
+# ProvisionedThroughputExceeded and spends another budget slot. After that error itself
+# (or KMS/limit throttling, also per second) the second must pass before a retry can work.
+RECORDS_RETRY_FLOOR = 0.25
+THROUGHPUT_RETRY_FLOOR = 1.0
 
 
 @dataclass(slots=True)
@@ -165,16 +171,27 @@ class RealtimeClient:
             raise ValueError(f"limit must be 1..{MAX_LIMIT}, not {limit}")
         body = {"ShardIterator": iterator, "Limit": limit}
         data, status = await self._call(
-            f"{self.stream_url}/records", body, what="get records", retry_slow=retry_slow
+            f"{self.stream_url}/records",
+            body,
+            what="get records",
+            retry_slow=retry_slow,
+            retry_floor=RECORDS_RETRY_FLOOR,
         )
         return self._parse(GetRecordsResponse, data, what="get records", status=status)
 
     # --- the one request path ------------------------------------------------------------
 
     async def _call(
-        self, url: str, body: dict[str, Any] | None, *, what: str, retry_slow: bool = True
+        self,
+        url: str,
+        body: dict[str, Any] | None,
+        *,
+        what: str,
+        retry_slow: bool = True,
+        retry_floor: float = 0.0,
     ) -> tuple[Any, int]:
-        """Send one logical call; returns ``(parsed_json, status)`` or raises a FluxError."""
+        """Send one logical call; returns ``(parsed_json, status)`` or raises a FluxError.
+        ``retry_floor``: the shortest wait before a retry (a shard's own call spacing)."""
         token = await self.tokens.token()
         retries = throttles = 0
         reauthed = False
@@ -208,6 +225,9 @@ class RealtimeClient:
                 if retries >= self.max_retries:
                     raise error
                 delay = self._rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2**retries))
+                if isinstance(error, errors.ThroughputExceededError):
+                    delay = max(delay, THROUGHPUT_RETRY_FLOOR)
+                delay = max(delay, retry_floor)
                 retries += 1
                 self.stats.retries += 1
                 self._notify(FeedProblem(error, delay))

@@ -357,16 +357,39 @@ async def test_retryable_errors_back_off_with_full_jitter_then_raise(
     script = Script(answer, repeat_last=True)
     client, _, t, events = make_client(script, max_retries=4, backoff_base=0.5, backoff_cap=3.0)
     with pytest.raises(cls) as info:
-        await client.get_records("it", 10)
+        await client.describe_stream()  # get_records adds a floor: see the next test
     assert text in str(info.value) and SECRET_TOKEN not in str(info.value)
     assert len(script.requests) == 5 and client.stats.retries == 4 and client.stats.errors == 5
     # Full jitter: uniform(0, min(cap, base * 2**attempt)), replayed from the same seed.
     replay = random.Random(42)
-    assert t.sleeps == [replay.uniform(0, min(3.0, 0.5 * 2**i)) for i in range(4)]
-    assert all(0 <= d <= min(3.0, 0.5 * 2**i) for i, d in enumerate(t.sleeps))
+    floor = 1.0 if cls is errors.ThroughputExceededError else 0.0  # that error is per second
+    assert t.sleeps == [max(floor, replay.uniform(0, min(3.0, 0.5 * 2**i))) for i in range(4)]
+    assert all(0 <= d <= min(3.0, 0.5 * 2**i) or d == floor for i, d in enumerate(t.sleeps))
     assert [type(e) for e in events] == [FeedProblem] * 4
     assert [e.retry_in for e in events] == t.sleeps  # type: ignore[attr-defined]
     assert all(isinstance(e.error, cls) for e in events)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("answer", "floor"),
+    [
+        (ok({"__type": "InternalFailure", "message": "x"}, 500), 0.25),
+        (ok({"message": "Internal server error"}, 500), 0.25),
+        (ok({"__type": "ProvisionedThroughputExceededException", "message": "x"}, 400), 1.0),
+    ],
+)
+async def test_get_records_retries_never_come_sooner_than_the_shard_allows(
+    answer: httpx.Response, floor: float
+) -> None:
+    # A failed GetRecords counts against the shard's 5 calls a second: retrying at once made
+    # a sixth call (ProvisionedThroughputExceeded), which retried at once failed again...
+    script = Script(answer, repeat_last=True)
+    client, _, t, _ = make_client(script, max_retries=6, backoff_base=0.5, backoff_cap=3.0)
+    with pytest.raises(errors.FluxError):
+        await client.get_records("it", 10)
+    replay = random.Random(42)
+    assert t.sleeps == [max(floor, replay.uniform(0, min(3.0, 0.5 * 2**i))) for i in range(6)]
+    assert min(t.sleeps) >= floor and any(d > floor for d in t.sleeps)  # still jittered
 
 
 async def test_a_retry_that_succeeds_returns_the_answer() -> None:
