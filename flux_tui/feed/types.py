@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 
 class Reading(NamedTuple):
@@ -130,5 +130,5 @@ class ReaderStats:
     reopens: int = 0  # iterators re-opened after expiry or an invalid iterator
 
 
-ReaderEvent = Union[StateChanged, Throttled, Gap, ShardOpened, ShardClosed, CaughtUp, FeedProblem]
-FeedItem = Union[Batch, ReaderEvent]
+ReaderEvent = StateChanged | Throttled | Gap | ShardOpened | ShardClosed | CaughtUp | FeedProblem
+FeedItem = Batch | ReaderEvent
