@@ -67,9 +67,11 @@ class DroppedConnection(Response):
             }
         )
         await send({"type": "http.response.body", "body": b'{"Records": [', "more_body": True})
-        raise httpx.RemoteProtocolError(
-            "peer closed connection without sending complete message body"
-        )
+        raise ConnectionDropped("peer closed connection without sending complete message body")
+
+
+class ConnectionDropped(httpx.RemoteProtocolError):
+    """Raised by :class:`DroppedConnection` on purpose: servers keep it out of their error log."""
 
 
 class TokenThrottle:

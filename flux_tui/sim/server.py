@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import sys
 import threading
@@ -13,6 +14,7 @@ from typing import Self, TextIO
 import uvicorn
 
 from flux_tui.sim.app import Simulator
+from flux_tui.sim.realtime import ConnectionDropped
 from flux_tui.sim.settings import SimSettings
 
 
@@ -48,6 +50,24 @@ def client_snippet(base: str, settings: SimSettings) -> str:
         f"export FLUX_CLIENT_ID={client_id}\n"
         f"export FLUX_CLIENT_SECRET={secret}\n"
     )
+
+
+class _QuietDrops(logging.Filter):
+    """uvicorn logs every exception of the app with a traceback; a connection dropped on
+    request (the ``drop`` fault) is not an error of the simulator, and a traceback per
+    injected fault in the ``flux-tui sim`` terminal reads like a crash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, ConnectionDropped)
+
+
+_QUIET_DROPS = _QuietDrops()
+
+
+def quiet_dropped_connections() -> None:
+    """Keep deliberate drops out of uvicorn's error log (idempotent)."""
+    logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)
 
 
 def _check_host(host: str, allow_remote: bool) -> None:
@@ -86,6 +106,7 @@ def serve(
     )
     print(client_snippet(f"http://{shown}:{port}", settings), file=stream, flush=True)
     config = uvicorn.Config(sim.app, log_level=log_level, lifespan="off")
+    quiet_dropped_connections()  # after Config: it sets up uvicorn's loggers
     run_server(uvicorn.Server(config), sock)
 
 
@@ -122,6 +143,7 @@ class BackgroundServer:
         _check_host(host, allow_remote)
         self.sim = sim
         config = uvicorn.Config(sim.app, host=host, port=port, log_level="error", lifespan="off")
+        quiet_dropped_connections()
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="flux-sim", daemon=True)
         self.base_url = ""

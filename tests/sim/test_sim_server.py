@@ -116,3 +116,40 @@ def test_snippet_names_the_configured_company_and_client() -> None:
     text = client_snippet("http://[::1]:9000", SimSettings(company="acme", clients={"c1": "s1"}))
     assert 'company = "acme"' in text and "FLUX_CLIENT_SECRET=s1" in text
     assert "http://[::1]:9000/axil/enterprise-objects" in text
+
+
+async def test_a_requested_drop_leaves_no_traceback_in_the_server_log() -> None:
+    import logging
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    sim = Simulator(SimSettings(rate=5.0, backlog_seconds=1.0), SimClock.manual_at(1.7e9))
+    keep = Keep(level=logging.DEBUG)
+    log = logging.getLogger("uvicorn.error")
+    with BackgroundServer(sim) as running:
+        log.addHandler(keep)  # after uvicorn configured its loggers
+        try:
+            async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as http:
+                token = await http.post(
+                    "/oauth/token",
+                    json={
+                        "client_id": "flux-demo",
+                        "client_secret": "demo-secret",
+                        "audience": "https://api.axil.ai",
+                        "grant_type": "client_credentials",
+                    },
+                )
+                bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+                sim.control.inject_fault(Fault.DROP, endpoint="describe")
+                with pytest.raises(httpx.TransportError):
+                    await http.get("/realtime/demo", headers=bearer)
+                assert (await http.get("/realtime/demo", headers=bearer)).status_code == 200
+                # a real failure of the app is still logged
+                log.error("boom", exc_info=RuntimeError("a real bug"))
+        finally:
+            log.removeHandler(keep)
+    assert [r.getMessage() for r in records] == ["boom"]
