@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import sys
@@ -13,19 +12,10 @@ from typing import Self, TextIO
 
 import uvicorn
 
+from flux_tui.config.values import is_loopback  # the one loopback rule (http:// too)
 from flux_tui.sim.app import Simulator
 from flux_tui.sim.realtime import ConnectionDropped
 from flux_tui.sim.settings import SimSettings
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def client_snippet(base: str, settings: SimSettings) -> str:

@@ -62,6 +62,7 @@ async def test_a_client_written_from_the_docs_works_over_a_real_socket() -> None
         ("127.0.0.1", True),
         ("::1", True),
         ("localhost", True),
+        ("LOCALHOST.", True),  # the same rule the config applies to http:// URLs
         ("127.3.2.1", True),
         ("0.0.0.0", False),
         ("192.168.1.10", False),
