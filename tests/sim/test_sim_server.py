@@ -14,6 +14,20 @@ from flux_tui.sim import server as sim_server
 from flux_tui.sim.server import BackgroundServer, client_snippet, is_loopback, serve
 
 
+async def bearer_header(http: httpx.AsyncClient) -> dict[str, str]:
+    """A token from the simulator's Auth0, as the documented client asks for it."""
+    r = await http.post(
+        "/oauth/token",
+        json={
+            "client_id": "flux-demo",
+            "client_secret": "demo-secret",
+            "audience": "https://api.axil.ai",
+            "grant_type": "client_credentials",
+        },
+    )
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
 async def test_a_client_written_from_the_docs_works_over_a_real_socket() -> None:
     sim = Simulator(
         SimSettings(rate=50.0, backlog_seconds=10.0), SimClock.manual_at(1_700_000_000.0)
@@ -21,16 +35,7 @@ async def test_a_client_written_from_the_docs_works_over_a_real_socket() -> None
     with BackgroundServer(sim) as running:
         assert running.base_url.startswith("http://127.0.0.1:")
         async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as http:
-            r = await http.post(
-                "/oauth/token",
-                json={
-                    "client_id": "flux-demo",
-                    "client_secret": "demo-secret",
-                    "audience": "https://api.axil.ai",
-                    "grant_type": "client_credentials",
-                },
-            )
-            headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            headers = await bearer_header(http)
             desc = (await http.get("/realtime/demo", headers=headers)).json()["StreamDescription"]
             records = []
             for shard in desc["Shards"]:
@@ -135,16 +140,7 @@ async def test_a_requested_drop_leaves_no_traceback_in_the_server_log() -> None:
         log.addHandler(keep)  # after uvicorn configured its loggers
         try:
             async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as http:
-                token = await http.post(
-                    "/oauth/token",
-                    json={
-                        "client_id": "flux-demo",
-                        "client_secret": "demo-secret",
-                        "audience": "https://api.axil.ai",
-                        "grant_type": "client_credentials",
-                    },
-                )
-                bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+                bearer = await bearer_header(http)
                 sim.control.inject_fault(Fault.DROP, endpoint="describe")
                 with pytest.raises(httpx.TransportError):
                     await http.get("/realtime/demo", headers=bearer)
