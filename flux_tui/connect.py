@@ -18,6 +18,7 @@ import httpx
 
 from flux_tui.api.auth import ClientCredentialsProvider, TokenProvider
 from flux_tui.api.budget import RateBudget
+from flux_tui.api.budget_ledger import BudgetLedger
 from flux_tui.api.client import RealtimeClient
 from flux_tui.api.device import DeviceFlow
 from flux_tui.api.enterprise import EnterpriseClient
@@ -182,8 +183,12 @@ async def open_feed(
     if start not in STARTS:
         raise profile.error(f"{start!r} is not allowed: latest or trim-horizon", "start")
     limit = profile.page_limit if page_limit is None else page_limit
+    # The gateway counts per token and every process of a profile shares its cached token,
+    # so they share one budget through the profile's ledger. The in-process simulator's
+    # gateway lives and dies with this process: nothing to share.
+    ledger = None if profile.simulator else BudgetLedger.for_profile(profile.name)
     try:
-        budget = RateBudget.parse(profile.rate_limit)
+        budget = RateBudget.parse(profile.rate_limit, ledger=ledger)
     except ValueError as exc:
         raise profile.error(str(exc), "rate_limit") from None
     company = profile.require_company()

@@ -2,16 +2,23 @@
 
 However many shards and callers there are, no more than ``calls`` requests are granted in any
 ``window`` (plus a small safety margin). A 429 pauses every caller until the window frees.
+With a :class:`~flux_tui.api.budget_ledger.BudgetLedger`, every process of the profile (one
+token, one server-side budget) shares the window and the pause.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+
+from flux_tui.api.budget_ledger import BudgetLedger, LedgerState, shared_wait
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[object]]
@@ -44,6 +51,11 @@ class RateBudget:
     takes a slot only when one is free now. ``clock`` measures the window (monotonic),
     ``wall`` is used only to report :attr:`paused_until` and the value returned by
     :meth:`note_throttled`; both, and ``sleep``, are injectable so tests run on fake time.
+
+    ``ledger`` (optional) shares the budget with the other processes of the same profile:
+    a slot is granted only when this process's window *and* the ledger (wall-clock times of
+    every process's calls) have room, and a 429 pause is written there too. A ledger that
+    cannot be used is dropped with one warning: the budget is then per process again.
     """
 
     def __init__(
@@ -56,6 +68,7 @@ class RateBudget:
         sleep: Sleep = asyncio.sleep,
         margin: float = DEFAULT_MARGIN,
         rng: random.Random | None = None,
+        ledger: BudgetLedger | None = None,
     ) -> None:
         if calls < 1:
             raise ValueError(f"a rate budget needs at least 1 call per window, not {calls}")
@@ -76,6 +89,8 @@ class RateBudget:
         self._paused_until: float | None = None  # the same instant on the wall clock
         self._last_throttle: float | None = None
         self._throttle_streak = 0
+        self.ledger = ledger
+        self._shared = LedgerState((), None)  # what the ledger said last (status bar reads it)
 
     @classmethod
     def parse(cls, spec: str, **kwargs: object) -> RateBudget:
@@ -116,19 +131,31 @@ class RateBudget:
         self._expire(now)
         if self._pause_left(now) > 0:
             return 0
-        return max(0, self.calls - len(self._granted))
+        left = self.calls - len(self._granted)
+        if self.ledger is not None:
+            wall = self._wall()
+            if shared_wait(self._shared, wall, self.calls, self.span) > 0:
+                return 0
+            recent = sum(1 for t in self._shared.calls_at if wall - self.span < min(t, wall))
+            left = min(left, self.calls - recent)
+        return max(0, left)
 
     @property
     def resets_in(self) -> float:
         """Seconds until the next call may be sent; 0 when one may be sent now."""
-        return self._wait_time(self._clock())
+        return max(self._wait_time(self._clock()), self._shared_wait())
 
     @property
     def paused_until(self) -> float | None:
-        """``time.time()`` at which the current 429 pause lifts, or None when not paused."""
+        """``time.time()`` at which the current 429 pause lifts (ours or another process's
+        of the same profile), or None when not paused."""
+        shared = self._shared.paused_until
+        if shared is not None and shared <= self._wall():
+            shared = None
         if self._pause_mono is None or self._pause_left(self._clock()) <= 0:
-            return None
-        return self._paused_until
+            return shared
+        assert self._paused_until is not None
+        return max(self._paused_until, shared or 0.0)
 
     @property
     def throttled(self) -> bool:
@@ -144,8 +171,10 @@ class RateBudget:
                 now = self._clock()
                 wait = self._wait_time(now)
                 if wait <= 0:
-                    self._granted.append(now)
-                    return
+                    wait = self._take_shared()
+                    if wait <= 0:
+                        self._granted.append(now)
+                        return
                 # The lock stays held while sleeping so later callers cannot jump the queue;
                 # the loop re-checks because a 429 may have extended the pause meanwhile.
                 await self._sleep(wait)
@@ -155,7 +184,7 @@ class RateBudget:
         if self._lock.locked():
             return False
         now = self._clock()
-        if self._wait_time(now) > 0:
+        if self._wait_time(now) > 0 or self._take_shared() > 0:
             return False
         self._granted.append(now)
         return True
@@ -176,8 +205,12 @@ class RateBudget:
         else:
             self._throttle_streak = 0
         self._last_throttle = now
+        wall = self._wall()
+        shared = [t for t in self._shared.calls_at if wall - self.span < min(t, wall)]
         if len(self._granted) >= self.calls:
             delay = self._granted[0] + self.span - now
+        elif len(shared) >= self.calls:  # the other processes filled the window
+            delay = min(shared[-self.calls], wall) + self.span - wall
         else:
             delay = min(self.span, self.window / 10 * 2**self._throttle_streak)
         # Jitter keeps several processes sharing one credential from retrying in lockstep.
@@ -185,11 +218,46 @@ class RateBudget:
         lift = now + delay
         if self._pause_mono is None or lift > self._pause_mono:
             self._pause_mono = lift
-            self._paused_until = self._wall() + delay
+            self._paused_until = wall + delay
         assert self._paused_until is not None
+        if self.ledger is not None:
+            try:
+                self._shared = self.ledger.pause_until(
+                    self._paused_until, wall, self.calls, self.span
+                )
+            except OSError as exc:
+                self._drop_ledger(exc)
         return self._paused_until
 
     # --- internals -----------------------------------------------------------------------
+
+    def _take_shared(self) -> float:
+        """Record a call in the ledger if it has room: 0.0, else the seconds to wait."""
+        if self.ledger is None:
+            return 0.0
+        try:
+            wait, self._shared = self.ledger.take(self._wall(), self.calls, self.span)
+        except OSError as exc:
+            self._drop_ledger(exc)
+            return 0.0
+        return wait
+
+    def _shared_wait(self) -> float:
+        if self.ledger is None:
+            return 0.0
+        return shared_wait(self._shared, self._wall(), self.calls, self.span)
+
+    def _drop_ledger(self, exc: OSError) -> None:
+        # Said once: from here on this process budgets alone (as before the ledger existed).
+        assert self.ledger is not None
+        log.warning(
+            "cannot use the shared rate-budget ledger %s (%s): budgeting this process alone; "
+            "other flux-tui processes of this profile may cause 429s",
+            self.ledger.path,
+            exc.strerror or exc,
+        )
+        self.ledger = None
+        self._shared = LedgerState((), None)
 
     def _expire(self, now: float) -> None:
         span = self.span
