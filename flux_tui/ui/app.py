@@ -199,6 +199,8 @@ class FluxApp(ViewActions):
     def _layout_for(self, width: int, height: int) -> None:
         """Collapse panels on small terminals unless the user chose otherwise."""
         self.asset_tree.display = self._user_layout.get("tree", width >= NARROW)
+        # a wider tree on a wide screen: long tag names keep more of themselves
+        self.asset_tree.styles.width = 50 if width >= 170 else 44 if width >= 140 else 36
         self.sparks.display = self._user_layout.get("sparks", height >= SHORT)
 
     # --- the feed ---------------------------------------------------------------------------
@@ -222,6 +224,7 @@ class FluxApp(ViewActions):
         if names is not None and hasattr(names, "run"):
             # Enterprise Objects names: their own task; lookups read memory and never block
             self.names = self.asset_tree.names = self.log_view.names = names
+            self.sparks.names = names
             self.filter_bar.names = names
             self.run_worker(names.run(), name="names", group="names", exclusive=True,
                             exit_on_error=False)
@@ -325,7 +328,7 @@ class FluxApp(ViewActions):
             self._names_version = names.version
             log.invalidate()  # unit names arrived: lines show them from now on
         log.refresh_from_store()
-        scope = self._scope.title if self._scope else ""
+        scope = self.asset_tree.scope_title(self._scope) if self._scope else ""
         self.filter_bar.show_count(store.view_len(), store.held, scope)
         reference = store.reference_ms(now)
         # tree values and sparklines move slowly to the eye: redraw them less often
@@ -340,7 +343,7 @@ class FluxApp(ViewActions):
     def status_info(self, now: float) -> StatusInfo:
         """The status bar's figures from the store and the session."""
         return status_from(self.store, self.session, now, paused=self.log_view.paused,
-                           recording=self.recording)
+                           recording=self.recording, names=self.names)
 
     def action_reconnect(self) -> None:
         """Restart the feed now."""

@@ -18,6 +18,7 @@ from textual.widgets.tree import TreeNode
 from flux_tui.data.formats import format_value, safe_text
 from flux_tui.data.store import LiveStore, TagKey
 from flux_tui.feed.types import Reading
+from flux_tui.ui.labels import clip_middle
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,10 @@ class AssetTree(Tree[Scope]):
             return None
         return safe_text(name) if name else None
 
+    def unit_name(self, asset_id: Any) -> str | None:
+        """The unit's name from Enterprise Objects, None while unknown."""
+        return self._lookup_name("asset", asset_id)
+
     def unit_title(self, asset_id: Any) -> str:
         """The unit's name from Enterprise Objects, else ``Unit <id>``."""
         return self._lookup_name("asset", asset_id) or f"Unit {safe_text(str(asset_id))}"
@@ -124,15 +129,26 @@ class AssetTree(Tree[Scope]):
         """The organisation's name, else ``Org <id>``."""
         return self._lookup_name("org", org_id) or f"Org {safe_text(str(org_id))}"
 
+    def scope_title(self, scope: Scope) -> str:
+        """What ``scope`` is called now: names from Enterprise Objects when known, ids until
+        then (the filter bar's scope text, the command palette)."""
+        if scope.kind == "tag" and scope.tag is not None:
+            tag = self.store.tags.get(scope.tag)
+            name = tag.display_name if tag is not None else str(scope.tag[1])
+            return f"{safe_text(name)} @ {self.unit_title(scope.asset_id)}"
+        if scope.kind == "unit":
+            return self.unit_title(scope.asset_id)
+        if scope.kind == "site":
+            return self.site_title(scope.site_id)
+        return self.org_title(scope.org_id)
+
     def _tag_label(self, name: str, value: Any, stale: bool) -> Text:
         width = max(14, self.scrollable_content_region.width - 9)  # minus guides
         shown = format_value(value)
         if len(shown) > 8:
             shown = shown[:7] + "…"
         name_width = max(4, width - 9)
-        name = safe_text(name)
-        if len(name) > name_width:
-            name = name[: name_width - 1] + "…"
+        name = clip_middle(safe_text(name), name_width)
         text = Text(f"{name:<{name_width}} ", style="dim" if stale else "")
         text.append(f"{shown:>8}", style="dim" if stale else "bold")
         return text

@@ -26,10 +26,17 @@ class FluxCommands(Provider):
             ("Back to live", app.action_live, "follow the newest line"),
             ("Reconnect", app.action_reconnect, "restart the feed"),
         ]
-        for scope in app.asset_tree.scopes():
-            verb = "Go to unit" if scope.kind == "unit" else "Go to tag"
-            commands.append((f"{verb}: {scope.title}", partial(app.jump_to, scope),
-                             "scope the log and sparklines"))
+        tree = app.asset_tree
+        for scope in tree.scopes():
+            # by name and by id: a technician may know either
+            name = tree.unit_name(scope.asset_id)
+            unit = f"{name} ({scope.asset_id})" if name else f"unit {scope.asset_id}"
+            if scope.kind == "unit":
+                title = f"Go to unit: {name} ({scope.asset_id})" if name else (
+                    f"Go to unit: {scope.asset_id}")
+            else:
+                title = f"Go to tag: {tree.scope_title(scope).split(' @ ')[0]} @ {unit}"
+            commands.append((title, partial(app.jump_to, scope), "scope the log and sparklines"))
         return commands
 
     async def discover(self) -> Hits:

@@ -25,12 +25,15 @@ def reading_json(reading: Reading) -> str:
     return jsonl_line(reading).decode().rstrip("\n")
 
 
-def detail_table(reading: Reading, prev: Any = None, *, utc: bool = False) -> Table:
-    """A two-column table of the reading (all text literal: no markup is interpreted)."""
+def detail_table(reading: Reading, prev: Any = None, *, utc: bool = False,
+                 unit: str | None = None) -> Table:
+    """A two-column table of the reading (all text literal: no markup is interpreted);
+    ``unit`` is the unit's name (Enterprise Objects) when known."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     rows: list[tuple[str, str]] = [
+        ("unit", safe_text(f"{unit} ({reading.asset_id})" if unit else str(reading.asset_id))),
         ("time", format_time(reading.epoch_ms, utc=utc, date=True)),
         ("shard", safe_text(reading.shard)),
         ("sequence", safe_text(reading.seq) + (f" / {reading.sub}" if reading.sub else "")),
@@ -68,8 +71,10 @@ class ReadingDetail(ModalScreen[None]):
         Binding("y", "copy", "Copy JSON", id="detail-copy"),
     ]
 
-    def __init__(self, reading: Reading, prev: Any = None, *, utc: bool = False) -> None:
+    def __init__(self, reading: Reading, prev: Any = None, *, utc: bool = False,
+                 unit: str | None = None) -> None:
         super().__init__()
+        self._unit = unit
         self.reading = reading
         self._prev = prev
         self._utc = utc
@@ -79,7 +84,7 @@ class ReadingDetail(ModalScreen[None]):
             scroll.border_title = Text(safe_text(self.reading.label or self.reading.tag_name
                                                  or "reading")[:60])
             scroll.border_subtitle = "y copy JSON · esc close"
-            yield Static(detail_table(self.reading, self._prev, utc=self._utc))
+            yield Static(detail_table(self.reading, self._prev, utc=self._utc, unit=self._unit))
 
     def action_copy(self) -> None:
         """Copy the reading as JSON to the clipboard (OSC 52)."""

@@ -12,13 +12,15 @@ from flux_tui.ui.status_bar import StatusInfo
 
 
 def status_from(store: LiveStore, session: Any, now: float, *, paused: bool = False,
-                recording: str | None = None) -> StatusInfo:
-    """The status bar's figures. ``session`` may lack any of budget/tokens (then hidden)."""
+                recording: str | None = None, names: Any = None) -> StatusInfo:
+    """The status bar's figures. ``session`` may lack any of budget/tokens (then hidden);
+    ``names`` is the asset-name directory (None before the feed has one)."""
     rate = store.rate(now)
     info = StatusInfo(state=store.state, rate=round(rate, -1 if rate > 100 else 0),
                       lag_ms=store.lag_ms if store.total else None,
                       delay_ms=store.delay_ms, decode_errors=store.error_total,
-                      paused=paused, detail=store.state_detail, recording=recording)
+                      paused=paused, detail=store.state_detail, recording=recording,
+                      names_unavailable=getattr(names, "state", None) == "unavailable")
     # throttling is a wall-clock matter (the API's window), never the injected clock
     if store.state is FeedState.LIVE and store.throttled_until > time.time():
         info.state = FeedState.THROTTLED

@@ -20,6 +20,7 @@ from textual.widgets import Input, Label
 
 from flux_tui.data.formats import safe_text
 from flux_tui.feed.types import Reading
+from flux_tui.ui.labels import clip_middle
 
 Predicate = Callable[[Reading], bool]
 _HISTORY = 50
@@ -91,6 +92,9 @@ class WordSuggester(Suggester):
         return None
 
 
+_COUNT_WIDTH = 36  # the count label's width (CSS below), padding included
+
+
 class FilterBar(Horizontal):
     """``/`` query input, its match count, and an in-place error line."""
 
@@ -110,7 +114,7 @@ class FilterBar(Horizontal):
     }
     FilterBar > Input:focus { border: none; background: $surface; }
     FilterBar > #filter-count {
-        width: 34; color: $text-muted; padding: 0 1; text-align: right;
+        width: 36; color: $text-muted; padding: 0 1; text-align: right;
     }
     FilterBar > #filter-count.-error { width: auto; color: $error; text-style: bold; }
     """
@@ -184,7 +188,8 @@ class FilterBar(Horizontal):
         filtered = bool(self.good_text or scope)
         text = f"{matches:,} of {total:,}" if filtered else f"{total:,} lines"
         if scope:
-            text = f"{safe_text(scope)[:14]} · {text}"
+            room = max(8, _COUNT_WIDTH - 2 - len(text) - 3)  # the unit's name, as much as fits
+            text = f"{clip_middle(safe_text(scope), room)} · {text}"
         # fixed width: no layout pass (a layout repaints the whole screen: bytes on the wire)
         self._count_label.update(Text(text), layout=False)
 

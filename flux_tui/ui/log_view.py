@@ -19,6 +19,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from flux_tui.ui.labels import clip_middle
 from flux_tui.data.formats import format_time, format_value, safe_text
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Reading
@@ -257,7 +258,7 @@ class TagLog(ScrollView, can_focus=True):
         text.append(format_time(r.epoch_ms, utc=self.utc), style("taglog--time"))
         text.append("  ")
         unit = self._unit_name(r.asset_id)
-        text.append(f"{unit[:10]:<10}", style("taglog--unit"))
+        text.append(f"{clip_middle(unit, 10):<10}", style("taglog--unit"))
         text.append("  ")
         # column widths: time, unit, value and arrow are fixed; the label takes what is
         # left (at least 12), the optional tag name gives way to it on narrow terminals

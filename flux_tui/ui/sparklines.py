@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.widget import Widget
 
 from flux_tui.data.formats import format_value, safe_text
 from flux_tui.data.store import LiveStore, TagKey, TagState
+from flux_tui.ui.labels import clip_middle
 
 WINDOWS: tuple[tuple[str, int], ...] = (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600))
 MAX_PINS = 8
@@ -91,7 +92,19 @@ class SparkPanel(Widget):
         self.pinned: list[TagKey] = []
         self.window_index = 0
         self._lines = 1
+        self.names: Any = None  # asset names (Enterprise Objects) once the feed has them
         self._update_titles()
+
+    def unit_label(self, asset_id: Any) -> str:
+        """The unit's name when known, else its id."""
+        if self.names is not None:
+            try:
+                name = self.names.asset_name(asset_id)
+            except Exception:  # noqa: BLE001 - names are a nicety: never break the panel
+                name = None
+            if name:
+                return str(name)
+        return str(asset_id)
 
     @property
     def window(self) -> tuple[str, int]:
@@ -152,43 +165,55 @@ class SparkPanel(Widget):
             return Text("Select a tag (tree or log) to see its sparkline; p pins it.",
                         style=self.get_component_rich_style("spark--dim"))
         width = self.content_region.width or self.size.width
-        name_width = min(28, max(12, width // 4))
-        stats_width = 44 if width >= 100 else 14
+        name_width = min(30, max(14, width * 2 // 7))
+        # last, min, max and avg while the bars keep a dozen cells or more; else the last
+        full = width >= 100
+        stats_width = 46 if full else 35 if width >= 64 else 10
         cells = max(4, width - name_width - stats_width - 3)
         seconds = self.window[1]
         self.now = self._now()
         lines = [self._line(t, seconds, cells, name_width, stats_width) for t in tags]
         return Text("\n").join(lines)
 
+    def _label(self, t: TagState, width: int) -> str:
+        """"unit · tag", each clipped in the middle so both stay recognisable."""
+        unit = clip_middle(safe_text(self.unit_label(t.asset_id)), max(6, width // 2))
+        tag = clip_middle(safe_text(t.display_name), max(4, width - len(unit) - 1))
+        return f"{unit} {tag}"
+
     def _line(self, t: TagState, seconds: int, cells: int, name_width: int,
               stats_width: int) -> Text:
         style = self.get_component_rich_style
-        name = safe_text(f"{t.asset_id} {t.display_name}")  # unit first: truncation eats the end
-        if len(name) > name_width:
-            name = name[: name_width - 1] + "…"
+        name = self._label(t, name_width)
         pin = " ⚑" if t.key in self.pinned else "  "
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"{name:<{name_width}}", style("spark--name"))
         line.append(" ")
         times, values = t.window(seconds, self.now)
         cellv = bucket(times, values, self.now - seconds, seconds, cells, numeric=t.numeric)
+        last = format_value(t.last)[:9]
+        figures = Text(f" {last:>9}")
         if t.numeric:
             stats = t.stats(seconds, self.now)
             if stats.count:
                 assert stats.min is not None and stats.max is not None
                 line.append(spark(cellv, stats.min, stats.max), style("spark--bars"))
-                figures = (f" {format_value(t.last):>9}" if stats_width < 44 else
-                           f" {format_value(t.last):>9} min {format_value(stats.min):>7}"
-                           f" max {format_value(stats.max):>7} avg "
-                           f"{format_value(round(stats.avg or 0.0, 3)):>7}")
+                if stats_width >= 46:  # " min 29.5 max 33.0 avg 31.2"
+                    for label, value in (("min", stats.min), ("max", stats.max),
+                                         ("avg", round(stats.avg or 0.0, 3))):
+                        figures.append(f" {label} ", style("spark--dim"))
+                        figures.append(f"{format_value(value)[:7]:>7}")
+                elif stats_width >= 35:  # " 29.5–33.0 avg 31.2": the range, then the mean
+                    lo, hi = format_value(stats.min)[:6], format_value(stats.max)[:6]
+                    figures.append(f" {lo:>6}–{hi:<6}")
+                    figures.append(" avg ", style("spark--dim"))
+                    figures.append(f"{format_value(round(stats.avg or 0.0, 3))[:6]:<6}")
             else:
                 line.append(" " * cells)
-                figures = f" {format_value(t.last):>9}"
         else:
             self._strip(line, cellv)
-            figures = f" {format_value(t.last)[:stats_width - 1]:>{min(stats_width - 1, 9)}}"
         line.append(figures)
-        line.append(pin if stats_width >= 44 else "")
+        line.append(pin)
         return line
 
     @staticmethod

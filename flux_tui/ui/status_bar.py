@@ -46,6 +46,7 @@ class StatusInfo:
     decode_errors: int = 0
     paused: bool = False
     recording: str | None = None  # e.g. "3,201 → pad7.jsonl" while recording
+    names_unavailable: bool = False  # no Enterprise Objects names (API down, no cache)
     detail: str = ""
 
 
@@ -133,6 +134,8 @@ class StatusBar(Widget):
                               style("status--warn") if expiring else ""))
         if info.decode_errors:
             parts.append(Text(f"{info.decode_errors:,} decode errors", style("status--bad")))
+        if info.names_unavailable:
+            parts.append(Text("names unavailable", style("status--warn")))
         if info.recording:
             parts.append(Text(f"● REC {safe_text(info.recording)}", style("status--rec")))
         line = sep.join(parts)

@@ -64,7 +64,9 @@ class ViewActions(SessionApp):
         self.sparks.select((r.asset_id, r.tag_id if r.tag_id is not None else r.tag_name))
 
     def on_tag_log_open_detail(self, event: TagLog.OpenDetail) -> None:
-        self.push_screen(ReadingDetail(event.reading, utc=self.log_view.utc))
+        name = self.sparks.unit_label(event.reading.asset_id)
+        unit = name if name != str(event.reading.asset_id) else None
+        self.push_screen(ReadingDetail(event.reading, utc=self.log_view.utc, unit=unit))
 
     def _apply_filter(self) -> None:
         query, scope = self._query, self._scope

@@ -99,13 +99,13 @@ async def test_tree_selection_scopes_log_and_sparklines() -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert app.store.view_len() == 200
-        assert "unit 1111 · 200 of 400" in screen_text(app)
+        assert "Unit 1111 · 200 of 400" in screen_text(app)
         tree.cursor_line = 3  # the first tag of unit 1111
         await pilot.press("enter")
         await settle(pilot)
         assert app.store.view_len() == 50
         assert app.sparks.selected == (1111, 900)
-        await wait_until(pilot, lambda: "1111 Suction Pressu" in screen_text(app))
+        await wait_until(pilot, lambda: "1111 Suction" in screen_text(app))
         await pilot.press("x")  # clear the scope
         await settle(pilot)
         assert app.store.view_len() == 400
@@ -174,7 +174,7 @@ async def test_palette_jumps_to_a_unit() -> None:
         await settle(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"go to unit 1112")
-        await wait_until(pilot, lambda: "Go to unit: unit 1112" in screen_text(app))
+        await wait_until(pilot, lambda: "Go to unit: 1112" in screen_text(app))
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.store.view_len() == 200)
         assert all(r.asset_id == 1112 for _, r, _ in app.store.view_slice(0, 200))
