@@ -44,8 +44,8 @@ def make(
         sleep=t.sleep,
         margin=margin,
         rng=random.Random(1),
-        **kw,
-    )  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
+    )
     return b, t
 
 
