@@ -214,7 +214,7 @@ class FluxApp(ViewActions):
     async def _run_feed(self) -> None:
         session = await self._opener()
         self.session = session
-        tokens = getattr(session, "tokens", None)
+        tokens: Any = getattr(session, "tokens", None)
         if getattr(tokens, "grant", None) == "device_code" and hasattr(tokens, "adopt"):
             # a person's login: when renewal needs them, the re-login dialog asks
             tokens.on_state = self._login_state

@@ -1,0 +1,145 @@
+"""Per-tag and per-unit live state: a tag's last value, its usual interval and a
+one-point-per-second series of the last hour (sparklines), and a unit's tags in the tree.
+
+Pure Python, no Textual; :class:`~flux_tui.data.store.LiveStore` fills these on ingest.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+from flux_tui.feed.types import Reading
+
+__all__ = ["SERIES_KEEP", "SERIES_SECONDS", "SeriesStats", "TagKey", "TagState", "UnitState"]
+
+TagKey = tuple[Any, Any]
+"""(asset id, tag id or tag name): one tag of one unit."""
+
+SERIES_SECONDS = 3600  # sparklines look back one hour at most
+SERIES_KEEP = SERIES_SECONDS  # points kept per tag (one per second at most)
+_STALE_FACTOR = 3.0  # quiet for longer than 3x the usual interval -> stale
+
+
+@dataclass(slots=True)
+class SeriesStats:
+    """last/min/max/avg of a numeric tag over a window (None when there are no points)."""
+
+    last: float | None
+    min: float | None
+    max: float | None
+    avg: float | None
+    count: int
+
+
+class TagState:
+    """What the viewer knows about one tag: last value, the one before, when it was last
+    seen, its usual interval, and a one-point-per-second series of the last hour.
+
+    Numeric values go into ``values`` as floats; other values (status text, booleans,
+    None) are coded as small integers through ``codes`` so a state strip can be drawn.
+    """
+
+    __slots__ = (
+        "asset_id",
+        "codes",
+        "count",
+        "interval_ms",
+        "key",
+        "label",
+        "last",
+        "last_ms",
+        "numeric",
+        "org_id",
+        "prev",
+        "site_id",
+        "tag_id",
+        "tag_name",
+        "times",
+        "values",
+    )  # fmt: skip
+
+    def __init__(self, key: TagKey, r: Reading) -> None:
+        self.key = key
+        self.org_id = r.org_id
+        self.site_id = r.site_id
+        self.asset_id = r.asset_id
+        self.tag_id = r.tag_id
+        self.label: str = r.label
+        self.tag_name: str = r.tag_name
+        self.last: Any = None
+        self.prev: Any = None
+        self.last_ms: int = 0
+        self.interval_ms: float = 0.0
+        self.count = 0
+        self.numeric = True
+        self.times = array("d")  # epoch seconds, one point per second at most
+        self.values = array("d")
+        self.codes: dict[Any, int] = {}
+
+    @property
+    def display_name(self) -> str:
+        """The label, else the tag name, else the id."""
+        return self.label or self.tag_name or f"tag {self.tag_id}"
+
+    def code_of(self, val: Any) -> float:
+        """The series value of ``val``: the float for numbers, a stable small code otherwise."""
+        if isinstance(val, (int, float)) and not isinstance(val, bool):
+            return float(val)
+        self.numeric = False
+        try:
+            code = self.codes.get(val)
+        except TypeError:  # an unhashable value (list/object): one shared code
+            val = "<object>"
+            code = self.codes.get(val)
+        if code is None:
+            code = self.codes[val] = len(self.codes)
+        return float(code)
+
+    def window(self, seconds: float, now: float) -> tuple[list[float], list[float]]:
+        """The series points (times, values) newer than ``now - seconds``."""
+        times = self.times
+        start = now - seconds
+        lo, hi = 0, len(times)
+        while lo < hi:  # bisect by hand: array has no key support and this is tiny
+            mid = (lo + hi) // 2
+            if times[mid] < start:
+                lo = mid + 1
+            else:
+                hi = mid
+        return times[lo:].tolist(), self.values[lo:].tolist()
+
+    def stats(self, seconds: float, now: float) -> SeriesStats:
+        """last/min/max/avg over the window (only meaningful for numeric tags)."""
+        _, values = self.window(seconds, now)
+        values = [v for v in values if not math.isnan(v)]
+        if not values:
+            return SeriesStats(None, None, None, None, 0)
+        return SeriesStats(values[-1], min(values), max(values), sum(values) / len(values),
+                           len(values))
+
+    def is_stale(self, now_ms: float) -> bool:
+        """Quiet for longer than ~3x the usual interval (never stale before two readings)."""
+        if self.interval_ms <= 0:
+            return False
+        return now_ms - self.last_ms > _STALE_FACTOR * max(self.interval_ms, 1000.0)
+
+
+@dataclass(slots=True)
+class UnitState:
+    """One unit (asset) in the tree: its tags in first-seen order and its place."""
+
+    org_id: Any
+    site_id: Any
+    asset_id: Any
+    tags: dict[TagKey, TagState] = field(default_factory=dict)
+    last_ms: int = 0
+
+    def is_stale(self, now_ms: float) -> bool:
+        """A unit is stale when even its most frequent tag has gone quiet for 3x its interval."""
+        intervals = [t.interval_ms for t in self.tags.values() if t.interval_ms > 0]
+        if not intervals:
+            return False
+        return now_ms - self.last_ms > _STALE_FACTOR * max(min(intervals), 1000.0)
