@@ -207,7 +207,19 @@ class ClientCredentialsProvider:
 
     def _auth_error(
         self, status: int, data: Any, response: httpx.Response, host: str
-    ) -> errors.AuthError:
+    ) -> errors.FluxError:
+        if data is None and response.content.strip() and status < 500 and status != 429:
+            # Reached, but what answered is not Auth0 (a web page at a wrong token_url, a
+            # captive portal, a proxy's refusal): not "unreachable", and retrying cannot help.
+            # A non-JSON body is a transport error (exit 5), as for the Realtime API.
+            shown = _scrub(errors.snippet(response.content), self._secret)
+            page = errors.NonJSONResponse(status, shown)
+            page.message = (
+                f"the token endpoint {host} answered HTTP {status} with a body that is not "
+                f"JSON, so it is not Auth0's token endpoint (check token_url): {shown!r}"
+            )
+            page.args = (page.message,)
+            return page
         code = description = ""
         if isinstance(data, dict):
             code = str(data.get("error") or "")
