@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from flux_tui.api.budget_ledger import BudgetLedger, LedgerState, shared_wait
+from flux_tui.api.budget_ledger import BudgetLedger, LedgerBusy, LedgerState, shared_wait
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ Sleep = Callable[[float], Awaitable[object]]
 # exactly one window apart may look closer together to the server. Half a second of slack
 # costs little for "100/60s" and keeps "10/10s" at ~95% of its nominal rate.
 DEFAULT_MARGIN = 0.5
+# A ledger whose lock another process holds too long is asked again after this long.
+LEDGER_BUSY_RETRY = 0.1
 
 _SPEC = re.compile(
     r"^\s*(?P<calls>\d+)\s*/\s*(?P<amount>\d+(?:\.\d+)?)?\s*(?P<unit>ms|s|sec|secs|m|min|mins|h)?\s*$",
@@ -225,6 +227,8 @@ class RateBudget:
                 self._shared = self.ledger.pause_until(
                     self._paused_until, wall, self.calls, self.span
                 )
+            except LedgerBusy:
+                pass  # our own pause holds us back; the others learn of the 429 themselves
             except OSError as exc:
                 self._drop_ledger(exc)
         return self._paused_until
@@ -237,6 +241,8 @@ class RateBudget:
             return 0.0
         try:
             wait, self._shared = self.ledger.take(self._wall(), self.calls, self.span)
+        except LedgerBusy:
+            return LEDGER_BUSY_RETRY
         except OSError as exc:
             self._drop_ledger(exc)
             return 0.0

@@ -12,6 +12,7 @@ import fcntl
 import logging
 import math
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,13 @@ from flux_tui.api.token_cache import APP_NAME, _file_name, write_private
 log = logging.getLogger(__name__)
 
 LEDGER_VERSION = 1
+# The lock is held for well under a millisecond; a holder that keeps it longer (a stopped
+# process) must not freeze this one's event loop: give up after this long and try later.
+LOCK_PATIENCE = 0.05
+
+
+class LedgerBusy(Exception):
+    """Another process held the ledger's lock for longer than :data:`LOCK_PATIENCE`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +105,15 @@ class BudgetLedger:
         os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            deadline = time.monotonic() + LOCK_PATIENCE
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LedgerBusy(str(self.lock_path)) from None
+                    time.sleep(0.001)
             yield  # closing the descriptor releases the lock
         finally:
             os.close(fd)

@@ -4,7 +4,9 @@ together, share a 429 pause, survive a damaged file and fall back when it cannot
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import random
 import stat
 from pathlib import Path
@@ -197,3 +199,18 @@ def test_an_unwritable_ledger_degrades_to_a_per_process_budget(
     assert budget.ledger is None
     warnings = [r for r in caplog.records if "ledger" in r.getMessage()]
     assert len(warnings) == 1 and "alone" in warnings[0].getMessage()
+
+
+def test_a_ledger_locked_too_long_by_another_process_is_asked_again_later(tmp_path: Path) -> None:
+    t = FakeTime()
+    (budget,) = shared(tmp_path / "p.json", t, 2, 10.0, n=1)
+    assert budget.ledger is not None
+    assert budget.try_acquire()
+    holder = os.open(budget.ledger.lock_path, os.O_RDWR)  # another open file: another owner
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        assert budget.try_acquire() is False  # not granted blind, and not given up on
+        assert budget.ledger is not None
+    finally:
+        os.close(holder)
+    assert budget.try_acquire()

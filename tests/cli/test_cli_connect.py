@@ -112,3 +112,17 @@ async def test_info_shows_lineage_after_a_split() -> None:
     assert f"{left}  open    split from shardId-000000000000" in text
     assert f"{right}  open    split from shardId-000000000000" in text
     assert "99 of 100 calls left (window 60 s)" in text
+
+
+async def test_own_profiles_share_their_budget_through_a_ledger_the_demo_does_not(
+    tmp_path: Path,
+) -> None:
+    own = await open_feed(loopback(), transport=httpx.MockTransport(lambda _: httpx.Response(500)))
+    in_process = await open_feed(demo())
+    try:
+        assert own.budget.ledger is not None
+        assert own.budget.ledger.path == tmp_path / "cache" / "flux-tui" / "budget" / "local.json"
+        assert in_process.budget.ledger is None  # its gateway lives and dies with this process
+    finally:
+        await own.aclose()
+        await in_process.aclose()
