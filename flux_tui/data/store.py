@@ -13,7 +13,14 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flux_tui.data.tag_state import SERIES_KEEP, SeriesStats, TagKey, TagState, UnitState
+from flux_tui.data.tag_state import (
+    SERIES_KEEP,
+    SeriesStats,
+    TagKey,
+    TagState,
+    UnitState,
+    tell_apart,
+)
 from flux_tui.feed.types import (
     Batch,
     CaughtUp,
@@ -196,6 +203,9 @@ class LiveStore:
         if unit is None:
             unit = self.units[r.asset_id] = UnitState(r.org_id, r.site_id, r.asset_id)
             self.tree.setdefault(r.org_id, {}).setdefault(r.site_id, []).append(r.asset_id)
+        if any(o.base_name == t.base_name for o in unit.tags.values()):
+            unit.tags[key] = t
+            tell_apart(unit.tags.values())  # rare: only when a label repeats in a unit
         unit.tags[key] = t
         self.tree_version += 1
         return t

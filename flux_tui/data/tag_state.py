@@ -7,13 +7,16 @@ Pure Python, no Textual; :class:`~flux_tui.data.store.LiveStore` fills these on 
 from __future__ import annotations
 
 import math
+import os
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flux_tui.feed.types import Reading
 
-__all__ = ["SERIES_KEEP", "SERIES_SECONDS", "SeriesStats", "TagKey", "TagState", "UnitState"]
+__all__ = ["SERIES_KEEP", "SERIES_SECONDS", "SeriesStats", "TagKey", "TagState", "UnitState",
+           "tell_apart"]
 
 TagKey = tuple[Any, Any]
 """(asset id, tag id or tag name): one tag of one unit."""
@@ -55,6 +58,7 @@ class TagState:
         "org_id",
         "prev",
         "site_id",
+        "suffix",
         "tag_id",
         "tag_name",
         "times",
@@ -78,11 +82,17 @@ class TagState:
         self.times = array("d")  # epoch seconds, one point per second at most
         self.values = array("d")
         self.codes: dict[Any, int] = {}
+        self.suffix = ""  # " #2" when the unit has other tags of the same label
+
+    @property
+    def base_name(self) -> str:
+        """The label, else the tag name, else the id."""
+        return self.label or self.tag_name or f"tag {self.tag_id}"
 
     @property
     def display_name(self) -> str:
-        """The label, else the tag name, else the id."""
-        return self.label or self.tag_name or f"tag {self.tag_id}"
+        """The base name, plus what tells it from same-named tags of its unit."""
+        return self.base_name + self.suffix
 
     def code_of(self, val: Any) -> float:
         """The series value of ``val``: the float for numbers, a stable small code otherwise."""
@@ -125,6 +135,27 @@ class TagState:
         if self.interval_ms <= 0:
             return False
         return now_ms - self.last_ms > _STALE_FACTOR * max(self.interval_ms, 1000.0)
+
+
+def tell_apart(tags: Iterable[TagState]) -> None:
+    """Give tags of one unit that share a label a suffix from the part of their tag names
+    that differs: four "Valve Loaded Position" tags named ``loading_valve_#1_status`` ..
+    ``#4`` become "Valve Loaded Position #1" .. "#4"."""
+    groups: dict[str, list[TagState]] = {}
+    for t in tags:
+        groups.setdefault(t.base_name, []).append(t)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        names = [t.tag_name or str(t.tag_id) for t in group]
+        if len(set(names)) < len(names):
+            names = [str(t.tag_id) for t in group]
+        prefix = len(os.path.commonprefix(names))
+        rests = [n[prefix:] for n in names]
+        suffix = len(os.path.commonprefix([r[::-1] for r in rests]))
+        for t, rest, name in zip(group, rests, names):
+            diff = rest[: len(rest) - suffix] or name
+            t.suffix = f" #{diff}" if diff.isdigit() else f" ({diff})"
 
 
 @dataclass(slots=True)

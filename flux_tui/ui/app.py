@@ -69,10 +69,12 @@ class FluxApp(ViewActions):
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("space", "pause", "Pause", id="pause"),
         Binding("end", "live", "Live", id="live"),
-        Binding("t", "utc", "UTC", id="utc"),
+        # fewer footer entries than keys: the footer keeps the ones used every visit (the
+        # rest are in `?` help and the command palette)
+        Binding("t", "utc", "UTC", show=False, id="utc"),
         Binding("p", "pin", "Pin", id="pin"),
         Binding("w", "window", "Window", id="window"),
-        Binding("y", "copy", "Copy", id="copy"),
+        Binding("y", "copy", "Copy", show=False, id="copy"),
         Binding("a", "toggle_tree", "Assets", id="toggle-tree"),
         Binding("g", "toggle_sparks", "Graphs", id="toggle-sparks"),
         Binding("n", "tag_names", "Names", show=False, id="tag-names"),
@@ -126,7 +128,7 @@ class FluxApp(ViewActions):
                 yield SparkPanel(self.store, id="sparks",
                                  now=lambda: self.store.reference_ms(self.clock()) / 1000.0)
         yield StatusBar(id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def log_view(self) -> TagLog:

@@ -70,7 +70,8 @@ def key_sections(app: Any, keymap: dict[str, str],
             keys = keymap.get(b.id, b.key) if b.id else b.key
             shown = ", ".join(app.get_key_display(Binding(k.strip(), b.action))
                               for k in keys.split(","))
-            out.append((shown, b.description or b.action))
+            # the tooltip is the longer wording of a short footer label ("Rec")
+            out.append((shown, b.tooltip or b.description or b.action))
         return out
 
     sections = [(title, rows(bindings)) for title, bindings in panels]

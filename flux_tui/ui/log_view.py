@@ -79,8 +79,9 @@ class TagLog(ScrollView, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "detail", "Detail", id="detail"),
+        # "end Live" stays out of the footer (it is in help): room for r, s, o at 80 columns
         Binding("space", "pause", "Pause", id="pause"),
-        Binding("end", "live", "Live", id="live"),
+        Binding("end", "live", "Live", show=False, id="live"),
         Binding("up", "cursor(-1)", "Up", show=False, id="log-up"),
         Binding("down", "cursor(1)", "Down", show=False, id="log-down"),
         Binding("pageup", "cursor_page(-1)", "Page up", show=False, id="log-page-up"),

@@ -34,9 +34,10 @@ SEEK_STEP = 60.0  # seconds of session time for j / l
 JUMP_STEP = 0.10  # fraction of the session for [ / ]
 
 SESSION_BINDINGS: list[BindingType] = [
-    Binding("r", "record", "Record on/off", show=False, id="record"),
-    Binding("s", "save", "Save the log", show=False, id="save"),
-    Binding("o", "open_session", "Open a session", show=False, id="open-session"),
+    # in the footer: a technician must find recording without reading the help
+    Binding("r", "record", "Rec", tooltip="Record on/off", id="record"),
+    Binding("s", "save", "Save", tooltip="Save the log", id="save"),
+    Binding("o", "open_session", "Open", tooltip="Open a session", id="open-session"),
     Binding("k", "replay_pause", "Replay pause/resume", show=False, id="replay-pause"),
     Binding("greater_than_sign", "replay_speed", "Replay speed 1×, 10×, max", show=False,
             id="replay-speed"),

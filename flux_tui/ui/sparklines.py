@@ -165,7 +165,7 @@ class SparkPanel(Widget):
             return Text("Select a tag (tree or log) to see its sparkline; p pins it.",
                         style=self.get_component_rich_style("spark--dim"))
         width = self.content_region.width or self.size.width
-        name_width = min(30, max(14, width * 2 // 7))
+        name_width = min(32, max(14, width // 3))
         # last, min, max and avg while the bars keep a dozen cells or more; else the last
         full = width >= 100
         stats_width = 46 if full else 35 if width >= 64 else 10

@@ -8,6 +8,7 @@ from fakefeed import T0_MS, make_reading, opener_for
 from helpers import settle, wait_until
 from screen_text import screen_text
 
+from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Batch
 from flux_tui.ui.app import FluxApp
 from flux_tui.ui.labels import clip_middle
@@ -23,9 +24,24 @@ def test_clip_middle_keeps_the_end(text: str, width: int, expected: str) -> None
     assert clip_middle(text, width) == expected
 
 
+def test_same_label_tags_of_a_unit_get_the_differing_part_of_their_names() -> None:
+    store = LiveStore()
+    rows = [make_reading(n, tag=n, label="Valve Loaded Position") for n in range(4)]
+    rows = [r._replace(tag_name=f"loading_valve_#{n + 1}_status")
+            for n, r in enumerate(rows)]
+    rows.append(make_reading(5, asset=1112, tag=0, label="Valve Loaded Position"))
+    store.ingest(Batch("shardId-000000000000", rows, [], 0, 0.0))
+    names = [t.display_name for t in store.units[1111].tags.values()]
+    assert names == [f"Valve Loaded Position #{n}" for n in range(1, 5)]
+    # alone in its unit: no suffix
+    assert [t.display_name for t in store.units[1112].tags.values()] == ["Valve Loaded Position"]
+
+
 async def test_tree_tells_tags_with_a_shared_long_prefix_apart() -> None:
-    rows = [make_reading(n, tag=n, label=f"Valve Loaded Position #{n + 1}",
-                         ms=T0_MS + n * 1000) for n in range(4)]
+    # as the demo's compressors: one label, tag names that differ in the middle
+    rows = [make_reading(n, tag=n, label="Valve Loaded Position",
+                         ms=T0_MS + n * 1000)._replace(
+                             tag_name=f"loading_valve_#{n + 1}_status") for n in range(4)]
     batch = Batch("shardId-000000000000", rows, [], 0, T0_MS / 1000 + 5)
     app = FluxApp(opener_for([batch]), clock=lambda: T0_MS / 1000 + 5, utc=True)
     async with app.run_test(size=(120, 40)) as pilot:
