@@ -1,0 +1,29 @@
+"""Recording, saving and opening are found without the help: r, s and o are in the footer at
+80×24 and at 120×40, and help lists them in full."""
+
+from __future__ import annotations
+
+import pytest
+from fakefeed import T0_MS, fleet_batch, opener_for
+from helpers import settle, wait_until
+from screen_text import screen_text
+
+from flux_tui.ui.app import FluxApp
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_footer_shows_record_save_open(size: tuple[int, int]) -> None:
+    app = FluxApp(opener_for([fleet_batch(0, 40)]), clock=lambda: T0_MS / 1000, utc=True)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 40)
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        for entry in ("r Rec", "s Save", "o Open", "q Quit", "? Help"):
+            assert entry in footer, footer
+        rows = dict(row for _, section in app.key_sections() for row in section)
+        assert rows["r"] == "Record on/off" and rows["s"] == "Save the log"
+        assert rows["o"] == "Open a session"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Keys" in text
