@@ -18,7 +18,7 @@ from textual.widgets.tree import TreeNode
 from flux_tui.data.formats import format_value, safe_text
 from flux_tui.data.store import LiveStore, TagKey
 from flux_tui.feed.types import Reading
-from flux_tui.ui.labels import clip_middle
+from flux_tui.ui.labels import clip_apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +99,11 @@ class AssetTree(Tree[Scope]):
                             Text.assemble(f"{self.unit_title(asset_id)} ", mark))
             if not node.is_expanded:
                 continue  # hidden tag labels are brought up to date when shown
-            for key, tag in unit.tags.items():
-                self._set_label(("tag", key), self._tag_label(tag.display_name, tag.last,
-                                                              tag.is_stale(now_ms)))
+            tags = list(unit.tags.values())
+            names = clip_apart([safe_text(t.display_name) for t in tags], self._name_width())
+            for tag, name in zip(tags, names):
+                self._set_label(("tag", tag.key), self._tag_label(name, tag.last,
+                                                                  tag.is_stale(now_ms)))
 
     def _lookup_name(self, kind: str, ident: Any) -> str | None:
         names = self.names
@@ -142,13 +144,16 @@ class AssetTree(Tree[Scope]):
             return self.site_title(scope.site_id)
         return self.org_title(scope.org_id)
 
+    def _name_width(self) -> int:
+        """Cells for a tag's name: the panel minus guides (9) and the value column (9)."""
+        return max(4, max(14, self.scrollable_content_region.width - 9) - 9)
+
     def _tag_label(self, name: str, value: Any, stale: bool) -> Text:
-        width = max(14, self.scrollable_content_region.width - 9)  # minus guides
+        """``name`` (already clipped to :meth:`_name_width`) and the value, in columns."""
         shown = format_value(value)
         if len(shown) > 8:
             shown = shown[:7] + "…"
-        name_width = max(4, width - 9)
-        name = clip_middle(safe_text(name), name_width)
+        name_width = self._name_width()
         text = Text(f"{name:<{name_width}} ", style="dim" if stale else "")
         text.append(f"{shown:>8}", style="dim" if stale else "bold")
         return text

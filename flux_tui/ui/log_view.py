@@ -19,10 +19,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from flux_tui.ui.labels import clip_middle
 from flux_tui.data.formats import format_time, format_value, safe_text
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Reading
+from flux_tui.ui.labels import clip_middle
 
 _CACHE_LINES = 512  # a few screens: scrolling back and forth never re-renders
 _NULL = Style()

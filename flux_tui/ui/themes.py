@@ -42,7 +42,7 @@ def theme_from_file(path: Path) -> Theme:
         raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
     name = data.get("name") or path.stem
     if not isinstance(name, str):
-        raise ValueError("name must be text")
+        raise ValueError("name must be text")  # noqa: TRY004 - one error type per bad file
     if "primary" not in data:
         raise ValueError("primary colour missing")
     colours: dict[str, str] = {}
@@ -60,7 +60,7 @@ def theme_from_file(path: Path) -> Theme:
         raise ValueError("variables must be a table of text values")
     dark = data.get("dark", True)
     if not isinstance(dark, bool):
-        raise ValueError("dark must be true or false")
+        raise ValueError("dark must be true or false")  # noqa: TRY004 - as above
     return Theme(name=name, dark=dark, variables=dict(variables),
                  **colours)  # type: ignore[arg-type]  # only the colour fields are in it
 

@@ -11,7 +11,7 @@ from screen_text import screen_text
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Batch
 from flux_tui.ui.app import FluxApp
-from flux_tui.ui.labels import clip_middle
+from flux_tui.ui.labels import clip_apart, clip_middle
 
 
 @pytest.mark.parametrize(("text", "width", "expected"), [
@@ -53,3 +53,11 @@ async def test_tree_tells_tags_with_a_shared_long_prefix_apart() -> None:
         assert len(tags) == 4
         for n in range(1, 5):
             assert sum(f"#{n}" in line for line in tags) == 1, tags
+
+
+def test_clip_apart_keeps_more_of_the_end_where_siblings_would_look_alike() -> None:
+    names = ["Exhaust Temperature Left Bank", "Exhaust Temperature Right Bank", "Engine Speed"]
+    clipped = clip_apart(names, 15)
+    assert len(set(clipped)) == 3 and all(len(c) <= 15 for c in clipped)
+    assert clipped[0].endswith("ft Bank") and clipped[1].endswith("ht Bank")
+    assert clipped[2] == "Engine Speed"
