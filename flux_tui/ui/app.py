@@ -201,6 +201,9 @@ class FluxApp(ViewActions):
     def _layout_for(self, width: int, height: int) -> None:
         """Collapse panels on small terminals unless the user chose otherwise."""
         self.asset_tree.display = self._user_layout.get("tree", width >= NARROW)
+        # the palette's footer entry overlaps the keys when they overflow (80 columns):
+        # ctrl+p still works and is in help
+        self.query_one(Footer).show_command_palette = width >= NARROW
         # a wider tree on a wide screen: long tag names keep more of themselves
         self.asset_tree.styles.width = 50 if width >= 170 else 44 if width >= 140 else 36
         self.sparks.display = self._user_layout.get("sparks", height >= SHORT)

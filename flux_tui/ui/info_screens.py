@@ -28,6 +28,13 @@ def _grid() -> Table:
     return table
 
 
+def _when(value: Any) -> Any:
+    """An epoch time (seconds or milliseconds) as a date and time; anything else as is."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return format_time(int(value if value > 1e11 else value * 1000), date=True)
+    return value
+
+
 def unit_table(asset_id: Any, unit: UnitState | None, details: Any, now_ms: float) -> Table:
     """What is known of one unit: its Enterprise Objects record and its live state."""
     rows: list[tuple[str, Any]] = [("unit id", asset_id)]
@@ -46,7 +53,7 @@ def unit_table(asset_id: Any, unit: UnitState | None, details: Any, now_ms: floa
             ("  email", mechanic and mechanic.email),
             ("  phone", mechanic and mechanic.phone),
             ("connectivity", connectivity and connectivity.status),
-            ("  checked", connectivity and connectivity.last_update_time),
+            ("  checked", _when(connectivity and connectivity.last_update_time)),
         ]
     else:
         rows.append(("name", "(no Enterprise Objects record yet)"))

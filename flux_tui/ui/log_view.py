@@ -256,33 +256,40 @@ class TagLog(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         style = _no_style if self.plain else self.get_component_rich_style
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append(format_time(r.epoch_ms, utc=self.utc), style("taglog--time"))
-        text.append("  ")
+        # narrow (80 columns with the tree shown): whole seconds, slimmer columns, so the
+        # value stays on screen
+        compact = width < 60
+        when = format_time(r.epoch_ms, utc=self.utc)
+        if compact:
+            when = when[:8] + ("Z" if self.utc else "")
+        gap, unit_w, arrow_w, least = (" ", 8, 6, 6) if compact else ("  ", 10, 8, 12)
+        text.append(when, style("taglog--time"))
+        text.append(gap)
         unit = self._unit_name(r.asset_id)
-        text.append(f"{clip_middle(unit, 10):<10}", style("taglog--unit"))
-        text.append("  ")
+        text.append(f"{clip_middle(unit, unit_w):<{unit_w}}", style("taglog--unit"))
+        text.append(gap)
         # column widths: time, unit, value and arrow are fixed; the label takes what is
-        # left (at least 12), the optional tag name gives way to it on narrow terminals
-        fixed = (13 if self.utc else 12) + 2 + 10 + 2 + 2 + 10 + 1 + 8
+        # left, the optional tag name gives way to it on narrow terminals
+        fixed = len(when) + 2 * len(gap) + unit_w + len(gap) + 10 + 1 + arrow_w
         if self.show_delay:
             fixed += 9
         name_width = 0
         if self.show_tag_name:
             name_width = max(8, min(24, width - fixed - 2 - 12))
             fixed += name_width + 2
-        label_width = max(12, width - fixed)
+        label_width = max(least, width - fixed)
         label = safe_text(r.label or r.tag_name or f"tag {r.tag_id}")
         if len(label) > label_width:
             label = label[: label_width - 1] + "…"
         text.append(f"{label:<{label_width}}")
-        text.append("  ")
+        text.append(gap)
         value = format_value(r.val)
         if len(value) > 10:
             value = value[:9] + "…"
         text.append(f"{value:>10}", _NULL if self.plain else Style(bold=True))
         text.append(" ")
         arrow, kind = change_cell(r.val, prev)
-        text.append(f"{arrow[:8]:<8}", style(f"taglog--{kind}") if kind in
+        text.append(f"{arrow[:arrow_w]:<{arrow_w}}", style(f"taglog--{kind}") if kind in
                     ("up", "down", "changed") else style("taglog--dim"))
         if self.show_tag_name:
             name = safe_text(r.tag_name)

@@ -113,6 +113,8 @@ class StatusBar(Widget):
             parts[0].append(f" ({safe_text(info.detail)[:40]})", style("status--dim"))
         if info.state in _NEEDS_USER and info.detail != "waiting for login":
             parts[0].append(" ctrl+r retry", style("status--warn"))
+        if info.recording:  # early in the line: an 80-column bar cuts off the end
+            parts.append(Text(f"● REC {safe_text(info.recording)}", style("status--rec")))
         if info.paused:
             parts.append(Text("⏸ paused", style("status--warn")))
         parts.append(Text(f"{human_count(info.rate)} rec/s"))
@@ -136,8 +138,6 @@ class StatusBar(Widget):
             parts.append(Text(f"{info.decode_errors:,} decode errors", style("status--bad")))
         if info.names_unavailable:
             parts.append(Text("names unavailable", style("status--warn")))
-        if info.recording:
-            parts.append(Text(f"● REC {safe_text(info.recording)}", style("status--rec")))
         line = sep.join(parts)
         line.no_wrap = True
         line.overflow = "ellipsis"

@@ -1,5 +1,5 @@
-"""Recording, saving and opening are found without the help: r, s and o are in the footer at
-80×24 and at 120×40, and help lists them in full."""
+"""At 80×24 and 120×40: r, s and o (record, save, open) are in the footer and described in
+help; at 80 columns with the tree shown, the log still shows values."""
 
 from __future__ import annotations
 
@@ -27,3 +27,15 @@ async def test_footer_shows_record_save_open(size: tuple[int, int]) -> None:
         await pilot.pause()
         text = screen_text(app)
         assert "Keys" in text
+
+
+async def test_tree_at_80_columns_keeps_values_in_the_log() -> None:
+    app = FluxApp(opener_for([fleet_batch(0, 40)]), clock=lambda: T0_MS / 1000, utc=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 40)
+        await pilot.press("a")  # the tree, hidden at first on a narrow screen
+        await settle(pilot)
+        assert app.asset_tree.display
+        newest = app.store.reading_at(app.store.total - 1)
+        lines = [line for line in screen_text(app).splitlines() if "22:13:" in line]
+        assert lines and f"{newest.val}" in lines[-1]  # the value is not cut off
