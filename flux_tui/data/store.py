@@ -132,7 +132,7 @@ class LiveStore:
                 t = self._new_tag(key, r)
             prev = t.last
             prevs[i] = prev
-            i += 1
+            i += 1  # noqa: SIM113 - a manual index is cheaper than enumerate here
             val = r.val
             t.prev = prev
             t.last = val
