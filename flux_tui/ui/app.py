@@ -114,6 +114,7 @@ class FluxApp(ViewActions):
         self._theme_setting = theme or ui.get("theme")
         self._user_theme_dir = user_theme_dir or (
             config.path.parent / "themes" if config is not None else None)
+        self._theme_in_force: str | None = None  # the theme set at start-up or last saved
         keys = ui.get("keys")
         self._user_keys = {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
 
@@ -181,11 +182,18 @@ class FluxApp(ViewActions):
             self.notify(f"Theme {safe_text(str(wanted))!r} not found; using {DEFAULT_THEME}",
                         severity="warning", timeout=10)
             wanted = DEFAULT_THEME
+        # Textual publishes theme_changed_signal on the next message (call_next), so the
+        # subscriber below also hears this start-up theme: it is skipped by name, and only a
+        # change by the user (palette, key) reaches the config file.
+        self._theme_in_force = wanted
         self.theme = wanted
         self.theme_changed_signal.subscribe(self, self._save_theme)
 
     def _save_theme(self, theme: Any) -> None:
-        """Remember the user's theme choice in the config file."""
+        """Remember the user's theme choice in the config file (never the start-up theme)."""
+        if theme.name == self._theme_in_force:
+            return
+        self._theme_in_force = theme.name
         if self._config is None:
             return
         try:

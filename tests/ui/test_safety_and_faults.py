@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fakefeed import T0_MS, FakeReader, FakeSession, fleet_batch, make_reading, opener_for
 from helpers import settle, wait_until
 from screen_text import screen_text
@@ -97,6 +98,37 @@ async def test_broken_theme_file_falls_back_and_names_the_file(tmp_path: Path) -
         assert any("mine.toml" in m and "not a colour" in m for m in messages)
         assert app.theme == "flux-dark"
         assert "ok" in app.available_themes
+
+
+async def test_start_up_writes_no_config_and_a_change_of_theme_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The initial theme is not a choice of the user's: no file appears for it (Textual
+    publishes theme_changed_signal for it after mount); a change made in the app is saved."""
+    from flux_tui.config import load_config
+
+    monkeypatch.delenv("FLUX_TUI_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    config = load_config()
+    path = tmp_path / "flux-tui" / "config.toml"
+    assert config.path == path and not path.exists()
+    app = FluxApp(opener_for([fleet_batch(0, 8)]), config=config, clock=lambda: T0_MS / 1000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 8)
+        await settle(pilot)
+        await settle(pilot)
+        assert app.theme == "flux-dark"
+        await pilot.press("q")
+    assert not path.exists()
+    assert not (tmp_path / "flux-tui").exists()
+
+    app = FluxApp(opener_for([]), config=config, clock=lambda: T0_MS / 1000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.theme = "flux-light"  # what ctrl+p → "Theme" does
+        await wait_until(pilot, path.exists)
+        assert 'theme = "flux-light"' in path.read_text()
+        app.theme = "flux-dark"  # back to the start-up theme: a choice too
+        await wait_until(pilot, lambda: 'theme = "flux-dark"' in path.read_text())
 
 
 async def test_theme_choice_is_saved_to_the_config(tmp_path: Path) -> None:
