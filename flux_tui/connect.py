@@ -149,10 +149,11 @@ def choose_grant(
     return "client_credentials"
 
 
-def check_can_connect(profile: Profile) -> None:
-    """Cheap check before opening a screen: company set and some way to get a token."""
+def check_can_connect(profile: Profile, grant: Grant = "auto") -> None:
+    """Cheap check before opening a screen: company set and some way to get a token
+    (``grant`` as for :func:`choose_grant`)."""
     profile.require_company()
-    if choose_grant(profile) == "client_credentials":
+    if choose_grant(profile, grant) == "client_credentials":
         profile.check_complete()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from flux_tui import __version__
 from flux_tui.api.errors import FluxError
@@ -50,17 +51,29 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     return common
 
 
-def _viewer_options(parser: argparse.ArgumentParser) -> None:
+def _viewer_options(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
+    """The viewer's options; after ``demo`` their defaults are suppressed, so a value given
+    before it (``flux-tui --login demo``) survives."""
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     parser.add_argument(
         "--from",
         dest="start",
+        **default,
         choices=("latest", "trim-horizon"),
         help="viewer: where to start reading (default: the profile's start)",
     )
     parser.add_argument(
         "--low-bandwidth",
         action="store_true",
+        **default,
         help="viewer: redraw less, for slow links (also [ui] low_bandwidth)",
+    )
+    parser.add_argument(
+        "--login",
+        action="store_true",
+        **default,
+        help="viewer: use a person's login (device flow); with none stored, the login "
+        "dialog shows at once (on the demo, its Auth0 approves by itself)",
     )
 
 
@@ -93,16 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_common(True)],
         help="open the viewer on the embedded simulator (no credentials)",
     )
-    _viewer_options(demo)
+    _viewer_options(demo, suppress=True)
     demo.set_defaults(run=run_viewer, needs_profile=True, profile="demo")
     return parser
 
 
 def run_viewer(args: argparse.Namespace, profile: Profile) -> int:
     """Open the terminal UI on ``profile`` (Textual is imported only here)."""
-    from flux_tui.connect import check_can_connect
+    from flux_tui.connect import Grant, check_can_connect
 
-    check_can_connect(profile)  # a missing company or credential should not open an empty screen
+    grant: Grant = "device_code" if args.login else "auto"
+    # a missing company or credential should not open an empty screen
+    check_can_connect(profile, grant)
     try:
         from flux_tui.ui.app import run_viewer as run_app
     except ModuleNotFoundError as exc:
@@ -116,7 +131,9 @@ def run_viewer(args: argparse.Namespace, profile: Profile) -> int:
         return EXIT_USAGE
     config = args.loaded_config
     low_bandwidth = bool(args.low_bandwidth or config.ui.get("low_bandwidth", False))
-    return run_app(profile, start=args.start, config=config, low_bandwidth=low_bandwidth)
+    return run_app(
+        profile, start=args.start, config=config, low_bandwidth=low_bandwidth, grant=grant
+    )
 
 
 def dispatch(args: argparse.Namespace) -> int:

@@ -208,3 +208,35 @@ def test_sim_refuses_non_finite_and_non_ascii_numbers(
     assert main([*argv, "--port", "0"]) == EXIT_USAGE
     captured = capsys.readouterr()
     assert "usage:" in captured.err and "Traceback" not in captured.err and captured.out == ""
+
+
+def test_viewer_login_option_reaches_run_viewer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--login` opens the viewer on a person's login (device flow); without it the grant
+    is chosen as for every command. Both the bare command and `demo` take it."""
+    import flux_tui.ui.app as ui_app
+
+    calls: list[dict[str, object]] = []
+
+    def fake_run_viewer(profile: object, **kwargs: object) -> int:
+        calls.append({"profile": getattr(profile, "name", None), **kwargs})
+        return 0
+
+    monkeypatch.setattr(ui_app, "run_viewer", fake_run_viewer)
+    assert main(["demo", "--login"]) == 0
+    assert main(["demo"]) == 0
+    assert main(["--login", "--profile", "demo"]) == 0
+    assert main(["--login", "demo"]) == 0  # before the command it holds too
+    assert [(c["profile"], c["grant"]) for c in calls] == [
+        ("demo", "device_code"),
+        ("demo", "auto"),
+        ("demo", "device_code"),
+        ("demo", "device_code"),
+    ]
+    # a profile with no secret and no stored login: --login is the way in, not an error
+    config = tmp_path / "c.toml"
+    config.write_text('[profiles.tech]\ncompany = "acme"\ndevice_client_id = "dev-app"\n')
+    assert main(["--config", str(config), "--profile", "tech"]) == EXIT_USAGE
+    assert main(["--config", str(config), "--profile", "tech", "--login"]) == 0
+    assert (calls[-1]["profile"], calls[-1]["grant"]) == ("tech", "device_code")
