@@ -159,6 +159,13 @@ def child(seconds: float, out: str, low_bandwidth: bool) -> None:
         json.dump(result, handle)
 
 
+def _full(result: dict) -> str:
+    """RSS once the ring is full, when the run lasted long enough to see it."""
+    if not result["rss_full_mb"]:
+        return "(run shorter than 20 s: ring not yet full), "
+    return f"{result['rss_full_mb']:.0f} MB at 20 s (ring full), "
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
@@ -269,8 +276,9 @@ def main() -> None:
         print(f"run {i}: lag p95 {r['lag_p95_ms']:.1f} ms, max {r['lag_max_ms']:.1f} ms, "
               f"CPU {r['cpu_percent']:.0f} %, {r['bytes_per_s'] / 1024:.1f} KB/s to the "
               f"terminal, {r['readings']:,} readings; {r['gc_full']} full GCs, longest "
-              f"{r['gc_max_ms']:.0f} ms, longest young {r['gc_young_max_ms']:.0f} ms; RSS {r['rss_start_mb']:.0f} MB at {WARMUP:.0f} s, "
-              f"{r['rss_full_mb']:.0f} MB at 20 s (ring full), {r['rss_end_mb']:.0f} MB at the end")
+              f"{r['gc_max_ms']:.0f} ms, longest young {r['gc_young_max_ms']:.0f} ms; "
+              f"RSS {r['rss_start_mb']:.0f} MB at {WARMUP:.0f} s, {_full(r)}"
+              f"{r['rss_end_mb']:.0f} MB at the end")
     if len(runs) > 1:
         med = {k: statistics.median(r[k] for r in runs) for k in
                ("lag_p95_ms", "lag_max_ms", "cpu_percent", "bytes_per_s")}
