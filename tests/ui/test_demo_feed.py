@@ -34,7 +34,7 @@ def seeded_demo_app() -> FluxApp:
 async def test_demo_backlog_fills_the_screen_and_a_unit_filter_narrows_it() -> None:
     app = seeded_demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.store.caught_up and app.store.total > 500, 30)
+        await wait_until(pilot, lambda: app.store.caught_up and app.store.total > 500, 60)
         await settle(pilot)
         store = app.store
         assert store.state is FeedState.LIVE

@@ -66,7 +66,7 @@ async def test_login_denied_retried_approved_then_revoked_keeps_log_filter_and_p
         await wait_until(pilot, lambda: dialog(app) is not None and not box.failed
                          and box.code.user_code != old_code)
         await approve(pilot, app, simulator)
-        await wait_until(pilot, lambda: app.store.total > 50, 20)
+        await wait_until(pilot, lambda: app.store.total > 50)
         await settle(pilot)
         assert app.store.state is not FeedState.AUTH_NEEDED
         assert "token " in screen_text(app)  # the countdown of the person's token
@@ -81,10 +81,10 @@ async def test_login_denied_retried_approved_then_revoked_keeps_log_filter_and_p
         # revoked mid-stream: the next renewal needs the person; the dialog comes back
         simulator.auth.revoke_refresh_tokens()
         simulator.auth.expire_all()
-        await wait_until(pilot, lambda: dialog(app) is not None, 20)
+        await wait_until(pilot, lambda: dialog(app) is not None)
         total = app.store.total
         await approve(pilot, app, simulator)
-        await wait_until(pilot, lambda: app.store.total > total, 20)
+        await wait_until(pilot, lambda: app.store.total > total)
         await settle(pilot)
         # resumed where it stopped: earlier lines, the filter and the pins are still there
         assert app.store.reading_at(app.store.first) == first

@@ -25,7 +25,7 @@ def _tmux(*args: str) -> str:
 
 def _demo_is_wired() -> bool:
     result = subprocess.run([sys.executable, "-m", "flux_tui", "demo", "--help"],
-                            capture_output=True, text=True, timeout=30, check=False)
+                            capture_output=True, text=True, timeout=60, check=False)
     return result.returncode == 0
 
 
@@ -48,7 +48,7 @@ def demo_pane(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
         subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, check=False)
 
 
-def _wait_screen(session: str, check: Callable[[str], bool], timeout: float = 30.0) -> str:
+def _wait_screen(session: str, check: Callable[[str], bool], timeout: float = 60.0) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
@@ -79,7 +79,7 @@ def test_demo_streams_readings_and_filters(demo_pane: str) -> None:
     # an ESC followed at once by q would read as alt+q: wait until the filter was left
     _wait_screen(demo_pane, lambda s: "Leave filter" not in s and "Quit" in s)
     _tmux("send-keys", "-t", demo_pane, "q")
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # q quits: the session ends with the process
         if subprocess.run([TMUX, "has-session", "-t", demo_pane],
                           capture_output=True, check=False).returncode != 0:
