@@ -258,6 +258,15 @@ class FluxApp(ViewActions):
         finally:
             await session.aclose()
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification is literal text: messages carry server errors, file paths,
+        names and labels from the stream, and Textual would parse ``[...]`` in them as
+        markup (a crash on a bad tag, or styling/links taking effect). Screens' notify()
+        reaches this too; the app never means markup in a notification."""
+        super().notify(safe_text(str(message)), title=safe_text(str(title)),
+                       severity=severity, timeout=timeout, markup=False)
+
     def _problem(self, problem: FeedProblem) -> None:
         text = safe_text(str(problem.error))[:200]
         if text != self._last_problem:  # a repeating fault notifies once, not every retry

@@ -170,3 +170,24 @@ async def test_decode_errors_and_unit_details_dialogs() -> None:
         text = screen_text(app)
         assert "Unit 1112" in text and "tags seen" in text and "4" in text
 
+
+
+async def test_notifications_show_server_text_literally() -> None:
+    """notify() parses markup by default: a server error such as '[/]' would crash the
+    toast and '[link=…]' would take effect. Every notification is literal."""
+    problem = FeedProblem(TimeoutError("bad [/] gateway [link=http://e]y[/link] [b]z"),
+                          retry_in=4.0)
+    app = FluxApp(opener_for([problem, fleet_batch(0, 5)]),
+                  clock=lambda: T0_MS / 1000, utc=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 5)
+        await settle(pilot)
+        notes = [n for n in app._notifications if "gateway" in str(n.message)]
+        assert notes and all(not n.markup for n in notes)
+        from textual.widgets._toast import Toast
+
+        from dataclasses import replace
+
+        shown = Toast(replace(notes[0], title="")).render().plain  # what the toast draws
+        assert "bad [/] gateway [link=http://e]y[/link] [b]z" in shown
+
