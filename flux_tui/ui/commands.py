@@ -6,9 +6,26 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+
+from flux_tui.data.formats import safe_text
 
 if TYPE_CHECKING:
     from flux_tui.ui.app import FluxApp
+
+
+def literal_highlight(matcher: Matcher, name: str) -> Content:
+    """``name`` with the fuzzy match highlighted, as literal text: Textual's own
+    ``Matcher.highlight`` and a ``str`` prompt parse markup, and unit and tag names come
+    from the stream and the API ('[/]' would crash the palette, '[link=…]' take effect)."""
+    content = Content(name)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, name)
+    if score:
+        for offset in offsets:
+            if not name[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 class FluxCommands(Provider):
@@ -36,16 +53,16 @@ class FluxCommands(Provider):
                     f"Go to unit: {scope.asset_id}")
             else:
                 title = f"Go to tag: {tree.scope_title(scope).split(' @ ')[0]} @ {unit}"
-            commands.append((title, partial(app.jump_to, scope), "scope the log and sparklines"))
+            commands.append((safe_text(title), partial(app.jump_to, scope), "scope the log and sparklines"))
         return commands
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands()[:8]:
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(Content(name), callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, callback, help_text in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, literal_highlight(matcher, name), callback, help=help_text)

@@ -191,3 +191,16 @@ async def test_notifications_show_server_text_literally() -> None:
         shown = Toast(replace(notes[0], title="")).render().plain  # what the toast draws
         assert "bad [/] gateway [link=http://e]y[/link] [b]z" in shown
 
+
+async def test_palette_shows_unit_and_tag_names_literally() -> None:
+    """Textual's palette parses a str prompt (and Matcher.highlight) as markup: a tag
+    called '[/]' crashed it and '[link=…]' took effect."""
+    rows = [make_reading(0, tag=0, label="[b]hot[/b] [/] [link=http://e]y[/link]")]
+    app = FluxApp(opener_for([Batch("shardId-000000000000", rows, [], 0, T0_MS / 1000)]),
+                  clock=lambda: T0_MS / 1000, utc=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 1)
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"hot")
+        await wait_until(pilot, lambda: "Go to tag: [b]hot[/b] [/] [link=http://e]y[/link]"
+                         in screen_text(app))
