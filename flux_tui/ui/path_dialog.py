@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -64,7 +65,7 @@ class PathDialog(ModalScreen[PathChoice | None]):
         with Vertical() as box:
             box.border_title = self.title_text
             yield Input(value=self.default, id="path-input")
-            yield Label(self.hint, classes="path-hint", id="path-hint")
+            yield Label(Text(safe_text(self.hint)), classes="path-hint", id="path-hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -76,7 +77,7 @@ class PathDialog(ModalScreen[PathChoice | None]):
 
     def _say(self, text: str, warning: bool = True) -> None:
         label = self.query_one("#path-hint", Label)
-        label.update(safe_text(text))
+        label.update(Text(safe_text(text)))  # a path typed or proposed is never markup
         label.set_class(warning, "path-warning")
 
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -207,3 +207,17 @@ async def test_quitting_while_recording_closes_the_file(tmp_path: Path) -> None:
         await pilot.press("q")
     session = open_session(target)
     assert session.metadata["complete"] and len(list(session.iter_readings())) == 6
+
+
+async def test_path_dialog_shows_a_typed_path_literally(tmp_path: Path) -> None:
+    """The dialog's message repeats the path: '[/]' in it crashed the viewer (Label markup)."""
+    app = make_app([fleet_batch(0, 8)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 8)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        app.screen.input.value = "a[/]b[bold]c.jsonl"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "a[/]b[bold]c.jsonl is not a file" in screen_text(app))
+        assert isinstance(app.screen, PathDialog)
+
