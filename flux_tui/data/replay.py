@@ -229,9 +229,11 @@ class SessionReplay:
         start, end = _int_or_none(meta.get("first_epoch_ms")), _int_or_none(meta.get("last_epoch_ms"))
         if start is not None and end is not None:
             parts.append(f"{_utc(start)}–{_utc(end)[11:]} UTC")
-        if meta.get("count") is not None:
-            parts.append(f"{int(meta['count']):,} readings")
-        gaps = meta.get("gaps") or []
+        count = _int_or_none(meta.get("count"))  # a hand-edited sidecar must not crash open
+        if count is not None:
+            parts.append(f"{count:,} readings")
+        gaps = meta.get("gaps")
+        gaps = gaps if isinstance(gaps, list) else []
         if gaps:
             parts.append(f"{len(gaps)} gap{'s' if len(gaps) > 1 else ''}")
         if meta.get("complete") is False:
@@ -259,7 +261,8 @@ class SessionReplay:
         self._wake = asyncio.Event()
         shown = self._detail()
         yield StateChanged(FeedState.REPLAY, shown)
-        for gap in self.metadata.get("gaps") or []:
+        gaps = self.metadata.get("gaps")
+        for gap in gaps if isinstance(gaps, list) else []:
             if isinstance(gap, dict):
                 yield Gap(str(gap.get("shard", "")), _int_or_none(gap.get("start_ms")),
                           _int_or_none(gap.get("end_ms")), str(gap.get("reason", "")))
@@ -381,4 +384,7 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _utc(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, ValueError, OSError):  # a time out of range in a damaged sidecar
+        return str(ms)

@@ -200,3 +200,21 @@ def test_describe_names_the_session(tmp_path: Path) -> None:
     text = SessionReplay(path).describe()
     assert text.startswith("m.jsonl: demo · acme · filter asset:1111 · ")
     assert "5 readings" in text and "1 gap" in text
+
+
+def test_a_damaged_sidecar_neither_breaks_describe_nor_the_replay(tmp_path: Path) -> None:
+    """A hand-edited or damaged sidecar (count not a number, a time out of range, gaps not
+    a list) must not crash `flux-tui open` or `o`: the header leaves out what it cannot
+    read, and the readings still play."""
+    import json
+
+    path = tmp_path / "d.jsonl"
+    readings = write_session(path, 5)
+    sidecar = path.with_name(path.name + ".meta.json")
+    meta = json.loads(sidecar.read_text())
+    meta.update(count="many", first_epoch_ms=10**20, last_epoch_ms=10**20, gaps=3)
+    sidecar.write_text(json.dumps(meta))
+    replay = SessionReplay(path, speed=None)
+    text = replay.describe()
+    assert text.startswith("d.jsonl: demo · acme") and "many" not in text
+    assert played(asyncio.run(play(replay))) == readings
