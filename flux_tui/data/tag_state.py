@@ -37,6 +37,9 @@ class SeriesStats:
     count: int
 
 
+MAX_CODES = 64  # distinct non-numeric values a tag keeps a code for (a state strip's states)
+
+
 class TagState:
     """What the viewer knows about one tag: last value, the one before, when it was last
     seen, its usual interval, and a one-point-per-second series of the last hour.
@@ -105,6 +108,10 @@ class TagState:
             val = "<object>"
             code = self.codes.get(val)
         if code is None:
+            if len(self.codes) >= MAX_CODES:
+                # free text (messages, serials) would grow this forever over a shift: past
+                # MAX_CODES distinct values, new ones share one "other" code
+                return float(MAX_CODES)
             code = self.codes[val] = len(self.codes)
         return float(code)
 

@@ -187,3 +187,19 @@ def test_retained_readings_cost_the_garbage_collector_nothing() -> None:
     assert not any(gc.is_tracked(p) for p in store._payload[:50])
     r = store.reading_at(10)
     assert isinstance(r, Reading) and r.seq == "10" and r.payload["val"] == 10.0
+
+
+def test_state_codes_of_a_free_text_tag_stay_bounded() -> None:
+    """A text tag whose value never repeats (a message, a serial) must not grow its code
+    table for the whole shift: past MAX_CODES values, new ones share one code."""
+    from flux_tui.data import tag_state
+    from flux_tui.data.tag_state import TagState
+
+    MAX_CODES = getattr(tag_state, "MAX_CODES", 64)
+
+    first = reading(0, val="msg 0")
+    tag = TagState((first.asset_id, first.tag_id), first)
+    codes = [tag.code_of(f"msg {n}") for n in range(10_000)]
+    assert len(tag.codes) <= MAX_CODES
+    assert codes[:3] == [0.0, 1.0, 2.0] and codes[-1] == float(MAX_CODES)
+    assert tag.code_of("msg 1") == 1.0  # values already coded keep their code
