@@ -10,6 +10,7 @@ is just another feed source (the opener returns a :class:`SessionReplay`).
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -292,8 +293,35 @@ class SessionApp(App[int]):
     def on_mount(self) -> None:
         if self.replay is not None:
             self._mount_replay_bar()
+        self._watch_stop_signals()
+
+    def _watch_stop_signals(self) -> None:
+        """SIGHUP (the SSH link dropped) and SIGTERM would kill the viewer at once, losing
+        the last second of a recording and leaving its sidecar incomplete: they close the
+        recording cleanly and end the viewer instead."""
+        self._signals_watched: list[int] = []
+        loop = asyncio.get_running_loop()
+        for name in ("SIGHUP", "SIGTERM"):
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            try:
+                loop.add_signal_handler(signum, self._stop_signal, int(signum))
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue  # not the main thread, or no such signals here
+            self._signals_watched.append(int(signum))
+
+    def _stop_signal(self, signum: int) -> None:
+        recorder = self._recorder
+        if recorder is not None and recorder.recording:
+            recorder.stop()  # first: the terminal may already be gone
+        self.exit(return_code=128 + signum)
 
     async def on_unmount(self) -> None:
         recorder = self._recorder
         if recorder is not None and recorder.recording:
             recorder.stop()  # quitting closes the file cleanly
+        loop = asyncio.get_running_loop()
+        for signum in getattr(self, "_signals_watched", []):
+            loop.remove_signal_handler(signum)
+        self._signals_watched = []

@@ -184,9 +184,9 @@ async def test_notifications_show_server_text_literally() -> None:
         await settle(pilot)
         notes = [n for n in app._notifications if "gateway" in str(n.message)]
         assert notes and all(not n.markup for n in notes)
-        from textual.widgets._toast import Toast
-
         from dataclasses import replace
+
+        from textual.widgets._toast import Toast
 
         shown = Toast(replace(notes[0], title="")).render().plain  # what the toast draws
         assert "bad [/] gateway [link=http://e]y[/link] [b]z" in shown

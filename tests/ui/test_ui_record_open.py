@@ -221,3 +221,37 @@ async def test_path_dialog_shows_a_typed_path_literally(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: "a[/]b[bold]c.jsonl is not a file" in screen_text(app))
         assert isinstance(app.screen, PathDialog)
 
+
+@pytest.mark.parametrize("signame", ["SIGHUP", "SIGTERM"])
+async def test_sighup_and_sigterm_close_the_recording_and_end_the_viewer(
+        tmp_path: Path, signame: str) -> None:
+    """The SSH link drops (SIGHUP) or the host stops the viewer (SIGTERM): the recording is
+    closed cleanly (every reading in the file, the sidecar complete) and the viewer ends."""
+    import os
+    import signal
+
+    signum = getattr(signal, signame)
+    caught: list[int] = []
+    previous = signal.signal(signum, lambda n, f: caught.append(n))  # never kill pytest
+    try:
+        target = tmp_path / "hup.jsonl"
+        sessions: list = []  # type: ignore[type-arg]
+        app = make_app([fleet_batch(0, 4)], sessions)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.store.total == 4)
+            await pilot.press("r")
+            await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+            app.screen.input.value = str(target)  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.recorder.recording)
+            sessions[0].reader.push(fleet_batch(4, 6))
+            await wait_until(pilot, lambda: app.recorder.count == 6)
+            os.kill(os.getpid(), signum)
+            await wait_until(pilot, lambda: not app.recorder.recording or bool(caught))
+            assert not caught  # the viewer handled it
+            assert app.recorder.state is RecorderState.STOPPED
+            assert app.return_code == 128 + signum
+        session = open_session(target)
+        assert session.metadata["complete"] and len(list(session.iter_readings())) == 6
+    finally:
+        signal.signal(signum, previous)
