@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-__all__ = ["clip_apart", "clip_middle"]
+from typing import Any
+
+from flux_tui.data.formats import safe_text
+
+__all__ = ["clip_apart", "clip_middle", "unit_label"]
+
+
+def unit_label(names: Any, asset_id: Any) -> str:
+    """The unit's name from the asset lookup when known, else its id, as literal text."""
+    if names is not None:
+        try:
+            name = names.asset_name(asset_id)
+        except Exception:  # noqa: BLE001 - names are a nicety: never break a panel or a line
+            name = None
+        if name:
+            return safe_text(str(name))
+    return safe_text(str(asset_id))
 
 
 def clip_middle(text: str, width: int, tail: int | None = None) -> str:

@@ -22,7 +22,7 @@ from textual.strip import Strip
 from flux_tui.data.formats import format_time, format_value, safe_text
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Reading
-from flux_tui.ui.labels import clip_middle
+from flux_tui.ui.labels import clip_middle, unit_label
 
 _CACHE_LINES = 512  # a few screens: scrolling back and forth never re-renders
 _NULL = Style()
@@ -305,16 +305,7 @@ class TagLog(ScrollView, can_focus=True):
         return text
 
     def _unit_name(self, asset_id: Any) -> str:
-        if asset_id is None:
-            return "?"
-        if self.names is not None:
-            try:
-                name = self.names.asset_name(asset_id)
-            except Exception:  # noqa: BLE001 - names are a nicety: never break a line
-                name = None
-            if name:
-                return safe_text(name)
-        return safe_text(str(asset_id))
+        return "?" if asset_id is None else unit_label(self.names, asset_id)
 
     # --- actions ----------------------------------------------------------------------------
 

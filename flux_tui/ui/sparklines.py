@@ -15,7 +15,7 @@ from textual.widget import Widget
 
 from flux_tui.data.formats import format_value, safe_text
 from flux_tui.data.store import LiveStore, TagKey, TagState
-from flux_tui.ui.labels import clip_middle
+from flux_tui.ui.labels import clip_middle, unit_label
 
 WINDOWS: tuple[tuple[str, int], ...] = (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600))
 MAX_PINS = 8
@@ -96,15 +96,8 @@ class SparkPanel(Widget):
         self._update_titles()
 
     def unit_label(self, asset_id: Any) -> str:
-        """The unit's name when known, else its id."""
-        if self.names is not None:
-            try:
-                name = self.names.asset_name(asset_id)
-            except Exception:  # noqa: BLE001 - names are a nicety: never break the panel
-                name = None
-            if name:
-                return str(name)
-        return str(asset_id)
+        """The unit's name when known, else its id (literal text)."""
+        return unit_label(self.names, asset_id)
 
     @property
     def window(self) -> tuple[str, int]:
@@ -177,7 +170,7 @@ class SparkPanel(Widget):
 
     def _label(self, t: TagState, width: int) -> str:
         """"unit · tag", each clipped in the middle so both stay recognisable."""
-        unit = clip_middle(safe_text(self.unit_label(t.asset_id)), max(6, width // 2))
+        unit = clip_middle(self.unit_label(t.asset_id), max(6, width // 2))
         tag = clip_middle(safe_text(t.display_name), max(4, width - len(unit) - 1))
         return f"{unit} {tag}"
 
