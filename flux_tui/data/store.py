@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from array import array
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -308,13 +309,7 @@ class LiveStore:
             return pos - self.first if self.first <= pos < self.total else None
         self._trim_matches()
         m = self._matches
-        lo, hi = self._match_start, len(m)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if m[mid] < pos:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = bisect_left(m, pos, self._match_start)
         return lo - self._match_start if lo < len(m) and m[lo] == pos else None
 
     def view_count_since(self, pos: int) -> int:
@@ -323,14 +318,7 @@ class LiveStore:
             return max(0, self.total - max(pos, self.first))
         self._trim_matches()
         m = self._matches
-        lo, hi = self._match_start, len(m)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if m[mid] < pos:
-                lo = mid + 1
-            else:
-                hi = mid
-        return len(m) - lo
+        return len(m) - bisect_left(m, pos, self._match_start)
 
     def view_slice(self, start: int, stop: int) -> Iterator[tuple[int, Reading, Any]]:
         """(position, reading, previous value) for view lines ``start`` to ``stop``."""
