@@ -11,6 +11,7 @@ client-credentials grant (client id + secret). See :func:`choose_grant`.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Self
 
@@ -28,6 +29,8 @@ from flux_tui.api.user_auth import DEVICE_GRANT, UserTokenProvider
 from flux_tui.config import Profile
 from flux_tui.data.names import AssetDirectory
 from flux_tui.feed.reader import ShardReader, Start
+from flux_tui.feed.types import FeedItem, SourceFacts
+from flux_tui.view.source import PersonLogin
 
 if TYPE_CHECKING:
     from flux_tui.sim.app import Simulator
@@ -86,6 +89,33 @@ class FeedSession:
             http=self.http,
             **options,
         )
+
+    # --- the FeedSource shape (flux_tui.view.source) ------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[FeedItem]:
+        return self.reader.__aiter__()
+
+    def facts(self) -> SourceFacts:
+        """The figures the status bar and the run summary show."""
+        budget, stats = self.budget, self.client.stats
+        return SourceFacts(
+            profile=self.profile.name,
+            company=self.profile.company,
+            budget_left=int(budget.remaining),
+            budget_total=int(budget.calls) or None,
+            budget_resets_in=float(budget.resets_in),
+            token_expires_at=self.tokens.expires_at,
+            requests=stats.requests,
+            throttled=stats.throttled,
+        )
+
+    def person_login(self) -> PersonLogin | None:
+        """The re-login dialog's hook when the feed runs on a person's login that waits for a
+        new one (``wait_for_login=True``); None with client credentials."""
+        tokens = self.tokens
+        if not isinstance(tokens, UserTokenProvider):
+            return None
+        return PersonLogin(tokens, self.device_flow, self.profile.name)
 
     async def aclose(self) -> None:
         """Stop the reader and close the HTTP client (idempotent)."""

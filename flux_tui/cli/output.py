@@ -11,7 +11,7 @@ import io
 import os
 import sys
 import time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from flux_tui.api import errors
 from flux_tui.feed.types import (
@@ -24,6 +24,9 @@ from flux_tui.feed.types import (
     StateChanged,
     Throttled,
 )
+
+if TYPE_CHECKING:
+    from flux_tui.data.formats import NameLookup
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a local failure: the output file cannot be written
@@ -85,13 +88,15 @@ class ReadingSink:
     process's stdout at /dev/null so the interpreter's final flush stays quiet.
     """
 
-    def __init__(self, fmt: str, out: IO[bytes] | None = None, *, utc: bool = False) -> None:
+    def __init__(self, fmt: str, out: IO[bytes] | None = None, *, utc: bool = False,
+                 names: NameLookup | None = None) -> None:
         from flux_tui.data import formats  # loaded with the first command that prints readings
 
         self._formats = formats
         self.fmt = fmt
         self.out = out if out is not None else sys.stdout.buffer
         self.utc = utc
+        self.names = names  # the table shows unit names as the viewer does
         self.closed = False
         self._text = io.StringIO()
         self._csv = csv.writer(self._text, lineterminator="\n")
@@ -122,7 +127,7 @@ class ReadingSink:
             self._csv.writerows(fmt.csv_row(r) for r in readings)
             data = self._drain()
         else:
-            data = "".join(fmt.table_line(r, utc=self.utc) + "\n" for r in readings).encode()
+            data = "".join(fmt.table_line(r, utc=self.utc, names=self.names) + "\n" for r in readings).encode()
         self._write(data)
 
     def flush(self) -> None:

@@ -14,9 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from flux_tui.cli.output import EXIT_FAILURE, EXIT_USAGE, Progress
-from flux_tui.cli.tail import add_stream_options, finish, pump, stream_profile
+from flux_tui.cli.tail import (
+    SinkTap,
+    add_stream_options,
+    finish,
+    headless_view,
+    stop_rule,
+    stream,
+    stream_profile,
+)
 from flux_tui.config import Profile
 from flux_tui.feed.types import Reading
+from flux_tui.view.live import RunSummary
 
 PROGRESS_EVERY = 5.0  # seconds between "N readings" lines on stderr
 
@@ -65,6 +74,7 @@ def run_record(args: argparse.Namespace, profile: Profile) -> int:
 
     profile = stream_profile(args, profile)
     progress = Progress(verbose=args.verbose, every=PROGRESS_EVERY)
+    view = headless_view(profile, args.filter)  # a bad filter: no file is created
     metadata = {
         "profile": profile.name,
         "company": profile.company,
@@ -79,19 +89,13 @@ def run_record(args: argparse.Namespace, profile: Profile) -> int:
     except OSError as exc:
         progress.say(f"error: {exc}")
         return EXIT_FAILURE
-    sink = SessionSink(writer)
+    tap = SinkTap(SessionSink(writer), progress, RunSummary(), on_gap=writer.note_gap,
+                  tick=writer.tick)
     progress.say(f"recording to {args.out}")
     try:
         summary = asyncio.run(
-            pump(
-                args,
-                profile,
-                sink,
-                progress,
-                on_gap=writer.note_gap,
-                tick=writer.tick,
-                stop_signals=(signal.SIGINT, signal.SIGTERM, signal.SIGHUP),
-            )
+            stream(view, tap, stop_rule(args),
+                   stop_signals=(signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
         )
     finally:
         try:

@@ -1,8 +1,10 @@
-"""``flux-tui tail`` and the streaming loop it shares with ``record``.
+"""``flux-tui tail``, and what it shares with ``record``: the options, and running the
+headless :class:`~flux_tui.view.live.LiveView` into a sink (stdout or a session file).
 
-The loop reads the feed, filters, hands readings to a sink (stdout or a session file),
-reports states on stderr and stops on ``--count``, ``--duration``, ``--until-caught-up``, a
-signal or a failure, always closing the feed and printing a one-line summary.
+The view reads the feed, filters (names resolved as in the viewer), hands readings to the
+sink tap, reports states on stderr and stops on ``--count``, ``--duration``,
+``--until-caught-up``, a signal or a failure, always closing the feed; then a one-line
+summary.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import asyncio
 import math
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from flux_tui.api import errors
@@ -25,33 +26,25 @@ from flux_tui.cli.output import (
     report_error,
 )
 from flux_tui.config import Profile
-from flux_tui.feed.types import Batch, CaughtUp, FeedProblem, FeedState, Gap, Reading, StateChanged
+from flux_tui.data.formats import NameLookup
+from flux_tui.feed.types import Gap, Reading
+from flux_tui.view.live import (
+    LiveView,
+    Predicate,
+    RunSummary,
+    StopRun,
+    StopWhen,
+    ends_run,
+    install_stop_signals,
+)
+from flux_tui.view.source import FeedSource, ViewEvent
 
-# Failures that mean "the API was never reached": before the first answer they end the
-# command (a script wants exit 4 now, not retries forever); later they are waited out.
-_UNREACHABLE = (errors.AuthUnreachableError, errors.ConnectError, errors.TimeoutError)
+__all__ = ["SinkTap", "add_parser", "add_stream_options", "compile_filter", "ends_run",
+           "finish", "headless_view", "run_tail", "stop_rule", "stream", "stream_profile"]
 
-
-def ends_run(problem: FeedProblem, reached: bool) -> bool:
-    """Whether a reader problem ends ``tail``/``record``, or is waited out while the reader
-    retries. ``reached``: the API has answered at least once in this run."""
-    if problem.retry_in is None:
-        return True
-    error = problem.error
-    if isinstance(error, errors.AuthError) and not isinstance(
-        error, errors.AuthThrottledError | errors.AuthUnreachableError
-    ):
-        return True
-    if reached:
-        return False
-    # A page that is not JSON and not a server error (a web page at a wrong base_url, a
-    # captive portal, a CDN refusing GET with a body) is not the API: retrying cannot help.
-    not_the_api = isinstance(error, errors.NonJSONResponse) and error.status < 500
-    return not_the_api or isinstance(error, _UNREACHABLE)
-
-
-TICK_EVERY = 1.0  # seconds between ``tick`` calls while streaming
-
+#: Seconds ``tail``/``record`` wait for the Enterprise Objects names before reading, when a
+#: filter or the table needs them (a filter by a site's name must not miss the first pages).
+NAMES_WAIT = 10.0
 
 class Sink(Protocol):
     """Where readings go: stdout (:class:`ReadingSink`) or a session file (record)."""
@@ -144,31 +137,6 @@ def add_parser(
     parser.set_defaults(run=run_tail)
 
 
-@dataclass
-class StreamSummary:
-    """What one run did, for the closing line."""
-
-    readings: int = 0  # written (after the filter)
-    seen: int = 0  # decoded, before the filter
-    filtered: bool = False  # a --filter was given (--count alone also leaves readings unseen)
-    decode_errors: int = 0
-    gaps: int = 0
-    requests: int = 0
-    throttled: int = 0
-    stopped_by: str = "end"
-    signal: int | None = None
-    error: BaseException | None = field(default=None, repr=False)
-
-    def line(self, noun: str = "readings") -> str:
-        shown = self.filtered and self.seen != self.readings
-        filtered = f" ({self.seen:,} before the filter)" if shown else ""
-        return (
-            f"{self.readings:,} {noun}{filtered}, {self.decode_errors:,} decode errors, "
-            f"{self.requests:,} requests, {self.throttled:,} throttled (429), "
-            f"{self.gaps:,} gaps"
-        )
-
-
 def stream_profile(args: argparse.Namespace, profile: Profile) -> Profile:
     """The profile with this command's ``--page-limit``/``--rate-limit``/``--from`` applied."""
     return profile.with_overrides(
@@ -176,14 +144,15 @@ def stream_profile(args: argparse.Namespace, profile: Profile) -> Profile:
     )
 
 
-def compile_filter(text: str | None) -> Callable[[Reading], bool] | None:
-    """The ``--filter`` predicate (None: everything); a syntax error is a ConfigError."""
+def compile_filter(text: str | None, names: NameLookup | None = None) -> Predicate | None:
+    """The ``--filter`` predicate (None: everything), names resolved by ``names`` as in the
+    viewer; a syntax error is a ConfigError."""
     if not text:
         return None
     from flux_tui.data.query import QuerySyntaxError, compile_query
 
     try:
-        query = compile_query(text)
+        query = compile_query(text, names)
     except QuerySyntaxError as exc:
         raise errors.ConfigError(
             f"expected {exc.expected} at position {exc.position}\n"
@@ -193,122 +162,72 @@ def compile_filter(text: str | None) -> Callable[[Reading], bool] | None:
     return None if query.is_empty else query.matches
 
 
-async def pump(
-    args: argparse.Namespace,
-    profile: Profile,
-    sink: Sink,
-    progress: Progress,
-    *,
-    on_gap: Callable[[Gap], None] | None = None,
-    tick: Callable[[], None] | None = None,
+def stop_rule(args: argparse.Namespace, *, names: bool = False) -> StopWhen:
+    """When a ``tail``/``record`` run ends, from its options. ``names``: wait for the
+    Enterprise Objects names first (a filter or the table shows them)."""
+    wait = NAMES_WAIT if names or args.filter else 0.0
+    return StopWhen(count=args.count, duration=args.duration, caught_up=args.until_caught_up,
+                    headless=True, names_wait=wait)
+
+
+def headless_view(profile: Profile, filter_text: str | None) -> LiveView:
+    """The view ``tail`` and ``record`` run: the profile's feed, no store, the filter (a
+    syntax error raises ConfigError here, before anything is opened)."""
+
+    async def opener() -> FeedSource:
+        from flux_tui.connect import open_feed  # the feed layers load only when streaming
+
+        return await open_feed(profile)
+
+    view = LiveView(opener)
+    view.set_filter(compile_filter(filter_text, view.names))
+    return view
+
+
+class SinkTap:
+    """The output of ``tail``/``record`` as a tap of the view: readings to the sink, states
+    on stderr, gaps and the once-a-second flush to ``on_gap``/``tick``."""
+
+    def __init__(self, sink: Sink, progress: Progress, summary: RunSummary, *,
+                 on_gap: Callable[[Gap], None] | None = None,
+                 tick: Callable[[], None] | None = None) -> None:
+        self.sink, self.progress, self.summary = sink, progress, summary
+        self._on_gap, self._tick = on_gap, tick
+
+    def take(self, readings: list[Reading]) -> None:
+        self.sink.write_many(readings)
+        self.sink.flush()
+        self.progress.tick(self.summary.readings)
+        if self.sink.closed:
+            raise StopRun("output closed")
+
+    def note(self, event: ViewEvent) -> None:
+        self.progress.event(event)
+        if isinstance(event, Gap) and self._on_gap is not None:
+            self._on_gap(event)
+
+    def tick(self) -> None:
+        if self._tick is not None:
+            self._tick()
+
+
+async def stream(
+    view: LiveView,
+    tap: SinkTap,
+    until: StopWhen,
     stop_signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM),
-) -> StreamSummary:
-    """Stream readings from ``profile`` into ``sink`` until a stop condition; never raises
-    for foreseeable failures (they end up in ``summary.error``). ``tick`` is called about
-    once a second even when no readings arrive (a recording flushes with it)."""
-    from flux_tui.connect import open_feed  # the feed layers load only for commands that stream
-
-    summary = StreamSummary()
-    matches = compile_filter(args.filter)
-    summary.filtered = matches is not None
-    session = await open_feed(profile)
-    loop = asyncio.get_running_loop()
-
-    async def consume() -> None:
-        reached = False
-        async for item in session.reader:
-            if isinstance(item, Batch):
-                reached = True
-                summary.seen += len(item.readings)
-                summary.decode_errors += len(item.errors)
-                readings = item.readings
-                if matches is not None:
-                    readings = [r for r in readings if matches(r)]
-                if args.count is not None:
-                    readings = readings[: args.count - summary.readings]
-                if readings:
-                    sink.write_many(readings)
-                    sink.flush()
-                    summary.readings += len(readings)
-                    progress.tick(summary.readings)
-                if sink.closed:
-                    summary.stopped_by = "output closed"
-                    return
-                if args.count is not None and summary.readings >= args.count:
-                    summary.stopped_by = "count"
-                    return
-                continue
-            progress.event(item)
-            if isinstance(item, Gap):
-                summary.gaps += 1
-                if on_gap is not None:
-                    on_gap(item)
-            elif isinstance(item, CaughtUp):
-                reached = True
-                if args.until_caught_up:
-                    summary.stopped_by = "caught up"
-                    return
-            elif isinstance(item, StateChanged):
-                reached = reached or item.state in (FeedState.LIVE, FeedState.CATCHING_UP)
-            elif isinstance(item, FeedProblem) and ends_run(item, reached):
-                raise item.error
-
-    async def ticker(call: Callable[[], None]) -> None:
-        while True:
-            await asyncio.sleep(TICK_EVERY)
-            try:
-                call()
-            except OSError as exc:  # the recording's disk failed: stop like any error
-                summary.error, summary.stopped_by = exc, "error"
-                consumer.cancel()
-                return
-
-    consumer = asyncio.create_task(consume())
-    timer = asyncio.create_task(ticker(tick)) if tick is not None else None
-
-    def on_signal(signum: int) -> None:
-        summary.signal = signum
-        consumer.cancel()
-
-    installed = []
-    for signum in stop_signals:
-        try:
-            loop.add_signal_handler(signum, on_signal, signum)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread, or no signals here: Ctrl-C still interrupts
+) -> RunSummary:
+    """Run ``view`` headless into ``tap`` until ``until`` or one of ``stop_signals``; never
+    raises for foreseeable failures (they end up in ``summary.error``)."""
+    view.taps.append(tap)
+    undo = install_stop_signals(view, tap.summary, stop_signals)
     try:
-        done, _ = await asyncio.wait({consumer}, timeout=args.duration)
-        if not done:
-            summary.stopped_by = "duration"
-            consumer.cancel()
-        try:
-            await consumer
-        except asyncio.CancelledError:
-            if summary.signal is not None:
-                summary.stopped_by = signal.Signals(summary.signal).name
-            elif summary.error is not None:
-                pass  # the ticker stopped the run and kept the reason
-            elif done:  # cancelled by neither a signal nor --duration: not ours to swallow
-                raise
-        except (errors.FluxError, OSError) as exc:
-            summary.error = exc
-            summary.stopped_by = "error"
+        return await view.run(until, summary=tap.summary)
     finally:
-        if timer is not None:
-            timer.cancel()
-        for signum in installed:
-            loop.remove_signal_handler(signum)
-        stats = session.client.stats
-        summary.requests, summary.throttled = stats.requests, stats.throttled
-        try:
-            await session.aclose()
-        except (errors.FluxError, OSError):
-            pass  # closing a feed that already failed must not hide the first error
-    return summary
+        undo()
 
 
-def finish(summary: StreamSummary, progress: Progress, noun: str = "readings") -> int:
+def finish(summary: RunSummary, progress: Progress, noun: str = "readings") -> int:
     """Print the error (if any) and the summary line; return the exit code."""
     code = EXIT_OK
     if summary.error is not None:
@@ -323,6 +242,9 @@ def run_tail(args: argparse.Namespace, profile: Profile) -> int:
     """``flux-tui tail``: readings to stdout."""
     profile = stream_profile(args, profile)
     progress = Progress(verbose=args.verbose, every=5.0 if args.verbose else None)
-    sink = ReadingSink(args.format, utc=args.utc)
-    summary = asyncio.run(pump(args, profile, sink, progress))
+    view = headless_view(profile, args.filter)
+    sink = ReadingSink(args.format, utc=args.utc, names=view.names)
+    tap = SinkTap(sink, progress, RunSummary())
+    until = stop_rule(args, names=args.format == "table")
+    summary = asyncio.run(stream(view, tap, until))
     return finish(summary, progress)

@@ -23,7 +23,15 @@ from typing import Any
 
 from flux_tui.data.session_index import MISSING_MS, SessionIndex
 from flux_tui.data.session_read import open_session
-from flux_tui.feed.types import Batch, FeedItem, FeedState, Gap, Reading, StateChanged
+from flux_tui.feed.types import (
+    Batch,
+    FeedItem,
+    FeedState,
+    Gap,
+    Reading,
+    SourceFacts,
+    StateChanged,
+)
 
 __all__ = ["SPEEDS", "ReplaySeeked", "SessionReplay", "Speed", "speed_label"]
 
@@ -101,12 +109,26 @@ class SessionReplay:
         self._closed = False
         self._wake: asyncio.Event | None = None
 
-    # --- the source shape the viewer expects -------------------------------------------
+    # --- the FeedSource shape (flux_tui.view.source) ------------------------------------
+
+    names: None = None  # a session file carries ids only
 
     @property
     def reader(self) -> SessionReplay:
         """The replay itself (a feed session has ``.reader``; so does this)."""
         return self
+
+    def facts(self) -> SourceFacts:
+        """Who recorded the session (for a recording made from the replay)."""
+        meta = self.metadata
+        profile, company = meta.get("profile"), meta.get("company")
+        return SourceFacts(profile=profile if isinstance(profile, str) else None,
+                           company=company if isinstance(company, str) else None,
+                           origin=self.path.name)
+
+    def person_login(self) -> None:
+        """No login to renew: the file is local."""
+        return None
 
     async def aclose(self) -> None:
         """Stop playing and release the files (the index may still be loading)."""

@@ -130,5 +130,22 @@ class ReaderStats:
     reopens: int = 0  # iterators re-opened after expiry or an invalid iterator
 
 
+@dataclass(frozen=True, slots=True)
+class SourceFacts:
+    """What a feed source can say about itself at a moment, for the status bar, the end-of-run
+    summary and a recording's metadata. ``None`` means the source has no such figure (a
+    replay has no rate budget and no token)."""
+
+    profile: str | None = None  # the profile the feed was opened with
+    company: str | None = None
+    origin: str | None = None  # a replayed session's file name
+    budget_left: int | None = None  # calls left in the rate window
+    budget_total: int | None = None  # calls a window allows
+    budget_resets_in: float | None = None  # seconds until the oldest call leaves the window
+    token_expires_at: float | None = None  # time.time() when the access token expires
+    requests: int = 0  # HTTP attempts (the client's count)
+    throttled: int = 0  # 429 answers
+
+
 ReaderEvent = StateChanged | Throttled | Gap | ShardOpened | ShardClosed | CaughtUp | FeedProblem
 FeedItem = Batch | ReaderEvent
