@@ -129,10 +129,12 @@ def run_viewer(args: argparse.Namespace, profile: Profile) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    config = args.loaded_config
-    low_bandwidth = bool(args.low_bandwidth or config.ui.get("low_bandwidth", False))
     return run_app(
-        profile, start=args.start, config=config, low_bandwidth=low_bandwidth, grant=grant
+        profile,
+        start=args.start,
+        config=args.loaded_config,  # [ui] is read by the viewer, once
+        low_bandwidth=args.low_bandwidth,
+        grant=grant,
     )
 
 

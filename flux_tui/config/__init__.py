@@ -20,6 +20,7 @@ from flux_tui.config.file import (
     write_starter,
 )
 from flux_tui.config.profile import Profile
+from flux_tui.config.ui import UiSettings
 from flux_tui.config.values import (
     BUILTIN_PROFILES,
     CONFIG_ENV,
@@ -58,6 +59,7 @@ __all__ = [
     "STARTS",
     "Config",
     "Profile",
+    "UiSettings",
     "config_path",
     "default_config_path",
     "is_loopback",

@@ -17,6 +17,7 @@ import tomli_w
 from flux_tui.api.errors import ConfigError
 from flux_tui.api.token_cache import write_private
 from flux_tui.config.profile import Profile
+from flux_tui.config.ui import UiSettings, ui_settings
 from flux_tui.config.values import (
     APP_NAME,
     BUILTIN_PROFILES,
@@ -67,8 +68,12 @@ class Config:
 
     @property
     def ui(self) -> dict[str, Any]:
-        """The ``[ui]`` table (theme, low_bandwidth, keys…), read by the UI."""
+        """The ``[ui]`` table as written (what ``save_ui_setting`` keeps)."""
         return dict(self.data.get("ui", {}))
+
+    def ui_settings(self) -> UiSettings:
+        """The ``[ui]`` table, typed and checked (ConfigError naming a wrong value)."""
+        return ui_settings(self.ui, file=str(self.path) if self.exists else None)
 
     @property
     def default_profile(self) -> str:

@@ -14,6 +14,7 @@ from flux_tui.config import (
     DEFAULT_TOKEN_URL,
     PRD_BASE_URL,
     STARTER,
+    UiSettings,
     load_config,
     save_ui_setting,
     write_starter,
@@ -281,3 +282,33 @@ def test_config_written_with_the_one_private_writer_leaves_a_chosen_folder_alone
     assert [p.name for p in shared.iterdir()] == ["config.toml"]  # no temporary file left
     fresh = write_starter(tmp_path / "new" / "deeper" / "config.toml")
     assert stat.S_IMODE(fresh.parent.stat().st_mode) == 0o700
+
+
+def test_ui_settings_are_typed_and_a_wrong_value_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "ui.toml"
+    path.write_text('[ui]\ntheme = "light"\nlow_bandwidth = true\nlater = 1\n'
+                    '[ui.keys]\nquit = "ctrl+q"\n')
+    settings = load_config(path, env={}).ui_settings()
+    assert (settings.theme, settings.low_bandwidth) == ("light", True)
+    assert settings.keys == {"quit": "ctrl+q"}  # and a key it does not know is left alone
+    bare = tmp_path / "bare.toml"
+    bare.write_text('default_profile = "demo"\n')
+    assert load_config(bare, env={}).ui_settings() == UiSettings()
+    path.write_text('[ui]\nlow_bandwidth = "yes"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={}).ui_settings()
+    assert "ui.low_bandwidth" in str(caught.value) and str(path) in str(caught.value)
+    path.write_text('[ui.keys]\nquit = 3\n')
+    with pytest.raises(ConfigError, match=r"ui\.keys\.quit"):
+        load_config(path, env={}).ui_settings()
+
+
+def test_a_wrong_ui_value_stops_the_viewer_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flux_tui.cli.main import main
+
+    path = tmp_path / "ui.toml"
+    path.write_text('[ui]\ntheme = 7\n')
+    assert main(["--config", str(path), "demo"]) == 2
+    assert "ui.theme" in capsys.readouterr().err
