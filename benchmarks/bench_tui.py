@@ -79,8 +79,23 @@ class PeakReader:
 
 
 class PeakSession:
+    """The synthetic feed as a source the viewer reads (flux_tui.view.source.FeedSource)."""
+
+    names = None
+
     def __init__(self) -> None:
         self.reader = PeakReader()
+
+    def __aiter__(self) -> Any:
+        return self.reader.__aiter__()
+
+    def facts(self) -> Any:
+        from flux_tui.feed.types import SourceFacts
+
+        return SourceFacts()
+
+    def person_login(self) -> None:
+        return None
 
     async def aclose(self) -> None:
         await self.reader.aclose()
@@ -117,8 +132,8 @@ def child(seconds: float, out: str, low_bandwidth: bool) -> None:
         def on_mount(self) -> None:
             super().on_mount()
             for panel in filter(None, os.environ.get("BENCH_HIDE", "").split(",")):
-                self._user_layout[panel] = False  # e.g. BENCH_HIDE=tree,sparks
-            self._layout_for(self.size.width, self.size.height)
+                self.main.user_layout[panel] = False  # e.g. BENCH_HIDE=tree,sparks
+            self.call_after_refresh(self.main.layout_for, self.size.width, self.size.height)
             self.run_worker(self._sample(), name="sampler", group="bench")
             self.set_timer(seconds, self.exit)
 

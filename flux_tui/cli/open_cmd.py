@@ -8,6 +8,7 @@ only when the viewer starts.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,7 +54,7 @@ def open_app(replay: SessionReplay, *, config: Config | None = None,
 
     app = FluxApp(opener, title=replay.describe(), config=config, low_bandwidth=low_bandwidth,
                   clock=replay.now, **options)
-    app.replay = replay
+    app.view.use_replay(replay)
     return app
 
 
@@ -66,12 +67,12 @@ def run_open(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     config = load_config(args.config)
     try:
-        app = open_app(replay, config=config,
-                       low_bandwidth=bool(args.low_bandwidth or
-                                          config.ui.get("low_bandwidth", False)))
+        from flux_tui.ui.app import run_app
+
+        app = open_app(replay, config=config, low_bandwidth=args.low_bandwidth)
     except ModuleNotFoundError as exc:
-        if exc.name != "textual":
+        if exc.name not in ("flux_tui.ui.app", "textual"):
             raise
         print("flux-tui: the terminal viewer is not available in this build", file=sys.stderr)
         return EXIT_USAGE
-    return int(app.run() or 0)
+    return asyncio.run(run_app(app))

@@ -128,7 +128,7 @@ class SessionReplay:
 
     def person_login(self) -> None:
         """No login to renew: the file is local."""
-        return None
+        return
 
     async def aclose(self) -> None:
         """Stop playing and release the files (the index may still be loading)."""

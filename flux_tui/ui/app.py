@@ -1,57 +1,114 @@
 """The live viewer: ``FluxApp`` and :func:`run_viewer` (``flux-tui``, ``flux-tui demo``).
 
-The feed runs in one managed worker that hands whole batches to the :class:`LiveStore`;
-widgets catch up with the store on a timer (4 Hz, 1 Hz in low-bandwidth mode), never once
-per reading. Every worker failure is handled in ``on_worker_state_changed``: it becomes a
-status-bar state and a notification, and the feed is retried (automatically for network
-faults, with ``ctrl+r`` always).
+The app is thin: the :class:`~flux_tui.view.live.LiveView` (no Textual) owns the source,
+the store, the names, the recorder and the replay, and dispatches every feed item. The app
+runs it in one managed worker, refreshes the :class:`~flux_tui.ui.main_screen.MainScreen`
+from the store on a timer (4 Hz, 1 Hz in low-bandwidth mode, never once per reading) and
+turns keys into calls on the view and the screen. Every worker failure is handled in
+``on_worker_state_changed``: it becomes a status-bar state and a notification, and the feed
+is retried (automatically for network faults, with ``ctrl+r`` always).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
+import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.events import Resize
-from textual.widgets import Footer
+from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from flux_tui.config import UiSettings
 from flux_tui.data.formats import safe_text
+from flux_tui.data.recorder import RecorderState, default_session_name
+from flux_tui.data.replay import SessionReplay, speed_label
 from flux_tui.data.store import LiveStore
-from flux_tui.feed.types import Batch, FeedProblem, FeedState, StateChanged
+from flux_tui.feed.types import FeedProblem, FeedState, StateChanged
 from flux_tui.ui.asset_tree import AssetTree, Scope
 from flux_tui.ui.commands import FluxCommands
-from flux_tui.ui.feed_status import classify_failure, status_from
-from flux_tui.ui.filter_bar import FilterBar, Predicate
+from flux_tui.ui.feed_status import classify_failure
+from flux_tui.ui.filter_bar import FilterBar
+from flux_tui.ui.help import HelpScreen, key_sections
 from flux_tui.ui.log_view import TagLog
 from flux_tui.ui.login_dialog import LoginDialog
+from flux_tui.ui.main_screen import MainScreen
+from flux_tui.ui.path_dialog import PathChoice, PathDialog
 from flux_tui.ui.sparklines import SparkPanel
-from flux_tui.ui.status_bar import StatusBar, StatusInfo
+from flux_tui.ui.status_bar import StatusInfo
 from flux_tui.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
-from flux_tui.ui.view_actions import ViewActions
+from flux_tui.view.live import LiveView
+from flux_tui.view.source import FeedSource, PersonLogin, SourceOpener
 
 if TYPE_CHECKING:
     from flux_tui.config import Config, Profile
     from flux_tui.connect import Grant
+    from flux_tui.data.recorder import Recorder
+    from flux_tui.view.live import ViewNames
 
-Opener = Callable[[], Awaitable[Any]]
-"""Opens a feed session: an object with ``.reader`` (async iterable of feed items) and
-``aclose()``; ``.budget``, ``.tokens`` and ``.client`` are shown when present."""
+__all__ = ["SESSION_BINDINGS", "FluxApp", "run_viewer"]
 
-NARROW = 100  # below this width the tree starts hidden
-SHORT = 30  # below this height the sparkline panel starts hidden
 _RETRY_MAX = 60.0
 _GC_THRESHOLDS = (20_000, 10, 10)  # see on_mount
+SEEK_STEP = 60.0  # seconds of session time for j / l
+JUMP_STEP = 0.10  # fraction of the session for [ / ]
+
+SESSION_BINDINGS: list[BindingType] = [
+    # in the footer: a technician must find recording without reading the help
+    Binding("r", "record", "Rec", tooltip="Record on/off", id="record"),
+    Binding("s", "save", "Save", tooltip="Save the log", id="save"),
+    Binding("o", "open_session", "Open", tooltip="Open a session", id="open-session"),
+    Binding("k", "replay_pause", "Replay pause/resume", show=False, id="replay-pause"),
+    Binding("greater_than_sign", "replay_speed", "Replay speed 1×, 10×, max", show=False,
+            id="replay-speed"),
+    Binding("j", f"replay_seek({-SEEK_STEP})", "Replay back 1 min", show=False,
+            id="replay-back"),
+    Binding("l", f"replay_seek({SEEK_STEP})", "Replay on 1 min", show=False,
+            id="replay-forward"),
+    Binding("left_square_bracket", f"replay_jump({-JUMP_STEP})", "Replay back 10 %",
+            show=False, id="replay-jump-back"),
+    Binding("right_square_bracket", f"replay_jump({JUMP_STEP})", "Replay on 10 %",
+            show=False, id="replay-jump-forward"),
+]
+
+VIEW_BINDINGS: list[BindingType] = [
+    Binding("q", "quit", "Quit", id="quit"),
+    # priority: the app acts on it before forwarding the next key, so text typed right
+    # after `/` lands in the filter, not in the log (widgets queue keys separately)
+    Binding("slash", "filter", "Filter", id="filter", priority=True),
+    Binding("question_mark,f1", "help", "Help", id="help"),
+    Binding("space", "pause", "Pause", id="pause"),
+    Binding("end", "live", "Live", id="live"),
+    # fewer footer entries than keys: the footer keeps the ones used every visit (the
+    # rest are in `?` help and the command palette)
+    Binding("t", "utc", "UTC", show=False, id="utc"),
+    Binding("p", "pin", "Pin", id="pin"),
+    Binding("w", "window", "Window", id="window"),
+    Binding("y", "copy", "Copy", show=False, id="copy"),
+    Binding("a", "toggle_tree", "Assets", id="toggle-tree"),
+    Binding("g", "toggle_sparks", "Graphs", id="toggle-sparks"),
+    Binding("n", "tag_names", "Names", show=False, id="tag-names"),
+    Binding("d", "delays", "Delay", show=False, id="delays"),
+    Binding("x", "clear_scope", "Unscope", show=False, id="clear-scope"),
+    Binding("i", "unit_details", "Unit info", show=False, id="unit-details"),
+    Binding("e", "decode_errors", "Errors", show=False, id="decode-errors"),
+    Binding("ctrl+r", "reconnect", "Reconnect", show=False, id="reconnect"),
+    Binding("tab", "focus_next", "Next panel", show=False, id="next-panel"),
+]
 
 
-class FluxApp(ViewActions):
+class FluxApp(App[int]):
     """The Flux live viewer."""
 
     TITLE = "flux-tui"
@@ -61,103 +118,85 @@ class FluxApp(ViewActions):
     #right { width: 1fr; }
     """
     COMMANDS = App.COMMANDS | {FluxCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="quit"),
-        # priority: the app acts on it before forwarding the next key, so text typed right
-        # after `/` lands in the filter, not in the log (widgets queue keys separately)
-        Binding("slash", "filter", "Filter", id="filter", priority=True),
-        Binding("question_mark,f1", "help", "Help", id="help"),
-        Binding("space", "pause", "Pause", id="pause"),
-        Binding("end", "live", "Live", id="live"),
-        # fewer footer entries than keys: the footer keeps the ones used every visit (the
-        # rest are in `?` help and the command palette)
-        Binding("t", "utc", "UTC", show=False, id="utc"),
-        Binding("p", "pin", "Pin", id="pin"),
-        Binding("w", "window", "Window", id="window"),
-        Binding("y", "copy", "Copy", show=False, id="copy"),
-        Binding("a", "toggle_tree", "Assets", id="toggle-tree"),
-        Binding("g", "toggle_sparks", "Graphs", id="toggle-sparks"),
-        Binding("n", "tag_names", "Names", show=False, id="tag-names"),
-        Binding("d", "delays", "Delay", show=False, id="delays"),
-        Binding("x", "clear_scope", "Unscope", show=False, id="clear-scope"),
-        Binding("i", "unit_details", "Unit info", show=False, id="unit-details"),
-        Binding("e", "decode_errors", "Errors", show=False, id="decode-errors"),
-        Binding("ctrl+r", "reconnect", "Reconnect", show=False, id="reconnect"),
-        Binding("tab", "focus_next", "Next panel", show=False, id="next-panel"),
-    ]
+    # the session keys first: the footer keeps the order the old class tower gave them
+    BINDINGS: ClassVar[list[BindingType]] = [*SESSION_BINDINGS, *VIEW_BINDINGS]
 
-    def __init__(self, opener: Opener, *, title: str = "flux-tui",
+    def __init__(self, opener: SourceOpener, *, title: str = "flux-tui",
                  config: Config | None = None, low_bandwidth: bool = False,
                  clock: Callable[[], float] = time.time, capacity: int = 200_000,
                  utc: bool = False, theme: str | None = None,
                  user_theme_dir: Path | None = None) -> None:
         super().__init__()
-        self._opener = opener
         self.sub_title = title
         self._config = config
-        ui = config.ui if config is not None else {}
-        self.low_bandwidth = low_bandwidth or bool(ui.get("low_bandwidth", False))
-        self.clock = clock
+        ui = config.ui_settings() if config is not None else UiSettings()  # [ui], read once
+        self.low_bandwidth = low_bandwidth or ui.low_bandwidth
         self.store = LiveStore(capacity, clock=clock)
-        self.session: Any = None
-        self.names: Any = None
-        self._names_version = -1
-        self.recording: str | None = None  # set by a recorder: "3,201 → pad7.jsonl"
-        self._initial_utc = utc
-        self._query: Predicate | None = None
-        self._scope: Scope | None = None
+        self.view = LiveView(opener, store=self.store, clock=clock, listener=self)
+        self.main = MainScreen(self.view, self.store, self._tick, utc=utc,
+                               low_bandwidth=self.low_bandwidth)
         self._ticks = 0
         self._retry_delay = 2.0
         self._last_problem = ""
+        self._recording_shown: str | None = None
         self._state_before_login = FeedState.LIVE
-        self._user_layout: dict[str, bool] = {}
-        self._theme_setting = theme or ui.get("theme")
+        self._theme_setting = theme or ui.theme
         self._user_theme_dir = user_theme_dir or (
             config.path.parent / "themes" if config is not None else None)
         self._theme_in_force: str | None = None  # the theme set at start-up or last saved
-        keys = ui.get("keys")
-        self._user_keys = {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
+        self._user_keys = dict(ui.keys)
 
-    # --- layout -----------------------------------------------------------------------------
+    # --- what tests and the palette reach ---------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            yield AssetTree(self.store, id="tree")
-            with Vertical(id="right"):
-                yield FilterBar(self._suggestion_words, id="filter")
-                yield TagLog(self.store, id="log")
-                yield SparkPanel(self.store, id="sparks",
-                                 now=lambda: self.store.reference_ms(self.clock()) / 1000.0)
-        yield StatusBar(id="status")
-        yield Footer(compact=True)
+    @property
+    def names(self) -> ViewNames:
+        """The names of the source on screen (one object for the app's life)."""
+        return self.view.names
+
+    @property
+    def recorder(self) -> Recorder:
+        """The viewer's recorder (one recording at a time)."""
+        return self.view.recorder
+
+    @property
+    def replay(self) -> SessionReplay | None:
+        """The session being replayed, if any."""
+        return self.view.replay
+
+    @property
+    def recording(self) -> str | None:
+        """``3,201 → pad7.jsonl`` while recording."""
+        return self.view.recorder.status_text()
 
     @property
     def log_view(self) -> TagLog:
-        """The tag log widget."""
-        return self.query_one(TagLog)
+        return self.main.log_view
 
     @property
     def asset_tree(self) -> AssetTree:
-        """The asset tree widget."""
-        return self.query_one(AssetTree)
+        return self.main.asset_tree
 
     @property
     def sparks(self) -> SparkPanel:
-        """The sparkline panel."""
-        return self.query_one(SparkPanel)
+        return self.main.sparks
 
     @property
     def filter_bar(self) -> FilterBar:
-        """The filter bar."""
-        return self.query_one(FilterBar)
+        return self.main.filter_bar
+
+    def jump_to(self, scope: Scope) -> None:
+        """Scope the view to a unit or tag (the command palette uses this)."""
+        self.main.jump_to(scope)
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[None]:
+        return self.main
 
     def on_mount(self) -> None:
         self._setup_themes()
         if self._user_keys:
             self.set_keymap(self._user_keys)
-        self.log_view.utc = self._initial_utc
-        self.log_view.plain = self.low_bandwidth
-        self.log_view.focus()
         hz = 1.0 if self.low_bandwidth else 4.0
         self.set_interval(1.0 / hz, self._tick, name="refresh")
         # At peak a 10,000-reading page arrives every 0.6 s and Textual leaves reference
@@ -167,7 +206,6 @@ class FluxApp(ViewActions):
         # generation lets them die young: measured, full collections drop to ~1 in 2 minutes
         # and RSS stays flat (benchmarks/bench_tui.py).
         gc.set_threshold(*_GC_THRESHOLDS)
-        self._layout_for(self.size.width, self.size.height)
         self.start_feed()
 
     def _setup_themes(self) -> None:
@@ -189,7 +227,7 @@ class FluxApp(ViewActions):
         self.theme = wanted
         self.theme_changed_signal.subscribe(self, self._save_theme)
 
-    def _save_theme(self, theme: Any) -> None:
+    def _save_theme(self, theme: Theme) -> None:
         """Remember the user's theme choice in the config file (never the start-up theme)."""
         if theme.name == self._theme_in_force:
             return
@@ -203,62 +241,40 @@ class FluxApp(ViewActions):
         except Exception as exc:  # noqa: BLE001 - a read-only config must not break the viewer
             self.notify(f"Could not save the theme: {exc}", severity="warning")
 
-    def on_resize(self, event: Resize) -> None:
-        self._layout_for(event.size.width, event.size.height)
-
-    def _layout_for(self, width: int, height: int) -> None:
-        """Collapse panels on small terminals unless the user chose otherwise."""
-        self.asset_tree.display = self._user_layout.get("tree", width >= NARROW)
-        # the palette's footer entry overlaps the keys when they overflow (80 columns):
-        # ctrl+p still works and is in help
-        self.query_one(Footer).show_command_palette = width >= NARROW
-        # a wider tree on a wide screen: long tag names keep more of themselves
-        self.asset_tree.styles.width = 50 if width >= 170 else 44 if width >= 140 else 36
-        self.sparks.display = self._user_layout.get("sparks", height >= SHORT)
-
-    # --- the feed ---------------------------------------------------------------------------
+    # --- the feed: one worker awaiting the view ---------------------------------------------
 
     def start_feed(self) -> None:
         """(Re)start the feed worker (exclusive: a running one is cancelled first)."""
         self.store.note(StateChanged(FeedState.CONNECTING, ""))
-        self.run_worker(self._run_feed(), name="feed", group="feed", exclusive=True,
+        self.run_worker(self.view.run(), name="feed", group="feed", exclusive=True,
                         exit_on_error=False)
 
-    async def _run_feed(self) -> None:
-        session = await self._opener()
-        self.session = session
-        tokens: Any = getattr(session, "tokens", None)
-        if getattr(tokens, "grant", None) == "device_code" and hasattr(tokens, "adopt"):
-            # a person's login: when renewal needs them, the re-login dialog asks
-            tokens.on_state = self._login_state
-            if tokens.state == "login-required":
-                self._login_state(tokens.state)
-        names = getattr(session, "names", None)
-        if names is not None and hasattr(names, "run"):
-            # Enterprise Objects names: their own task; lookups read memory and never block
-            self.names = self.asset_tree.names = self.log_view.names = names
-            self.sparks.names = names
-            self.filter_bar.names = names
-            self.run_worker(names.run(), name="names", group="names", exclusive=True,
-                            exit_on_error=False)
-        try:
-            store = self.store
-            async for item in session.reader:
-                if isinstance(item, Batch):
-                    first = store.total == 0
-                    store.ingest(item)
-                    self._retry_delay = 2.0
-                    if first and store.total:
-                        self._tick()  # show the first readings now, not at the next tick
-                else:
-                    store.note(item)
-                    if isinstance(item, FeedProblem):
-                        self._problem(item)
-                self.on_feed_item(item)  # recording and replay jumps (session_actions)
-        finally:
-            await session.aclose()
+    # ViewListener: what the view tells the app at once
 
-    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+    def source_opened(self, source: FeedSource) -> None:
+        login = source.person_login()
+        if login is not None:
+            # a person's login: when renewal needs them, the re-login dialog asks
+            login.tokens.on_state = self._login_state
+            if login.tokens.state == "login-required":
+                self._login_state(login.tokens.state)
+
+    def batch_taken(self, first: bool) -> None:
+        self._retry_delay = 2.0
+        if first:
+            self._tick()  # show the first readings now, not at the next tick
+
+    def problem(self, problem: FeedProblem) -> None:
+        text = safe_text(str(problem.error))[:200]
+        if text != self._last_problem:  # a repeating fault notifies once, not every retry
+            self._last_problem = text
+            when = f"; retrying in {problem.retry_in:.0f} s" if problem.retry_in else ""
+            self.notify(f"{text}{when}", title="Feed problem", severity="warning")
+
+    def seeked(self) -> None:
+        self.run_worker(self.main.restart_tree(), group="replay-view", exclusive=True)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """Every notification is literal text: messages carry server errors, file paths,
         names and labels from the stream, and Textual would parse ``[...]`` in them as
@@ -266,53 +282,6 @@ class FluxApp(ViewActions):
         reaches this too; the app never means markup in a notification."""
         super().notify(safe_text(str(message)), title=safe_text(str(title)),
                        severity=severity, timeout=timeout, markup=False)
-
-    def _problem(self, problem: FeedProblem) -> None:
-        text = safe_text(str(problem.error))[:200]
-        if text != self._last_problem:  # a repeating fault notifies once, not every retry
-            self._last_problem = text
-            when = f"; retrying in {problem.retry_in:.0f} s" if problem.retry_in else ""
-            self.notify(f"{text}{when}", title="Feed problem", severity="warning")
-
-    # --- a person's login -------------------------------------------------------------------
-
-    def _login_state(self, state: str) -> None:
-        """The token provider's state changed (called from inside the feed's token path:
-        the dialog is opened after it returns)."""
-        if state == "login-required":
-            self.call_later(self._ask_login)
-
-    def _ask_login(self) -> None:
-        session = self.session
-        tokens = getattr(session, "tokens", None)
-        if tokens is None or tokens.state != "login-required":
-            return
-        if any(isinstance(s, LoginDialog) for s in self.screen_stack):
-            return
-        if self.store.state is not FeedState.AUTH_NEEDED:
-            self._state_before_login = self.store.state
-        self.store.note(StateChanged(FeedState.AUTH_NEEDED, "waiting for login"))
-        profile = getattr(getattr(session, "profile", None), "name", "")
-        self.push_screen(LoginDialog(session.device_flow, tokens.adopt,
-                                     reason=tokens.problem or "", profile=profile),
-                         callback=self._login_closed)
-
-    def _login_closed(self, approved: bool | None) -> None:
-        tokens = getattr(self.session, "tokens", None)
-        if approved:
-            self.store.note(StateChanged(self._state_before_login, ""))
-            self.notify("Logged in: the feed carries on where it stopped", timeout=4)
-        else:
-            if tokens is not None:
-                tokens.give_up()
-            # Stop the feed ourselves: other callers (the names lookup, a reader's retry)
-            # would only start waiting for a login again. ctrl+r opens it anew and asks.
-            self.workers.cancel_group(self, "feed")
-            self.workers.cancel_group(self, "names")
-            self.store.note(StateChanged(FeedState.AUTH_NEEDED, "not logged in"))
-            self.notify("Not logged in: the feed is stopped. Press ctrl+r to log in again.",
-                        title="Feed auth needed", severity="warning", timeout=10)
-        self._tick()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place feed failures are handled."""
@@ -337,35 +306,79 @@ class FluxApp(ViewActions):
         if self.store.state in (FeedState.OFFLINE, FeedState.RECONNECTING):
             self.start_feed()
 
+    # --- a person's login -------------------------------------------------------------------
+
+    def _person_login(self) -> PersonLogin | None:
+        source = self.view.source
+        return source.person_login() if source is not None else None
+
+    def _login_state(self, state: str) -> None:
+        """The token provider's state changed (called from inside the feed's token path:
+        the dialog is opened after it returns)."""
+        if state == "login-required":
+            self.call_later(self._ask_login)
+
+    def _ask_login(self) -> None:
+        login = self._person_login()
+        if login is None or login.tokens.state != "login-required":
+            return
+        if any(isinstance(s, LoginDialog) for s in self.screen_stack):
+            return
+        if self.store.state is not FeedState.AUTH_NEEDED:
+            self._state_before_login = self.store.state
+        self.store.note(StateChanged(FeedState.AUTH_NEEDED, "waiting for login"))
+        self.push_screen(LoginDialog(login.device_flow, login.tokens.adopt,
+                                     reason=login.tokens.problem or "", profile=login.profile),
+                         callback=self._login_closed)
+
+    def _login_closed(self, approved: bool | None) -> None:
+        login = self._person_login()
+        if approved:
+            self.store.note(StateChanged(self._state_before_login, ""))
+            self.notify("Logged in: the feed carries on where it stopped", timeout=4)
+        else:
+            if login is not None:
+                login.tokens.give_up()
+            # Stop the feed ourselves: other callers (the names lookup, a reader's retry)
+            # would only start waiting for a login again. ctrl+r opens it anew and asks.
+            self.workers.cancel_group(self, "feed")
+            self.store.note(StateChanged(FeedState.AUTH_NEEDED, "not logged in"))
+            self.notify("Not logged in: the feed is stopped. Press ctrl+r to log in again.",
+                        title="Feed auth needed", severity="warning", timeout=10)
+        self._tick()
+
     # --- the timer --------------------------------------------------------------------------
 
     def _tick(self) -> None:
         """Bring every widget up to date with the store (never per reading)."""
         self._ticks += 1
-        store = self.store
-        now = self.clock()
-        log = self.log_view
-        names = self.names
-        if names is not None and names.version != self._names_version:
-            self._names_version = names.version
-            log.invalidate()  # unit names arrived: lines show them from now on
-        log.refresh_from_store()
-        scope = self.asset_tree.scope_title(self._scope) if self._scope else ""
-        self.filter_bar.show_count(store.view_len(), store.held, scope)
-        reference = store.reference_ms(now)
-        # tree values and sparklines move slowly to the eye: redraw them less often
-        # (2 Hz and 1 Hz; every 5 s on a low-bandwidth link)
-        tree_every, sparks_every = (5, 5) if self.low_bandwidth else (2, 4)
-        if self.asset_tree.display and self._ticks % tree_every == 0:
-            self.asset_tree.refresh_from_store(reference)
-        if self.sparks.display and self._ticks % sparks_every == 0:
-            self.sparks.redraw()
-        self.query_one(StatusBar).show(self.status_info(now))
+        self.view.tick()  # a recording's data reaches the disk once a second
+        try:
+            self.main.refresh_from_store(self._ticks, self.view.clock(),
+                                         self._recording_status())
+        except NoMatches:
+            return  # the app is closing: its widgets are already gone
+
+    def _recording_status(self) -> str | None:
+        recorder = self.view.recorder
+        text = recorder.status_text()
+        if recorder.state is RecorderState.FAILED and self._recording_shown is not None:
+            self.notify(safe_text(recorder.error or "recording stopped"),
+                        title="Recording stopped", severity="error", timeout=20)
+        self._recording_shown = text
+        return text
 
     def status_info(self, now: float) -> StatusInfo:
-        """The status bar's figures from the store and the session."""
-        return status_from(self.store, self.session, now, paused=self.log_view.paused,
-                           recording=self.recording, names=self.names)
+        """The status bar's figures from the store and the source."""
+        return self.main.status_info(now, self.recording)
+
+    # --- keys: the view ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`/` is text while typing in an input or a dialog is open."""
+        if action == "filter":
+            return not isinstance(self.focused, Input) and self.screen is self.screen_stack[0]
+        return True
 
     def action_reconnect(self) -> None:
         """Restart the feed now."""
@@ -373,6 +386,244 @@ class FluxApp(ViewActions):
         self._last_problem = ""
         self.notify("Reconnecting…", timeout=2)
         self.start_feed()
+
+    def action_filter(self) -> None:
+        """Focus the filter bar."""
+        self.main.focus_filter()
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen(self.key_sections()))
+
+    def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Bindings by panel, with the keys in force (after the user's remapping)."""
+        return key_sections(self, self._user_keys, [
+            ("Everywhere", VIEW_BINDINGS), ("Sessions and replay", SESSION_BINDINGS),
+            ("Tag log", TagLog.BINDINGS), ("Filter bar", FilterBar.BINDINGS)])
+
+    def action_pause(self) -> None:
+        """Pause or resume the display (the feed keeps running)."""
+        self.log_view.action_pause()
+        self._tick()
+
+    def action_live(self) -> None:
+        """Back to the newest line."""
+        self.log_view.action_live()
+
+    def action_utc(self) -> None:
+        """Toggle local time / UTC."""
+        utc = self.main.toggle_utc()
+        self.notify("Times in UTC" if utc else "Times in local time", timeout=2)
+
+    def action_tag_names(self) -> None:
+        """Show or hide the tag name column."""
+        self.log_view.show_tag_name = not self.log_view.show_tag_name
+
+    def action_delays(self) -> None:
+        """Show or hide the field-to-cloud delay column."""
+        self.log_view.show_delay = not self.log_view.show_delay
+
+    def action_pin(self) -> None:
+        """Pin or unpin the selected tag on the sparkline panel."""
+        result = self.main.pin()
+        if result == "no tag":
+            self.notify("Select a tag first (tree, or a line in the log)", timeout=3)
+        elif result == "full":
+            self.notify("Eight tags are pinned already; unpin one first", severity="warning")
+
+    def action_window(self) -> None:
+        """Cycle the sparkline window (1m, 5m, 15m, 1h)."""
+        self.notify(f"Sparkline window {self.sparks.cycle_window()}", timeout=2)
+
+    def action_copy(self) -> None:
+        """Copy the highlighted (or newest) reading as JSON to the clipboard."""
+        text = self.main.copy_text()
+        if text is None:
+            self.notify("Nothing to copy yet", timeout=2)
+            return
+        self.copy_to_clipboard(text)
+        self.notify("Reading copied as JSON", timeout=2)
+
+    def action_toggle_tree(self) -> None:
+        """Show or hide the asset tree."""
+        self.main.toggle_tree()
+
+    def action_toggle_sparks(self) -> None:
+        """Show or hide the sparkline panel."""
+        self.main.toggle_sparks()
+
+    def action_clear_scope(self) -> None:
+        """Show every unit again."""
+        self.main.clear_scope()
+
+    def action_unit_details(self) -> None:
+        """Show the unit of the highlighted line (or the scoped unit): names and live state."""
+        dialog = self.main.unit_details()
+        if dialog is None:
+            self.notify("No unit yet", timeout=2)
+        else:
+            self.push_screen(dialog)
+
+    def action_decode_errors(self) -> None:
+        """List the records that could not be decoded, with their raw bytes."""
+        dialog = self.main.decode_errors()
+        if dialog is None:
+            self.notify("No decode errors", timeout=2)
+        else:
+            self.push_screen(dialog)
+
+    # --- keys: record, save, open, replay ---------------------------------------------------
+
+    def _default_path(self) -> str:
+        meta = self.view.metadata(self.main.filter_text)
+        return str(Path.cwd() / default_session_name(meta["company"], meta["filter"],
+                                                    datetime.now()))
+
+    def action_record(self) -> None:
+        """Start recording what passes the filter from now on, or stop the recording."""
+        view = self.view
+        if view.recorder.recording:
+            count = view.stop_recording()
+            self._tick()
+            if view.recorder.state is RecorderState.STOPPED:
+                self.notify(f"Saved {count:,} readings to {view.recorder.path}",
+                            title="Recording stopped", timeout=8)
+            return
+
+        def chosen(choice: PathChoice | None) -> None:
+            if choice is None:
+                return
+            try:
+                view.start_recording(choice.path, self.main.filter_text,
+                                     overwrite=choice.overwrite)
+            except OSError as error:  # exists (a race), folder missing, not writable
+                self.notify(str(error), title="Cannot record", severity="error", timeout=15)
+                return
+            self._tick()
+            self.notify(f"Recording to {choice.path} (r stops)", timeout=5)
+
+        self.push_screen(PathDialog("Record to", self._default_path()), chosen)
+
+    def action_save(self) -> None:
+        """Save the log's current view (filtered, including any backlog) to a file."""
+        held = self.view.held()
+        if not held:
+            self.notify("The log is empty: nothing to save", timeout=3)
+            return
+        filter_text = self.main.filter_text
+
+        async def write(choice: PathChoice) -> None:
+            try:
+                count = await self.view.save(held, choice.path, filter_text,
+                                             overwrite=choice.overwrite)
+            except OSError as error:
+                self.notify(str(error), title="Not saved", severity="error", timeout=15)
+                return
+            self.notify(f"Saved {count:,} readings to {choice.path}", title="Saved", timeout=8)
+
+        def chosen(choice: PathChoice | None) -> None:
+            if choice is not None:
+                self.run_worker(write(choice), group="save", exit_on_error=False)
+
+        self.push_screen(PathDialog(f"Save {len(held):,} readings to",
+                                    self._default_path()), chosen)
+
+    def action_open_session(self) -> None:
+        """Open a saved session into the viewer (replayed at 1×)."""
+        def chosen(choice: PathChoice | None) -> None:
+            if choice is None:
+                return
+            try:
+                replay = SessionReplay(choice.path, hold_at_end=True)
+            except OSError as error:
+                self.notify(str(error), title="Cannot open", severity="error")
+                return
+            self.run_worker(self.open_replay(replay), group="replay-view", exclusive=True)
+
+        self.push_screen(PathDialog("Open session", str(Path.cwd()) + "/", purpose="open"),
+                         chosen)
+
+    async def open_replay(self, replay: SessionReplay) -> None:
+        """Make ``replay`` the viewer's source: a fresh store, its clock, its header."""
+        self.workers.cancel_group(self, "feed")  # no page of the old source after the clear
+        self.view.use_replay(replay)
+        self.sub_title = replay.describe()
+        await self.main.restart_tree()
+        self.main.mount_replay_bar(replay)
+        self.start_feed()  # exclusive: the live feed (or the previous replay) is closed
+
+    def _replaying(self) -> SessionReplay | None:
+        if self.view.replay is None:
+            self.notify("No session open (o opens one)", timeout=2)
+        return self.view.replay
+
+    def action_replay_pause(self) -> None:
+        """Pause or resume the replay."""
+        if (replay := self._replaying()) is not None:
+            replay.toggle_pause()
+
+    def action_replay_speed(self) -> None:
+        """Cycle the replay speed: 1× → 10× → max."""
+        if (replay := self._replaying()) is not None:
+            self.notify(f"Replay at {speed_label(replay.cycle_speed())}", timeout=2)
+
+    def action_replay_seek(self, seconds: float) -> None:
+        """Jump by ``seconds`` of session time."""
+        if (replay := self._replaying()) is not None:
+            replay.seek_by(seconds)
+
+    def action_replay_jump(self, fraction: float) -> None:
+        """Jump by a fraction of the session's span."""
+        if (replay := self._replaying()) is not None:
+            now = replay.fraction if replay.fraction is not None else 0.0
+            replay.seek_fraction(now + fraction)
+
+    # --- the end ----------------------------------------------------------------------------
+
+    def stop_signal(self, signum: int) -> None:
+        """SIGHUP (the SSH link dropped) or SIGTERM: close the recording cleanly first (the
+        terminal may already be gone), then end the viewer."""
+        if self.view.recorder.recording:
+            self.view.stop_recording()
+        self.exit(return_code=128 + signum)
+
+    async def on_unmount(self) -> None:
+        if self.view.recorder.recording:
+            self.view.stop_recording()  # quitting closes the file cleanly
+
+
+def watch_stop_signals(app: FluxApp) -> Callable[[], None]:
+    """SIGHUP and SIGTERM would kill the viewer at once, losing the last second of a
+    recording and leaving its sidecar incomplete: they end it through
+    :meth:`FluxApp.stop_signal` instead. Returns the undo (nothing outside the main thread)."""
+    loop = asyncio.get_running_loop()
+    watched: list[int] = []
+    for name in ("SIGHUP", "SIGTERM"):
+        signum = getattr(signal, name, None)  # not every platform has SIGHUP
+        if signum is None:
+            continue
+        try:
+            loop.add_signal_handler(signum, app.stop_signal, int(signum))
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue  # not the main thread, or no such signals here
+        watched.append(int(signum))
+
+    def undo() -> None:
+        for signum in watched:
+            loop.remove_signal_handler(signum)
+
+    return undo
+
+
+async def run_app(app: FluxApp) -> int:
+    """Run ``app`` to its end with the stop signals watched; its exit status."""
+    undo = watch_stop_signals(app)
+    try:
+        await app.run_async()
+    finally:
+        undo()
+    return int(app.return_code or 0)
+
 
 def run_viewer(profile: Profile, *, start: str | None = None, config: Config | None = None,
                low_bandwidth: bool = False, grant: Grant = "auto") -> int:
@@ -384,11 +635,9 @@ def run_viewer(profile: Profile, *, start: str | None = None, config: Config | N
     """
     from flux_tui.connect import open_feed
 
-    async def opener() -> Any:
+    async def opener() -> FeedSource:
         return await open_feed(profile, start=start, grant=grant, wait_for_login=True)
 
-    company = getattr(profile, "company", None)
-    title = f"{profile.name}" + (f" · {company}" if company else "")
+    title = profile.name + (f" · {profile.company}" if profile.company else "")
     app = FluxApp(opener, title=title, config=config, low_bandwidth=low_bandwidth)
-    result = app.run()
-    return int(result or 0)
+    return asyncio.run(run_app(app))

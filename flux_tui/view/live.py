@@ -106,7 +106,7 @@ class ViewListener(Protocol):
     def seeked(self) -> None: ...  # a replay jumped: the store was cleared
 
 
-class StopRun(Exception):  # noqa: N818 - a signal to stop, not an error
+class StopRun(Exception):
     """Raised by a tap to end the run (``tail``'s reader closed the pipe)."""
 
     def __init__(self, reason: str) -> None:
@@ -482,10 +482,13 @@ def install_stop_signals(view: LiveView, summary: RunSummary,
     Outside the main thread (no signals there) nothing is installed."""
     loop = asyncio.get_running_loop()
     installed: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        view.stop(signal.Signals(signum).name, signum, summary)
+
     for signum in signums:
         try:
-            loop.add_signal_handler(signum, lambda s=signum: view.stop(
-                signal.Signals(s).name, s, summary))
+            loop.add_signal_handler(signum, on_signal, signum)
             installed.append(signum)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread, or no signals here: Ctrl-C still interrupts

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flux_tui.feed.types import Batch, FeedItem, FeedState, Reading, StateChanged
+from flux_tui.feed.types import Batch, FeedItem, FeedState, Reading, SourceFacts, StateChanged
 
 T0_MS = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 LABELS = ["Suction Pressure", "Discharge Pressure", "Engine Speed", "Run Status"]
@@ -77,10 +77,25 @@ class FakeTokens:
 
 @dataclass
 class FakeSession:
+    """A feed source (``flux_tui.view.source.FeedSource``) over a :class:`FakeReader`."""
+
     reader: FakeReader
     budget: FakeBudget = field(default_factory=FakeBudget)
     tokens: Any = None
+    names: Any = None  # a NameDirectory, or None: the source has no names
     closed: bool = False
+
+    def __aiter__(self) -> AsyncIterator[FeedItem]:
+        return self.reader.__aiter__()
+
+    def facts(self) -> SourceFacts:
+        expires = self.tokens.expires_at if self.tokens is not None else None
+        return SourceFacts(budget_left=self.budget.remaining,
+                           budget_total=self.budget.calls,
+                           budget_resets_in=self.budget.resets_in, token_expires_at=expires)
+
+    def person_login(self) -> None:
+        return None
 
     async def aclose(self) -> None:
         self.closed = True

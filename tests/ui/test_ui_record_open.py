@@ -14,7 +14,7 @@ from flux_tui.data.recorder import RecorderState
 from flux_tui.data.replay import SessionReplay
 from flux_tui.data.session import SessionWriter, open_session
 from flux_tui.feed.types import FeedState
-from flux_tui.ui.app import FluxApp
+from flux_tui.ui.app import FluxApp, watch_stop_signals
 from flux_tui.ui.path_dialog import PathDialog
 from flux_tui.ui.replay_bar import ReplayBar
 
@@ -238,6 +238,7 @@ async def test_sighup_and_sigterm_close_the_recording_and_end_the_viewer(
         sessions: list = []  # type: ignore[type-arg]
         app = make_app([fleet_batch(0, 4)], sessions)
         async with app.run_test(size=(120, 40)) as pilot:
+            unwatch = watch_stop_signals(app)  # what run_viewer and `open` do around the app
             await wait_until(pilot, lambda: app.store.total == 4)
             await pilot.press("r")
             await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
@@ -251,6 +252,7 @@ async def test_sighup_and_sigterm_close_the_recording_and_end_the_viewer(
             assert not caught  # the viewer handled it
             assert app.recorder.state is RecorderState.STOPPED
             assert app.return_code == 128 + signum
+            unwatch()
         session = open_session(target)
         assert session.metadata["complete"] and len(list(session.iter_readings())) == 6
     finally:
