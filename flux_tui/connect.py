@@ -23,16 +23,17 @@ from flux_tui.api.budget_ledger import BudgetLedger
 from flux_tui.api.client import RealtimeClient
 from flux_tui.api.device import DeviceFlow
 from flux_tui.api.enterprise import EnterpriseClient
-from flux_tui.api.errors import ConfigError
+from flux_tui.api.errors import ConfigError, FluxError
 from flux_tui.api.token_cache import CachedToken, TokenCache, login_token_cache
 from flux_tui.api.user_auth import DEVICE_GRANT, UserTokenProvider
-from flux_tui.config import Profile
+from flux_tui.config import Config, Profile
 from flux_tui.data.names import AssetDirectory
 from flux_tui.feed.reader import ShardReader, Start
 from flux_tui.feed.types import FeedItem, SourceFacts
-from flux_tui.view.source import PersonLogin
+from flux_tui.view.source import FeedSource, PersonLogin, SourceItem
 
 if TYPE_CHECKING:
+    from flux_tui.data.replay import SessionReplay
     from flux_tui.sim.app import Simulator
     from flux_tui.sim.settings import SimSettings
 
@@ -296,3 +297,46 @@ async def open_feed(
         names=names,
         token_url=token_url,
     )
+
+
+class NamedReplay:
+    """A replayed session with the Enterprise Objects names of the profile it was recorded
+    with (a :class:`~flux_tui.view.source.FeedSource`): ``open`` then shows and filters by
+    the names the live viewer and ``tail`` use. The feed session only lends its names; its
+    reader is never read."""
+
+    def __init__(self, replay: SessionReplay, lender: FeedSession) -> None:
+        self.replay = replay
+        self.lender = lender
+
+    @property
+    def names(self) -> AssetDirectory:
+        return self.lender.names
+
+    def __aiter__(self) -> AsyncIterator[SourceItem]:
+        return self.replay.__aiter__()
+
+    def facts(self) -> SourceFacts:
+        return self.replay.facts()
+
+    def person_login(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        try:
+            await self.replay.aclose()
+        finally:
+            await self.lender.aclose()
+
+
+async def replay_source(replay: SessionReplay, config: Config | None) -> FeedSource:
+    """``replay`` as the viewer's source, with the names of the profile named in its
+    metadata when ``config`` knows that profile and it can connect; else without names."""
+    name = replay.metadata.get("profile")
+    if config is None or not isinstance(name, str):
+        return replay
+    try:
+        lender = await open_feed(config.profile(name))
+    except FluxError:
+        return replay  # not configured here, or no credentials: ids, as the file has them
+    return NamedReplay(replay, lender)

@@ -54,7 +54,7 @@ def open_app(replay: SessionReplay, *, config: Config | None = None,
 
     app = FluxApp(opener, title=replay.describe(), config=config, low_bandwidth=low_bandwidth,
                   clock=replay.now, **options)
-    app.view.use_replay(replay)
+    app.view.use_replay(replay, app.replay_opener(replay))
     return app
 
 

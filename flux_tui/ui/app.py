@@ -543,10 +543,22 @@ class FluxApp(App[int]):
         self.push_screen(PathDialog("Open session", str(Path.cwd()) + "/", purpose="open"),
                          chosen)
 
+    def replay_opener(self, replay: SessionReplay) -> SourceOpener:
+        """Opens ``replay`` with the names of the profile that recorded it (when the config
+        has that profile), so a replay shows and filters by the names the live view does."""
+        config = self._config
+
+        async def opener() -> FeedSource:
+            from flux_tui.connect import replay_source
+
+            return await replay_source(replay, config)
+
+        return opener
+
     async def open_replay(self, replay: SessionReplay) -> None:
         """Make ``replay`` the viewer's source: a fresh store, its clock, its header."""
         self.workers.cancel_group(self, "feed")  # no page of the old source after the clear
-        self.view.use_replay(replay)
+        self.view.use_replay(replay, self.replay_opener(replay))
         self.sub_title = replay.describe()
         await self.main.restart_tree()
         self.main.mount_replay_bar(replay)

@@ -301,18 +301,19 @@ class LiveView:
 
     # --- replay ---------------------------------------------------------------------------
 
-    def use_replay(self, replay: SessionReplay) -> None:
-        """Make ``replay`` the source of the next :meth:`run`: its clock, an empty store."""
+    def use_replay(self, replay: SessionReplay, opener: SourceOpener | None = None) -> None:
+        """Make ``replay`` the source of the next :meth:`run`: its clock, an empty store.
+        ``opener`` may wrap it (with names, :func:`flux_tui.connect.replay_source`)."""
         self.replay = replay
         self.clock = replay.now
         if self.store is not None:
             self.store.clock = replay.now
             self.store.clear()
 
-        async def opener() -> FeedSource:
+        async def just_the_replay() -> FeedSource:
             return replay
 
-        self._open = opener
+        self._open = opener or just_the_replay
 
     # --- running --------------------------------------------------------------------------
 
