@@ -46,6 +46,7 @@ __all__ = ["SinkTap", "add_parser", "add_stream_options", "compile_filter", "end
 #: filter or the table needs them (a filter by a site's name must not miss the first pages).
 NAMES_WAIT = 10.0
 
+
 class Sink(Protocol):
     """Where readings go: stdout (:class:`ReadingSink`) or a session file (record)."""
 
