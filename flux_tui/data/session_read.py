@@ -224,9 +224,15 @@ def _safe_rows(reader: Any, rows: _CsvLines, problems: list[Problem]) -> Iterato
 
 
 def open_session(path: str | os.PathLike[str]) -> SessionFile:
-    """Open a session file (JSONL or CSV, optionally .gz). Raises ``FileNotFoundError`` /
-    ``PermissionError`` when the data file cannot be opened."""
+    """Open a session file (JSONL or CSV, optionally .gz; Parquet: a file or a folder, see
+    :mod:`parquet_read`). Raises ``FileNotFoundError`` / ``PermissionError`` when the data
+    file cannot be opened."""
     data = Path(path)
+    if data.exists():
+        from flux_tui.data.parquet_read import ParquetSession, is_parquet_source
+
+        if is_parquet_source(data):
+            return ParquetSession(data)  # type: ignore[return-value]  # SessionFile's shape
     with open(data, "rb"):
         pass  # fail now, with the OS's own message, rather than at the first iteration
     return SessionFile(data)

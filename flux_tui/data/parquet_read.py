@@ -1,0 +1,290 @@
+"""Opening Parquet as a session: one file, a folder of part files, or a partitioned dataset
+(``date=2026-11-29/part-00000-<uuid>.snappy.parquet``, Spark's ``_SUCCESS`` beside them), in
+our schema or in the Spark capture's (:mod:`parquet_format`). Readings come out sorted by
+time (ties keep file order), whatever order the files hold them in.
+
+Lazy: opening reads the footers and the one time column, sorts it (a million rows in well
+under a second), and converts rows to readings a block at a time, from the few row groups
+that block needs (an LRU of Arrow row groups). :class:`ParquetSession` has the shape of
+:class:`~flux_tui.data.session_read.SessionFile` (``metadata``, ``problems``,
+``iter_readings()``, ``index()``), so replay, seeking and filtering work unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import struct
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from flux_tui.api.errors import FluxError
+from flux_tui.data.parquet_footer import MAGIC, FooterError, RowGroupFooters, parse_footer
+from flux_tui.data.parquet_format import (
+    SPARK_COLUMNS,
+    arrow,
+    readings_from_flux,
+    readings_from_spark,
+)
+from flux_tui.data.session_index import SessionIndex
+from flux_tui.data.session_write import sidecar_path
+from flux_tui.feed.types import Reading
+
+__all__ = ["NotASession", "ParquetSession", "is_parquet_source"]
+
+BLOCK = 1024  # readings converted together
+_CACHED_BLOCKS = 16
+_INDEX_CHUNK = 16384  # readings converted at a time while indexing
+_FLUX_READ = ("epochMs", "rtms", "orgId", "siteId", "assetId", "tagId", "registerId", "tagName",
+              "label", "val", "pk", "_shard", "_seq", "_sub", "_arrival", "extra")
+# Text that repeats: read as dictionaries (memory), in either schema.
+_DICTIONARY = ["tagName", "label", "pk", "_shard", "neptune_id", "tag_id", "tag_name"]
+
+
+class NotASession(FluxError, OSError):
+    """The path holds no Parquet this viewer can read; the message says why."""
+
+
+def is_parquet_source(path: Path) -> bool:
+    """A ``.parquet`` name (file or Spark's folder) or any folder."""
+    return path.name.lower().endswith(".parquet") or path.is_dir()
+
+
+def _part_files(path: Path) -> list[Path]:
+    """The data files of a dataset folder: ``*.parquet`` at any depth, skipping names that
+    start with ``_`` or ``.`` (``_SUCCESS``, ``_temporary/``, ``.crc`` files), as Spark does."""
+    if not path.is_dir():
+        return [path]
+    found = []
+    for file in sorted(path.rglob("*")):
+        parts = file.relative_to(path).parts
+        if any(part.startswith(("_", ".")) for part in parts):
+            continue
+        if file.is_file() and file.name.lower().endswith(".parquet"):
+            found.append(file)
+    return found
+
+
+def _kind(names: list[str], file: Path) -> str:
+    if {"_shard", "_seq", "epochMs", "extra"} <= set(names):
+        return "flux"
+    if "@timestamp" in names and "val" in names:
+        return "spark"
+    raise NotASession(f"{file}: neither a flux-tui session (no _shard, _seq, epochMs) nor a "
+                      f"Spark capture (no @timestamp, val); columns: {', '.join(names[:12])}")
+
+
+class ParquetSession:
+    """A Parquet session opened for reading (see the module's doc)."""
+
+    format = "parquet"
+    compressed = False
+    csv_order = None
+
+    def __init__(self, path: Path) -> None:
+        pa, pq, _ = arrow()
+        self.path = path
+        self.problems: list[tuple[int, str]] = []
+        files = _part_files(path)
+        if not files:
+            raise NotASession(f"{path}: no .parquet files in this folder")
+        handles = []
+        kinds = set()
+        for file in files:
+            handle = self._open_file(pq, file)
+            kinds.add(_kind(handle.schema_arrow.names, file))
+            handles.append(handle)
+        if len(kinds) > 1:
+            raise NotASession(f"{path}: mixes flux-tui sessions and Spark captures")
+        self.kind = kinds.pop()
+        self._time_column = "epochMs" if self.kind == "flux" else "@timestamp"
+        self._table = self._read(pa, handles)
+        self.rows = self._table.num_rows
+        self._order = self._sort()
+        self._blocks: OrderedDict[int, list[Reading | None]] = OrderedDict()
+        self.metadata = self._load_metadata(len(files))
+
+    def _read(self, pa: Any, handles: list[Any]) -> Any:
+        """Every row's columns, in memory (repeating text kept as dictionaries): one read of
+        each file, then blocks of readings are cut from it in time order."""
+        tables = []
+        for handle in handles:
+            names = handle.schema_arrow.names
+            wanted = _FLUX_READ if self.kind == "flux" else SPARK_COLUMNS
+            table = handle.read(columns=[c for c in wanted if c in names])
+            tables.append(table)
+        return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 \
+            else tables[0]
+
+    def _open_file(self, pq: Any, file: Path) -> Any:
+        try:
+            handle = pq.ParquetFile(file)
+            wanted = [name for name in _DICTIONARY if name in handle.schema_arrow.names]
+            return pq.ParquetFile(file, metadata=handle.metadata, read_dictionary=wanted)
+        except OSError as error:
+            raise NotASession(f"cannot read {file}: {error}") from None
+        except Exception as error:  # noqa: BLE001 - pyarrow's ArrowInvalid: a damaged file
+            recovered = recover(pq, file)
+            if recovered is None:
+                raise NotASession(f"{file}: not a readable Parquet file ({error})") from None
+            self.problems.append((0, f"{file.name}: the footer is missing (recording "
+                                     f"interrupted); {recovered.metadata.num_rows:,} readings "
+                                     "recovered from its row groups"))
+            return recovered
+
+    # --- order -----------------------------------------------------------------------------
+
+    def _sort(self) -> Any:
+        """Row numbers in time order (a stable sort; rows without a time last)."""
+        pa, _, pc = arrow()
+        times = self._table.column(self._time_column)
+        if pa.types.is_timestamp(times.type):
+            times = pc.cast(times, pa.timestamp("ms", tz="UTC"), safe=False)
+        times = pc.cast(times, pa.int64(), safe=False)
+        self._first_ms = pc.min(times).as_py()
+        self._last_ms = pc.max(times).as_py()
+        return pc.sort_indices(pc.fill_null(times, 2**63 - 1))  # stable: ties keep file order
+
+    # --- metadata --------------------------------------------------------------------------
+
+    def _load_metadata(self, files: int) -> dict[str, Any]:
+        minimal: dict[str, Any] = {
+            "data_file": self.path.name,
+            "data_format": "parquet",
+            "compressed": False,
+            "sidecar": False,
+            "count": self.rows,
+            "first_epoch_ms": self._first_ms,
+            "last_epoch_ms": self._last_ms,
+        }
+        if self.kind == "spark":
+            minimal["source"] = f"Spark capture, {files} file{'s' if files > 1 else ''}"
+        sidecar = sidecar_path(self.path)
+        try:
+            loaded = orjson.loads(sidecar.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return minimal
+        if not isinstance(loaded, dict):
+            return minimal
+        # The file is the truth for what it holds (a killed recording's sidecar may count
+        # readings whose row group never closed).
+        return {**loaded, **{k: minimal[k] for k in ("count", "first_epoch_ms",
+                                                      "last_epoch_ms")}, "sidecar": True}
+
+    # --- readings --------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def iter_readings(self) -> Iterator[Reading]:
+        """Every readable reading in time order, a block at a time."""
+        for block in range((self.rows + BLOCK - 1) // BLOCK):
+            for reading in self.block(block):
+                if reading is not None:
+                    yield reading
+
+    def reading_at(self, position: int) -> Reading | None:
+        """The reading at ``position`` of the time order (None: an unreadable row)."""
+        return self.block(position // BLOCK)[position % BLOCK]
+
+    def block(self, number: int) -> list[Reading | None]:
+        """Readings ``number*BLOCK`` up to the next block, in time order."""
+        cached = self._blocks.get(number)
+        if cached is not None:
+            self._blocks.move_to_end(number)
+            return cached
+        out = self.convert(number * BLOCK, BLOCK)
+        self._blocks[number] = out
+        if len(self._blocks) > _CACHED_BLOCKS:
+            self._blocks.popitem(last=False)
+        return out
+
+    def convert(self, start: int, count: int) -> list[Reading | None]:
+        """Readings at ``start`` ... of the time order (None for an unreadable row)."""
+        positions = self._order.slice(start, count)
+        taken = self._table.take(positions)
+        rows = positions.to_pylist()
+        if self.kind == "flux":
+            converted: list[Any] = readings_from_flux(taken)
+        else:
+            converted = readings_from_spark(taken, rows)
+        out: list[Reading | None] = []
+        for row, reading in zip(rows, converted):
+            if isinstance(reading, str):
+                self.problems.append((row + 1, reading))
+                out.append(None)
+            else:
+                out.append(reading)
+        return out
+
+    def index(self) -> ParquetIndex:
+        """The compact index (seeking, filtering) over the readings in time order."""
+        return ParquetIndex(self)
+
+
+class ParquetIndex(SessionIndex):
+    """:class:`SessionIndex` whose rows are positions in a :class:`ParquetSession`'s time
+    order (the ``offsets`` column holds the position; there is no text to re-read)."""
+
+    def __init__(self, session: ParquetSession) -> None:
+        super().__init__(session, io.BytesIO(), owns_source=False)  # type: ignore[arg-type]
+        self.parquet = session
+        self.problems = session.problems
+        add = self._add
+        for base in range(0, session.rows, _INDEX_CHUNK):
+            for place, reading in enumerate(session.convert(base, _INDEX_CHUNK)):
+                if reading is not None:
+                    add(reading, base + place, 0)
+
+    def reading(self, row: int) -> Reading:
+        reading = self.parquet.reading_at(self.offsets[row])
+        assert reading is not None  # only readable rows were indexed
+        return reading
+
+
+def recover(pq: Any, file: Path) -> Any | None:
+    """A ``ParquetFile`` for a recording killed while appending a row group: each row group
+    we write is followed by its own footer; walk them back from the end and join them.
+    None when no row group can be found."""
+    with open(file, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        found: list[tuple[list[Any], list[Any]]] = []
+        end = len(data)
+        while end > 12:
+            magic = data.rfind(MAGIC, 4, end)
+            if magic < 8:
+                break
+            length = struct.unpack("<I", data[magic - 4 : magic])[0]
+            start = magic - 4 - length
+            group = _own_footer(data, start, magic) if 4 <= start < magic else None
+            if group is None:
+                end = magic  # not a footer: look further back
+                continue
+            head, offset = group
+            found.append(head)
+            end = offset
+        if not found:
+            return None
+        joined = RowGroupFooters.join(list(reversed(found)))
+    return pq.ParquetFile(file, metadata=pq.read_metadata(io.BytesIO(MAGIC + joined)))
+
+
+def _own_footer(data: Any, start: int, magic: int) -> tuple[Any, int] | None:
+    """(footer, where its row group starts) when ``data[start:magic-4]`` is the footer of
+    the row group that ends right before it (the row group's own footer)."""
+    try:
+        footer = parse_footer(bytes(data[start : magic - 4]))
+    except FooterError:
+        return None
+    groups = [v for fid, kind, v in footer if fid == 4 and kind == 9]
+    if len(groups) != 1 or len(groups[0][1]) != 1:
+        return None
+    group = groups[0][1][0]
+    fields = {fid: v for fid, _, v in group}
+    offset, size = fields.get(5), fields.get(6)
+    if not isinstance(offset, int) or not isinstance(size, int) or offset + size != start:
+        return None
+    return footer, offset
