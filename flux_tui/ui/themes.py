@@ -1,4 +1,5 @@
-"""Themes as TOML files: the bundled ones in ``flux_tui/themes/`` and the user's own in
+"""Themes as TOML files: the bundled ones (the repository's top-level ``themes/``, installed as
+the package ``flux_tui.themes``) and the user's own in
 ``<config folder>/themes/``. Each file is validated (every colour must parse); a broken file
 is skipped and reported by name so the app can fall back and say why.
 """
@@ -6,6 +7,7 @@ is skipped and reported by name so the app can fall back and say why.
 from __future__ import annotations
 
 import tomllib
+from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,16 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "themes"
+def _bundled_dir() -> Path:
+    """Where the shipped themes are: the installed package ``flux_tui.themes`` (a wheel, or
+    an editable install mapping it to the top-level ``themes/``)."""
+    try:
+        return Path(str(resources.files("flux_tui.themes")))
+    except (ModuleNotFoundError, TypeError):  # a source tree that was never installed
+        return Path(__file__).resolve().parent.parent.parent / "themes"
+
+
+BUNDLED_DIR = _bundled_dir()
 DEFAULT_THEME = "flux-dark"
 MONOCHROME_THEME = "flux-monochrome"
 _COLOUR_KEYS = ("primary", "secondary", "accent", "foreground", "background", "surface",

@@ -1,0 +1,1 @@
+"""The viewer's shipped themes (TOML), installed as the package ``flux_tui.themes``."""
