@@ -43,7 +43,8 @@ def test_wheel_and_sdist_carry_the_themes(tmp_path: Path) -> None:
                     "--no-deps", "-q"], check=True, cwd=tmp_path)
     wheel = next(tmp_path.glob("flux_tui-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert {n.rsplit("/", 1)[1] for n in names if n.startswith("flux_tui/themes/")} == SHIPPED
+    assert {n.rsplit("/", 1)[1] for n in names
+            if n.startswith("flux_tui/themes/") and n.endswith(".toml")} == SHIPPED
     code = ("from setuptools import build_meta; import sys; "
             f"print(build_meta.build_sdist({str(tmp_path)!r}))")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
