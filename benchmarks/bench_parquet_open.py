@@ -8,13 +8,15 @@ partitioned folder of part files written by pyarrow), times unsorted within the 
   sorted) and its first Batch of readings available;
 - first screen data: that batch ingested by a ``LiveStore`` (what the tag log draws);
 - index load: the background load that seeking and filtering need (off the UI path);
-- write: the recorder's writer, 10,000 readings a call (our schema only).
+- write: the recorder's writer, 10,000 readings a call (our schema only);
+- peak RSS of the process (both layouts, the index loaded).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import statistics
 import sys
 import tempfile
@@ -82,8 +84,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readings", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--shuffled", action="store_true",
+                        help="rows in random time order across the whole file (worst case: "
+                        "every row group is needed at every moment); default: time order, "
+                        "as a recording or a streaming capture writes them")
     args = parser.parse_args()
     readings = make_readings(args.readings, int(time.time() * 1000))
+    if not args.shuffled:
+        readings.sort(key=lambda reading: reading.epoch_ms)
+    # Sequence numbers in file order, as a shard delivers them (the writer's dedupe expects it).
+    readings = [reading._replace(seq=str(n)) for n, reading in enumerate(readings)]
     with tempfile.TemporaryDirectory() as folder:
         ours = Path(folder) / "bench.parquet"
         started = time.perf_counter()
@@ -98,11 +108,14 @@ def main() -> None:
             size = sum(p.stat().st_size for p in ([path] if path.is_file() else
                                                    path.rglob("*.parquet")))
             figures = measure(path, args.runs)
-            print(f"{args.readings:,} readings, {name}, {size / 1e6:.0f} MB")
+            order = "shuffled" if args.shuffled else "in time order"
+            print(f"{args.readings:,} readings {order}, {name}, {size / 1e6:.0f} MB")
             for label, values in figures.items():
                 print(f"  {label:<20} {statistics.median(values):7.3f} s  "
                       f"(median of {len(values)})")
         print(f"  write (ours)         {wrote:7.3f} s  ({args.readings / wrote:,.0f} readings/s)")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"  peak RSS             {peak:7.0f} MB (the whole run, readings generated in it)")
 
 
 if __name__ == "__main__":
