@@ -40,14 +40,15 @@ def add_parser(
         parents=parents,
         help="save readings to a session file",
         description="Save readings to a session file (JSONL or CSV by extension, optionally "
-        ".gz); progress on stderr. SIGHUP, SIGTERM and Ctrl-C close the file cleanly.",
+        ".gz, or Parquet); progress on stderr. SIGHUP, SIGTERM and Ctrl-C close the file "
+        "cleanly.",
     )
     parser.add_argument(
         "--out",
         required=True,
         metavar="FILE",
         type=Path,
-        help="the session file (.jsonl, .csv, .jsonl.gz, .csv.gz)",
+        help="the session file (.jsonl, .csv, .jsonl.gz, .csv.gz, .parquet)",
     )
     parser.add_argument("--force", action="store_true", help="replace an existing file")
     add_stream_options(parser)
@@ -70,7 +71,7 @@ class SessionSink:
 
 def run_record(args: argparse.Namespace, profile: Profile) -> int:
     """``flux-tui record``."""
-    from flux_tui.data.session import SessionWriter
+    from flux_tui.data.recorder import open_writer
 
     profile = stream_profile(args, profile)
     progress = Progress(verbose=args.verbose, every=PROGRESS_EVERY)
@@ -82,7 +83,7 @@ def run_record(args: argparse.Namespace, profile: Profile) -> int:
         "start": args.start or profile.start,
     }
     try:
-        writer = SessionWriter(args.out, metadata=metadata, overwrite=args.force)
+        writer = open_writer(args.out, metadata=metadata, overwrite=args.force)
     except FileExistsError:
         progress.say(f"error: {args.out} already exists (use --force to replace it)")
         return EXIT_USAGE

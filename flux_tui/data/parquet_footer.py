@@ -250,7 +250,7 @@ class RowGroupFooters:
             if fid == 3 and kind == _I64:
                 self.num_rows += value
             elif fid == 4 and kind == _LIST:
-                groups = value[1]
+                groups = [group for group in value[1] if _rows(group)]  # not empty ones
         shifted = [_shift_row_group(group, by, len(self.row_groups) + i)
                    for i, group in enumerate(groups)]
         encoded = [_struct(group) for group in shifted]

@@ -169,7 +169,7 @@ def readings_from_flux(batch: Any, *, slim: bool = False) -> list[Reading | str]
         if not extra_text and shards[row] and seqs[row]:
             # Nothing beyond the columns: they are the payload and the canonical values
             # (what make_reading would give, without its per-field lookups).
-            payload = _EMPTY if slim else {
+            payload: dict[str, Any] = _EMPTY if slim else {
                 name: cell for name, cell in zip(names, cells) if cell is not None}
             em, rt, org, site, asset, tag, register, tag_name, label, val, _ = cells
             arrival = arrivals[row]
@@ -188,7 +188,7 @@ def readings_from_flux(batch: Any, *, slim: bool = False) -> list[Reading | str]
         derived = extra.pop(_DERIVED, ())
         if not isinstance(derived, list):
             derived = ()
-        payload: dict[str, Any] = {}
+        payload = {}
         for name, column in values:
             if name in extra:
                 payload[name] = extra.pop(name)

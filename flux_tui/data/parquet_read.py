@@ -124,8 +124,9 @@ class ParquetSession:
             if recovered is None:
                 raise NotASession(f"{file}: not a readable Parquet file ({error})") from None
             rows = recovered.metadata.num_rows
-            self.problems.append((0, f"{file.name}: the footer is missing (recording "
-                                  f"interrupted); {rows:,} readings recovered from its row groups"))
+            reason = (f"{file.name}: the footer is missing (recording interrupted); "
+                      f"{rows:,} readings recovered from its row groups")
+            self.problems.append((0, reason))
             return recovered
 
     # --- order -----------------------------------------------------------------------------
@@ -288,7 +289,7 @@ def recover(pq: Any, file: Path) -> Any | None:
     we write is followed by its own footer; walk them back from the end and join them.
     None when no row group can be found."""
     with open(file, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        found: list[tuple[list[Any], list[Any]]] = []
+        found: list[list[Any]] = []
         end = len(data)
         while end > 12:
             magic = data.rfind(MAGIC, 4, end)

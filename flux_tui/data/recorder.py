@@ -2,8 +2,9 @@
 everything that passes the filter from now on), :func:`save_snapshot` (what the log holds
 now) and :func:`default_session_name` (the name the path dialog proposes).
 
-Both write through :class:`SessionWriter`, so dedupe, the once-a-second flush, the sidecar
-and the "never overwrite unless asked" rule are the same as for ``flux-tui record``.
+Both write through :func:`open_writer` (a :class:`SessionWriter`, or its Parquet
+subclass for a ``.parquet`` name), so dedupe, the flushes, the sidecar and the "never
+overwrite unless asked" rule are the same as for ``flux-tui record``.
 """
 
 from __future__ import annotations
@@ -21,11 +22,22 @@ from flux_tui.data.session_write import SessionWriteError, SessionWriter
 from flux_tui.feed.types import Gap, Reading
 
 __all__ = ["Recorder", "RecorderState", "default_session_name", "filter_summary",
-           "save_snapshot"]
+           "open_writer", "save_snapshot"]
 
 _SUMMARY_MAX = 32  # characters of filter in a file name: enough to tell files apart
 _ID_FIELDS = ("asset", "site", "org", "tag", "register")  # kept with their value: "asset-1111"
 _SAVE_CHUNK = 5000  # readings per write call when saving a snapshot
+
+
+def open_writer(path: str | os.PathLike[str], **options: Any) -> SessionWriter:
+    """The writer for ``path``'s format: Parquet for a ``.parquet`` name (raises
+    ``ParquetUnavailable``, an ``OSError`` naming the install command, without pyarrow),
+    else JSONL/CSV (optionally .gz). ``options`` are :class:`SessionWriter`'s."""
+    from flux_tui.data.parquet_write import ParquetSessionWriter, is_parquet_name
+
+    if is_parquet_name(path):
+        return ParquetSessionWriter(path, **options)
+    return SessionWriter(path, **options)
 
 
 class RecorderState(enum.Enum):
@@ -94,8 +106,8 @@ class Recorder:
         the recorder then stays as it was."""
         if self.recording:
             raise RuntimeError("already recording; stop first")
-        writer = SessionWriter(path, metadata=metadata, overwrite=overwrite,
-                               clock=self._clock, wall_clock=self._wall)
+        writer = open_writer(path, metadata=metadata, overwrite=overwrite,
+                             clock=self._clock, wall_clock=self._wall)
         self._writer, self.path, self.error, self._count = writer, writer.path, None, 0
         self.state = RecorderState.RECORDING
 
@@ -155,7 +167,7 @@ def save_snapshot(readings: Iterable[Reading], path: str | os.PathLike[str],
     how many were written (duplicates are skipped). Raises ``FileExistsError`` unless
     ``overwrite``, and :class:`SessionWriteError` on a disk or permission error (what was
     flushed stays readable)."""
-    with SessionWriter(path, metadata=metadata, overwrite=overwrite) as writer:
+    with open_writer(path, metadata=metadata, overwrite=overwrite) as writer:
         chunk: list[Reading] = []
         for reading in readings:
             chunk.append(reading)
