@@ -7,13 +7,14 @@ is skipped and reported by name so the app can fall back and say why.
 from __future__ import annotations
 
 import tomllib
-from importlib import resources
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
 
 def _bundled_dir() -> Path:
     """Where the shipped themes are: the installed package ``flux_tui.themes`` (a wheel, or

@@ -23,7 +23,6 @@ from flux_tui.data.recorder import Recorder, open_writer, save_snapshot
 from flux_tui.data.replay import SessionReplay
 from flux_tui.data.session import open_session
 from flux_tui.feed.types import Batch
-
 from tests.data.test_data_session import FakeClock, make_readings
 
 T0 = 1_764_424_800_000
@@ -100,7 +99,7 @@ def test_a_file_killed_while_appending_is_recovered(tmp_path: Path) -> None:
     data = path.read_bytes()
     damaged = tmp_path / "damaged.parquet"
     damaged.write_bytes(data[: len(data) - 25] + b"\0" * 300)  # the last footer torn
-    with pytest.raises(Exception):  # noqa: B017, PT011 - pyarrow's own error
+    with pytest.raises(Exception):  # noqa: B017 - pyarrow's own error
         pq.read_table(damaged)
     session = open_session(damaged)
     assert list(session.iter_readings()) == make_readings(120)

@@ -50,6 +50,7 @@ def test_wheel_and_sdist_carry_the_themes(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
     sdist = next(tmp_path.glob("flux_tui-*.tar.gz")) if list(tmp_path.glob("flux_tui-*.tar.gz")) \
         else next(tmp_path.glob("flux-tui-*.tar.gz"))
-    members = tarfile.open(sdist).getnames()
+    with tarfile.open(sdist) as archive:
+        members = archive.getnames()
     assert {m.rsplit("/", 1)[1] for m in members if "/themes/" in m and m.endswith(".toml")} \
         == SHIPPED
