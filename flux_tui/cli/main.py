@@ -16,7 +16,18 @@ from typing import Any
 
 from flux_tui import __version__
 from flux_tui.api.errors import FluxError
-from flux_tui.cli import auth_cmd, config_cmd, info, login, open_cmd, record, sim_cmd, tail
+from flux_tui.cli import (
+    auth_cmd,
+    completion,
+    config_cmd,
+    export,
+    info,
+    login,
+    open_cmd,
+    record,
+    sim_cmd,
+    tail,
+)
 from flux_tui.cli.output import EXIT_OK, EXIT_SIGNAL_BASE, EXIT_USAGE, report_error
 from flux_tui.config import Profile, load_config
 
@@ -97,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_parser(commands, [_common(True)])
     record.add_parser(commands, [_common(True)])
     open_cmd.add_parser(commands, [_common(True)])
+    export.add_parser(commands, [_common(True)])
     config_cmd.add_parser(commands, [_common(True)])
     sim_cmd.add_parser(commands, [_common(True)])
     login.add_parser(commands, [_common(True)])
@@ -108,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _viewer_options(demo, suppress=True)
     demo.set_defaults(run=run_viewer, needs_profile=True, profile="demo")
+    completion.add_parser(commands, [_common(True)])
     return parser
 
 

@@ -211,8 +211,8 @@ def readings_from_spark(batch: Any, rows: list[int], *, slim: bool = False) -> l
     """Readings from a record batch in the Spark capture's schema. The payload keeps the
     capture's own names (the older spelling the decoder reads); ``@timestamp`` becomes ISO
     text with milliseconds. A Spark row has no Kinesis identity: ``_shard`` is
-    ``spark-capture``, ``_seq`` the row's number in the dataset (``rows``, file order), ``_arrival``
-    the reading's own time."""
+    ``spark-capture``, ``_seq`` the row's place in the capture's time order (``rows``),
+    ``_arrival`` the reading's own time."""
     pa, _, pc = arrow()
     names = [name for name in SPARK_COLUMNS if name in batch.schema.names]
     data = {name: batch.column(name) for name in names}

@@ -230,7 +230,9 @@ class ParquetSession:
             if self.kind == "flux":
                 converted: list[Any] = readings_from_flux(taken, slim=slim)
             else:
-                converted = readings_from_spark(taken, wanted, slim=slim)
+                # A Spark row's _seq is its place in time order: unique, and increasing as
+                # the readings are replayed or saved (so a writer's dedupe keeps them all).
+                converted = readings_from_spark(taken, [start + p for p in places], slim=slim)
             for place, row, reading in zip(places, wanted, converted):
                 if isinstance(reading, str):
                     self.problems.append((row + 1, reading))
