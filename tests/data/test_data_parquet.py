@@ -125,9 +125,9 @@ def write_spark_capture(folder: Path) -> list[tuple[int, str, int, float | None,
     """What the fleet's Spark job leaves: date= partitions, part files, _SUCCESS, and an
     unfinished _temporary folder that must be ignored. Returns every row written."""
     days = {
-        "2026-11-28": [(T0 - 86_400_000 + i * 7_000, "Suction Pressure", 1111, 38.25 + i,
+        "2025-11-28": [(T0 - 86_400_000 + i * 7_000, "Suction Pressure", 1111, 38.25 + i,
                         "889", "suction_psi") for i in range(40)],
-        "2026-11-29": [(T0 + i * 5_000, "Discharge Temp", 1112, 180.5 + i, "890",
+        "2025-11-29": [(T0 + i * 5_000, "Discharge Temp", 1112, 180.5 + i, "890",
                         "discharge_f") for i in range(60)],
     }  # fmt: skip
     everything = []
