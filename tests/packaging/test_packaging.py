@@ -54,3 +54,17 @@ def test_wheel_and_sdist_carry_the_themes(tmp_path: Path) -> None:
         members = archive.getnames()
     assert {m.rsplit("/", 1)[1] for m in members if "/themes/" in m and m.endswith(".toml")} \
         == SHIPPED
+
+
+def test_the_readme_theme_example_loads(tmp_path: Path) -> None:
+    import re
+
+    from flux_tui.ui.themes import load_themes
+
+    readme = (ROOT / "README.md").read_text()
+    example = next(block for block in re.findall(r"```toml\n(.*?)```", readme, re.DOTALL)
+                   if block.startswith("# <config folder>/themes/"))
+    (tmp_path / "pad-night.toml").write_text(example)
+    loaded = load_themes(tmp_path)
+    assert loaded.problems == []
+    assert loaded.themes["pad-night"].primary == "#4FC3F7"
