@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +36,9 @@ _ISO_HOUR = "$(date -u +%Y-%m-%dT%H:00:00Z)"
 def add_parser(
     commands: argparse._SubParsersAction,  # type: ignore[type-arg]
     parents: list[argparse.ArgumentParser],
+    build_parser: Callable[[], argparse.ArgumentParser],
 ) -> None:
-    """Register ``completion``."""
+    """Register ``completion``; ``build_parser`` gives the whole command line to describe."""
     parser = commands.add_parser(
         "completion",
         parents=parents,
@@ -48,7 +50,7 @@ def add_parser(
     parser.add_argument("shell", nargs="?", choices=SHELLS, help="the shell")
     parser.add_argument("--profiles", action="store_true",
                         help="print the profile names, one a line (what the scripts call)")
-    parser.set_defaults(run=run_completion, needs_profile=False)
+    parser.set_defaults(run=run_completion, needs_profile=False, build_parser=build_parser)
 
 
 @dataclass
@@ -112,9 +114,7 @@ def run_completion(args: argparse.Namespace) -> int:
     if args.shell is None:
         print("flux-tui: name a shell: flux-tui completion bash|zsh|fish", file=sys.stderr)
         return EXIT_USAGE
-    from flux_tui.cli.main import build_parser
-
-    top, commands = describe(build_parser())
+    top, commands = describe(args.build_parser())
     script = {"bash": bash_script, "zsh": zsh_script, "fish": fish_script}[args.shell]
     sys.stdout.write(script(top, commands))
     return EXIT_OK

@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _viewer_options(demo, suppress=True)
     demo.set_defaults(run=run_viewer, needs_profile=True, profile="demo")
-    completion.add_parser(commands, [_common(True)])
+    completion.add_parser(commands, [_common(True)], build_parser)
     return parser
 
 

@@ -35,7 +35,7 @@ from flux_tui.data.session_index import SessionIndex
 from flux_tui.data.session_write import sidecar_path
 from flux_tui.feed.types import Reading
 
-__all__ = ["NotASession", "ParquetSession", "is_parquet_source"]
+__all__ = ["NotASession", "ParquetSession", "is_parquet_source", "open_if_parquet"]
 
 BLOCK = 1024  # readings converted together
 _CACHED_BLOCKS = 16
@@ -54,6 +54,14 @@ class NotASession(FluxError, OSError):
 def is_parquet_source(path: Path) -> bool:
     """A ``.parquet`` name (file or Spark's folder) or any folder."""
     return path.name.lower().endswith(".parquet") or path.is_dir()
+
+
+def open_if_parquet(path: Path) -> ParquetSession | None:
+    """A :class:`ParquetSession` when ``path`` is Parquet (see :func:`is_parquet_source`),
+    else None; registered with ``open_session``."""
+    if path.exists() and is_parquet_source(path):
+        return ParquetSession(path)
+    return None
 
 
 def _part_files(path: Path) -> list[Path]:

@@ -223,16 +223,22 @@ def _safe_rows(reader: Any, rows: _CsvLines, problems: list[Problem]) -> Iterato
         rows.at_row_start = True
 
 
+OPENERS: list[Callable[[Path], Any]] = []
+"""Other kinds of session (``flux_tui/data/__init__.py`` registers Parquet): each takes the
+path and returns a session of :class:`SessionFile`'s shape, or None when it is not its kind.
+A registry rather than an import, so this module does not import the readers that import
+it back (through the index)."""
+
+
 def open_session(path: str | os.PathLike[str]) -> SessionFile:
     """Open a session file (JSONL or CSV, optionally .gz; Parquet: a file or a folder, see
     :mod:`parquet_read`). Raises ``FileNotFoundError`` / ``PermissionError`` when the data
     file cannot be opened."""
     data = Path(path)
-    if data.exists():
-        from flux_tui.data.parquet_read import ParquetSession, is_parquet_source
-
-        if is_parquet_source(data):
-            return ParquetSession(data)  # type: ignore[return-value]  # SessionFile's shape
+    for opener in OPENERS:
+        session = opener(data)
+        if session is not None:
+            return session  # type: ignore[no-any-return]  # SessionFile's shape
     with open(data, "rb"):
         pass  # fail now, with the OS's own message, rather than at the first iteration
     return SessionFile(data)
