@@ -93,8 +93,8 @@ class PathDialog(ModalScreen[PathChoice | None]):
             return
         path = Path(text).expanduser()
         if self.purpose == "open":
-            if not path.is_file():
-                self._say(f"{path} is not a file")
+            if not (path.is_file() or path.is_dir()):  # a folder: Parquet parts, a capture
+                self._say(f"{path} is not a file or folder")
                 return
             self.dismiss(PathChoice(path))
             return

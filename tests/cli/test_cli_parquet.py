@@ -63,3 +63,4 @@ def test_open_a_folder_that_is_not_a_session_fails_with_a_message(
     assert main(["open", str(tmp_path / "nothing")]) == 1
     err = capsys.readouterr().err
     assert "cannot open" in err and "no .parquet files" in err
+
