@@ -155,6 +155,20 @@ def _pylist(column: Any) -> list[Any]:
     return column.to_pylist()
 
 
+_NOT_QUICK = object()
+
+
+def _quick_val(extra_text: str | None) -> Any:
+    """The value of an ``extra`` that holds only ``val`` as a number, boolean or null, else
+    :data:`_NOT_QUICK` (the careful path reads it)."""
+    if not extra_text or not extra_text.startswith('{"val":') or extra_text.count('"') != 2:
+        return _NOT_QUICK
+    try:
+        return orjson.loads(extra_text)["val"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return _NOT_QUICK
+
+
 def readings_from_flux(batch: Any, *, slim: bool = False) -> list[Reading | str]:
     """Readings from a record batch (or table) in our schema: the inverse of
     :func:`columns_of`. A row that is not a reading gives the reason instead. ``slim``:
@@ -166,12 +180,16 @@ def readings_from_flux(batch: Any, *, slim: bool = False) -> list[Reading | str]
     shards, seqs, subs, arrivals = data["_shard"], data["_seq"], data["_sub"], data["_arrival"]
     rows = zip(*(column for _, column in values))
     for row, (extra_text, cells) in enumerate(zip(data["extra"], rows)):
-        if not extra_text and shards[row] and seqs[row]:
-            # Nothing beyond the columns: they are the payload and the canonical values
-            # (what make_reading would give, without its per-field lookups).
-            payload: dict[str, Any] = _EMPTY if slim else {
-                name: cell for name, cell in zip(names, cells) if cell is not None}
+        exact_val = _quick_val(extra_text)  # {"val":2}: the commonest extra, an integer
+        if (not extra_text or exact_val is not _NOT_QUICK) and shards[row] and seqs[row]:
+            # Nothing beyond the columns (and perhaps the exact val): they are the payload
+            # and the canonical values (what make_reading gives, without its lookups).
             em, rt, org, site, asset, tag, register, tag_name, label, val, _ = cells
+            if extra_text:
+                val = exact_val
+            payload: dict[str, Any] = _EMPTY if slim else {
+                name: (val if name == "val" else cell) for name, cell in zip(names, cells)
+                if cell is not None or (extra_text and name == "val")}
             arrival = arrivals[row]
             out.append(Reading(shards[row], seqs[row], subs[row] or 0,
                                0.0 if arrival is None else arrival, em, rt, org, site, asset,
