@@ -36,7 +36,7 @@ __all__ = [
     "schema",
 ]
 
-INSTALL_HINT = "pip install 'flux-tui[parquet]'"
+INSTALL_HINT = "pip install 'flux-tui[parquet]' (installed with pipx: pipx inject flux-tui pyarrow)"
 
 # (name, kind): kind is how the column is typed; the order is the CSV's (never reorder).
 _VALUE_COLUMNS: tuple[tuple[str, str], ...] = (
