@@ -8,8 +8,9 @@ partitioned folder of part files written by pyarrow), times unsorted within the 
   sorted) and its first Batch of readings available;
 - first screen data: that batch ingested by a ``LiveStore`` (what the tag log draws);
 - index load: the background load that seeking and filtering need (off the UI path);
-- write: the recorder's writer, 10,000 readings a call (our schema only);
-- peak RSS of the process (both layouts, the index loaded).
+- peak RSS: of a fresh process that opened the layout and loaded its index;
+- write: the recorder's writer, 10,000 readings a call (our schema only).
+The same readings as JSONL are measured the same way, for comparison on the same machine.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,17 +28,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from bench_open import first_screen
 from bench_query import make_readings
 
 from flux_tui.data.parquet_write import ParquetSessionWriter
 from flux_tui.data.replay import SessionReplay
+from flux_tui.data.session import SessionWriter
 
 
 def write_spark(folder: Path, readings: list, parts: int = 8) -> None:
     """The Spark capture's layout: date= partitions, part files, _SUCCESS."""
+    import pyarrow as pa  # here: the JSONL measurement's process must not load pyarrow
+    import pyarrow.parquet as pq
+
     day = folder / "date=2026-11-29"
     day.mkdir(parents=True)
     (folder / "_SUCCESS").write_bytes(b"")
@@ -80,6 +84,15 @@ def measure(path: Path, runs: int) -> dict[str, list[float]]:
     return figures
 
 
+def report(path: Path, runs: int) -> None:
+    """Measure one layout in this (fresh) process and print its figures and peak RSS."""
+    figures = measure(path, runs)
+    for label, values in figures.items():
+        print(f"  {label:<20} {statistics.median(values):7.3f} s  (median of {len(values)})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak RSS             {peak:7.0f} MB (the opening process, index loaded)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readings", type=int, default=1_000_000)
@@ -88,7 +101,11 @@ def main() -> None:
                         help="rows in random time order across the whole file (worst case: "
                         "every row group is needed at every moment); default: time order, "
                         "as a recording or a streaming capture writes them")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
+    if args.measure is not None:
+        report(args.measure, args.runs)
+        return
     readings = make_readings(args.readings, int(time.time() * 1000))
     if not args.shuffled:
         readings.sort(key=lambda reading: reading.epoch_ms)
@@ -103,19 +120,21 @@ def main() -> None:
         wrote = time.perf_counter() - started
         spark = Path(folder) / "capture"
         write_spark(spark, readings)
+        jsonl = Path(folder) / "bench.jsonl"
+        with SessionWriter(jsonl, metadata={"profile": "bench"}) as writer:
+            for start in range(0, len(readings), 10_000):
+                writer.write(readings[start:start + 10_000])
         del readings
-        for name, path in (("flux-tui schema, 1 file", ours), ("Spark schema, 8 parts", spark)):
+        order = "shuffled" if args.shuffled else "in time order"
+        layouts = (("flux-tui schema, 1 file", ours), ("Spark schema, 8 parts", spark),
+                   ("JSONL, for comparison", jsonl))
+        for name, path in layouts:
             size = sum(p.stat().st_size for p in ([path] if path.is_file() else
                                                    path.rglob("*.parquet")))
-            figures = measure(path, args.runs)
-            order = "shuffled" if args.shuffled else "in time order"
-            print(f"{args.readings:,} readings {order}, {name}, {size / 1e6:.0f} MB")
-            for label, values in figures.items():
-                print(f"  {label:<20} {statistics.median(values):7.3f} s  "
-                      f"(median of {len(values)})")
-        print(f"  write (ours)         {wrote:7.3f} s  ({args.readings / wrote:,.0f} readings/s)")
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"  peak RSS             {peak:7.0f} MB (the whole run, readings generated in it)")
+            print(f"{args.readings:,} readings {order}, {name}, {size / 1e6:.0f} MB", flush=True)
+            subprocess.run([sys.executable, __file__, "--measure", str(path), "--runs",
+                            str(args.runs)], check=True)
+        print(f"write (ours): {wrote:.3f} s ({args.readings / wrote:,.0f} readings/s)")
 
 
 if __name__ == "__main__":
