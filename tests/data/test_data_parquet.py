@@ -226,3 +226,30 @@ def test_the_viewer_records_and_saves_parquet(tmp_path: Path) -> None:
     assert pq.read_table(tmp_path / "rec.parquet").num_rows == 30
     assert save_snapshot(make_readings(10), tmp_path / "snap.parquet", {}) == 10
     assert list(ParquetSession(tmp_path / "snap.parquet").iter_readings()) == make_readings(10)
+
+
+def test_footer_codec_reencodes_pyarrows_footer_byte_for_byte() -> None:
+    import struct
+
+    from flux_tui.data.parquet_footer import _struct, split_file
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({"a": [1, 2], "s": ["x", None]}), sink, compression="zstd")
+    data = sink.getvalue().to_pybytes()
+    length = struct.unpack("<I", data[-8:-4])[0]
+    _, footer = split_file(data)
+    assert _struct(footer) == data[-8 - length:-8]
+
+
+def test_many_row_groups_read_in_pyarrow_and_duckdb(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "many.parquet"
+    with ParquetSessionWriter(path, metadata={}) as writer:
+        for start in range(0, 400, 20):  # 20 row groups: a long list header in the footer
+            writer.write(make_readings(20, start=start))
+            writer._write_group()
+    assert pq.ParquetFile(path).metadata.num_row_groups == 20
+    assert pq.read_table(path).column("_seq").to_pylist() == [r.seq for r in make_readings(400)]
+    assert duckdb.sql(f"select count(*), count(distinct _seq) from '{path}'").fetchone() == (
+        400, 400)
