@@ -251,5 +251,5 @@ def test_many_row_groups_read_in_pyarrow_and_duckdb(tmp_path: Path) -> None:
             writer._write_group()
     assert pq.ParquetFile(path).metadata.num_row_groups == 20
     assert pq.read_table(path).column("_seq").to_pylist() == [r.seq for r in make_readings(400)]
-    assert duckdb.sql(f"select count(*), count(distinct _seq) from '{path}'").fetchone() == (
-        400, 400)
+    assert duckdb.sql(f"select count(*), count(distinct _seq) from '{path}'").fetchall() == [
+        (400, 400)]
