@@ -36,7 +36,9 @@ def add_parser(
         description="Open a session file (from record, or r/s in the viewer) and replay it "
         "in the viewer. Keys: k pause, > speed, j/l back/on 1 min, [/] back/on 10 %%.",
     )
-    parser.add_argument("file", type=Path, metavar="FILE", help="the session file")
+    parser.add_argument("file", type=Path, metavar="FILE",
+                        help="the session file (.jsonl, .csv, .gz, .parquet), or a folder of "
+                        "Parquet files such as a Spark capture")
     parser.add_argument("--speed", choices=tuple(SPEED_CHOICES), default="1",
                         help="replay speed: 1x, 10x or as fast as possible (default 1)")
     parser.add_argument("--low-bandwidth", action="store_true",
