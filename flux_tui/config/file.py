@@ -16,6 +16,7 @@ import tomli_w
 
 from flux_tui.api.errors import ConfigError
 from flux_tui.api.token_cache import write_private
+from flux_tui.config.field import check_field_tables
 from flux_tui.config.profile import Profile
 from flux_tui.config.ui import UiSettings, ui_settings
 from flux_tui.config.values import (
@@ -178,6 +179,7 @@ def load_config(
     data = read_toml(resolved)
     _profiles_shape(data, str(resolved))
     config = Config(path=resolved, exists=True, data=data, env=env)
+    check_field_tables(data, str(resolved))  # [[alarms]], [stale], [units], [value_names]
     # Validate every profile of the file up front so a mistake shows even in another profile.
     for name, table in config.profiles_table.items():
         validate(table, file=str(resolved), profile=name)
