@@ -142,7 +142,9 @@ def build_simulator(profile: Profile, settings: SimSettings | None = None) -> Si
 
     if settings is None:
         settings = SimSettings(
-            company=profile.company or "demo", auth0_options=dict(DEMO_AUTH0_OPTIONS)
+            company=profile.company or "demo",
+            auth0_options=dict(DEMO_AUTH0_OPTIONS),
+            scenario=True,  # the demo shows a silent unit and a low-suction trip at once
         )
     return Simulator(settings)
 

@@ -91,7 +91,9 @@ class Simulator:
         if fleet is None:
             from flux_tui.sim.telemetry import Fleet
 
-            fleet = Fleet(seed=s.seed, orgs=s.orgs, sites=s.sites, units=s.units, rate=s.rate)
+            anchor = self.clock.now_ms() if s.scenario else None
+            fleet = Fleet(seed=s.seed, orgs=s.orgs, sites=s.sites, units=s.units, rate=s.rate,
+                          anchor_ms=anchor)
         self.fleet = fleet
         if auth is None:
             from flux_tui.sim.auth0 import Auth0Sim

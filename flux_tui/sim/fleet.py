@@ -34,6 +34,13 @@ ESD_CODE = 44
 RUN_MS, STOP_MS, START_MS = 70 * 60_000, 25 * 60_000, 5 * 60_000
 CYCLE_MS = RUN_MS + STOP_MS + START_MS
 SILENT_PERIOD_MS, SILENT_MS = 3 * 3_600_000, 20 * 60_000
+LOW_SUCTION_CODE = 17
+# Before a low-suction trip the suction pressure sinks for a few minutes (by up to
+# SINK_PSI); after it the pressure builds back up as the stopped unit stops drawing gas.
+SINK_MS, SINK_PSI, RECOVER_TAU_MS = 6 * 60_000, 28.0, 120_000
+# The demo's scenario, counted from the simulator's start: the silent unit stops sending a
+# minute in, the shutdown unit trips on low suction five minutes in.
+SCENARIO_SILENT_MS, SCENARIO_TRIP_MS = 60_000, 5 * 60_000
 
 ORG_NAMES = (
     "Acme Energy", "Permian Ridge Operating", "Red Mesa Resources", "Lone Star Midstream",
@@ -227,13 +234,21 @@ def mix(x: int) -> int:
 class UnitDynamics:
     """The state of one unit over time: running phase, loading, alarms, silence."""
 
-    def __init__(self, seed: int, unit: Unit, *, cycles: bool, silent: bool) -> None:
+    def __init__(
+        self, seed: int, unit: Unit, *, cycles: bool, silent: bool, anchor_ms: int | None = None
+    ) -> None:
         self.unit = unit
         self.cycles = cycles
         self.silent = silent
         self._key = stable_hash(seed, "dyn", unit.asset_id)
         self._cycle_offset = self._key % CYCLE_MS
         self._silent_offset = (self._key >> 20) % SILENT_PERIOD_MS
+        self._forced_cycle: int | None = None  # the cycle that trips on low suction (demo)
+        if anchor_ms is not None:  # the demo's scenario: events a few minutes after its start
+            trip = anchor_ms + SCENARIO_TRIP_MS
+            self._cycle_offset = (trip - RUN_MS) % CYCLE_MS
+            self._forced_cycle = (trip - RUN_MS - self._cycle_offset) // CYCLE_MS
+            self._silent_offset = (anchor_ms + SCENARIO_SILENT_MS) % SILENT_PERIOD_MS
         self.ambient_base = 68.0 + (self._key >> 40) % 12
         self.hours_base = 8_000.0 + (self._key >> 8) % 30_000
         self.auto_start = (self._key >> 4) % 7 != 0
@@ -245,11 +260,28 @@ class UnitDynamics:
         n, p = divmod(t - self._cycle_offset, CYCLE_MS)
         if p < RUN_MS:
             return RUNNING, p, 0
-        codes = tuple(SHUTDOWN_CODES)
-        code = codes[mix(self._key ^ (n & M64)) % len(codes)]
         if p < RUN_MS + STOP_MS:
-            return STOPPED, p - RUN_MS, code
+            return STOPPED, p - RUN_MS, self.trip_code(n)
         return STARTING, p - RUN_MS - STOP_MS, 0
+
+    def trip_code(self, n: int) -> int:
+        """The shutdown code that ends run cycle ``n``."""
+        if n == self._forced_cycle:
+            return LOW_SUCTION_CODE
+        codes = tuple(SHUTDOWN_CODES)
+        return codes[mix(self._key ^ (n & M64)) % len(codes)]
+
+    def suction_sink(self, t: int) -> float:
+        """How far below normal the suction pressure is at ``t``: it sinks in the minutes
+        before a low-suction trip and recovers after it."""
+        if not self.cycles:
+            return 0.0
+        n, p = divmod(t - self._cycle_offset, CYCLE_MS)
+        if p < RUN_MS - SINK_MS or self.trip_code(n) != LOW_SUCTION_CODE:
+            return 0.0
+        if p < RUN_MS:
+            return SINK_PSI * ((p - (RUN_MS - SINK_MS)) / SINK_MS) ** 1.5
+        return SINK_PSI * math.exp(-(p - RUN_MS) / RECOVER_TAU_MS)
 
     def is_silent(self, t: int) -> bool:
         """True while the unit's radio is down: it sends nothing at all."""

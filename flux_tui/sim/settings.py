@@ -35,6 +35,9 @@ class SimSettings:
     orgs: int = 2
     sites: int = 5
     units: int = 24
+    scenario: bool = False
+    """Start the demo's story at once: a unit falls silent a minute in, another trips on low
+    suction pressure five minutes in (otherwise they happen at seed-given times)."""
     backlog_seconds: float = 120.0
     """History preloaded at start so a TRIM_HORIZON read has something to catch up on."""
     retention_hours: float = 24.0

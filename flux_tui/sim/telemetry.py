@@ -149,6 +149,7 @@ class _Stream:
         "phi1",
         "phi2",
         "scale",
+        "sinks",
         "spec",
         "tau_ms",
         "template",
@@ -175,6 +176,7 @@ class _Stream:
         self.omega2 = TWO_PI / (3 * 3_600_000 * (1 + u(32)))
         self.phi1, self.phi2 = TWO_PI * u(48), TWO_PI * u(8)
         self.tau_ms = spec.tau_s * 1000.0
+        self.sinks = spec.key == "suction_pressure" and dyn.cycles  # low-suction trips
         self.set_scale(1.0)
 
     @property
@@ -204,6 +206,8 @@ class _Stream:
                                      + 0.5 * math.sin(self.omega2 * t + self.phi2))
                      + spec.daily * math.sin(TWO_PI * (t % DAY_MS) / DAY_MS + DAY_PHASE)
                      + spec.per_load * (dyn.load_step(t) - 2))
+            if self.sinks:
+                run_v -= dyn.suction_sink(t)
             noise = spec.noise * (((h & 0xFFFFF) + ((h >> 20) & 0xFFFFF)) / 1048576.0 - 1.0)
             if status == RUNNING or spec.idle == "hold":
                 v = run_v + noise
@@ -295,10 +299,13 @@ class Fleet:
 
     ``rate`` (readings a second over the whole fleet) rescales every sampling interval; by
     default the fleet sends what real controllers do, a few hundred readings a second.
+    ``anchor_ms`` places the demo's scenario: the silent unit stops sending a minute after it
+    and the shutdown unit trips on low suction (its suction pressure sinking first) five
+    minutes after it; without it both follow their own seed-given schedule.
     """
 
     def __init__(self, seed: int = 1, orgs: int = 2, sites: int = 5, units: int = 24,
-                 rate: float | None = None) -> None:
+                 rate: float | None = None, anchor_ms: int | None = None) -> None:
         self.seed = seed
         self.units: list[Unit] = build_layout(seed, orgs, sites, units)
         self.by_asset: dict[int, Unit] = {u.asset_id: u for u in self.units}
@@ -308,7 +315,7 @@ class Fleet:
         self.silent_unit: int | None = self.units[2].asset_id if units >= 3 else None
         self.dynamics: dict[int, UnitDynamics] = {
             u.asset_id: UnitDynamics(seed, u, cycles=u.asset_id == self.shutdown_unit,
-                                     silent=u.asset_id == self.silent_unit)
+                                     silent=u.asset_id == self.silent_unit, anchor_ms=anchor_ms)
             for u in self.units
         }
         self._streams: list[_Stream] = []
