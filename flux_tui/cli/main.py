@@ -17,6 +17,7 @@ from typing import Any
 from flux_tui import __version__
 from flux_tui.api.errors import FluxError
 from flux_tui.cli import (
+    alarms_cmd,
     auth_cmd,
     completion,
     config_cmd,
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_parser(commands, [_common(True)])
     tail.add_parser(commands, [_common(True)])
     record.add_parser(commands, [_common(True)])
+    alarms_cmd.add_parser(commands, [_common(True)])
     open_cmd.add_parser(commands, [_common(True)])
     export.add_parser(commands, [_common(True)])
     config_cmd.add_parser(commands, [_common(True)])

@@ -1,0 +1,50 @@
+"""``flux-tui alarms --profile demo`` in process: the demo's story (a silent unit, a low-suction
+trip) raises the built-in rules' alarms, with names, units and state names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flux_tui import connect
+from flux_tui.cli.main import main
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for name in ("FLUX_TUI_CONFIG", "FLUX_PROFILE", "FLUX_RATE_LIMIT", "FLUX_PAGE_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_demo_story_in_its_first_minutes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    built = []
+    real_build = connect.build_simulator
+
+    def eight_minutes_on(profile, settings=None):  # type: ignore[no-untyped-def]
+        sim = real_build(profile, settings)
+        sim.control.advance_clock(8 * 60)  # the demo has been running for eight minutes
+        built.append(sim)
+        return sim
+
+    monkeypatch.setattr(connect, "build_simulator", eight_minutes_on)
+    argv = ["alarms", "--profile", "demo", "--until-caught-up", "--page-limit", "10000"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    fleet = built[0].fleet
+    seen = [(row["rule"], row["state"], row["assetId"]) for row in rows]
+    assert ("stale", "stale", fleet.silent_unit) in seen
+    assert ("low suction pressure", "active", fleet.shutdown_unit) in seen
+    assert ("unit shut down", "active", fleet.shutdown_unit) in seen
+    low = next(row for row in rows if row["rule"] == "low suction pressure")
+    assert low["severity"] == "critical" and low["unit"] == "psi" and low["val"] < 20
+    assert low["assetName"].endswith(str(fleet.shutdown_unit))  # the asset directory's name
+    stopped = next(row for row in rows if row["rule"] == "unit shut down")
+    assert stopped["valName"] == "Stopped" and stopped["val"] == 0
+    assert "watching 3 alarm rules (the demo's built-in rules) and stale units" in captured.err
