@@ -89,7 +89,7 @@ class ReadingSink:
     """
 
     def __init__(self, fmt: str, out: IO[bytes] | None = None, *, utc: bool = False,
-                 names: NameLookup | None = None) -> None:
+                 names: NameLookup | None = None, present: Any = None) -> None:
         from flux_tui.data import formats  # loaded with the first command that prints readings
 
         self._formats = formats
@@ -97,6 +97,7 @@ class ReadingSink:
         self.out = out if out is not None else sys.stdout.buffer
         self.utc = utc
         self.names = names  # the table shows unit names as the viewer does
+        self.present = present  # units and state names for the table (JSONL/CSV stay raw)
         self.closed = False
         self._text = io.StringIO()
         self._csv = csv.writer(self._text, lineterminator="\n")
@@ -127,7 +128,9 @@ class ReadingSink:
             self._csv.writerows(fmt.csv_row(r) for r in readings)
             data = self._drain()
         else:
-            data = "".join(fmt.table_line(r, utc=self.utc, names=self.names) + "\n" for r in readings).encode()
+            names, present = self.names, self.present
+            data = "".join(fmt.table_line(r, utc=self.utc, names=names, present=present) + "\n"
+                           for r in readings).encode()
         self._write(data)
 
     def flush(self) -> None:

@@ -244,7 +244,14 @@ def run_tail(args: argparse.Namespace, profile: Profile) -> int:
     profile = stream_profile(args, profile)
     progress = Progress(verbose=args.verbose, every=5.0 if args.verbose else None)
     view = headless_view(profile, args.filter)
-    sink = ReadingSink(args.format, utc=args.utc, names=view.names)
+    present = None
+    if args.format == "table":  # units and state names are for people; JSONL/CSV stay raw
+        from flux_tui.config.field import presentation
+
+        config = args.loaded_config
+        file = str(config.path) if config.exists else None
+        present = presentation(config.data, file, demo=profile.simulator)
+    sink = ReadingSink(args.format, utc=args.utc, names=view.names, present=present)
     tap = SinkTap(sink, progress, RunSummary())
     until = stop_rule(args, names=args.format == "table")
     summary = asyncio.run(stream(view, tap, until))

@@ -298,10 +298,19 @@ def unit_name(reading: Reading, names: NameLookup | None = None) -> str:
     return f"Unit {reading.asset_id}" if reading.asset_id is not None else "Unit ?"
 
 
-def table_line(reading: Reading, *, utc: bool = False, names: NameLookup | None = None) -> str:
-    """A human one-liner: time with milliseconds (local, or UTC), unit, label, value."""
+def table_line(
+    reading: Reading, *, utc: bool = False, names: NameLookup | None = None, present: Any = None
+) -> str:
+    """A human one-liner: time with milliseconds (local, or UTC), unit, label, value.
+
+    ``present`` (a :class:`~flux_tui.data.presentation.Presentation`) adds engineering units
+    and state names to the value (``38.2 psi``, ``Running``)."""
     label = safe_text(reading.label or reading.tag_name or f"tag {reading.tag_id}")
+    if present is not None:
+        value = present.show(reading.label, reading.val)
+    else:
+        value = format_value(reading.val)
     return (
         f"{format_time(reading.epoch_ms, utc=utc)}  {unit_name(reading, names):<12.24}  "
-        f"{label:<28.40}  {format_value(reading.val):>12}"
+        f"{label:<28.40}  {value:>12}"
     )

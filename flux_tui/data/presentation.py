@@ -36,6 +36,8 @@ DEFAULT_UNITS: tuple[tuple[str, str], ...] = (
     ("*load", "%"),  # "Engine Load", not "Valve Loaded Position"
     ("*gas flow*", "MCF/d"),
     ("*run hours*", "h"),
+    ("*valve position*", "%"),  # "Recycle Valve Position"; not "Valve Loaded Position"
+    ("*scrubber level*", "%"),
 )
 
 #: State names true of any controller.

@@ -160,3 +160,18 @@ def test_which_reader_problems_end_tail(
     assert ends_run(FeedProblem(error, 1.0), reached=False) is before_first_answer
     assert ends_run(FeedProblem(error, 1.0), reached=True) is after_it
     assert ends_run(FeedProblem(error, None), reached=True)  # the reader gave up
+
+
+def test_tail_table_shows_units_and_state_names_jsonl_stays_raw(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    query = 'label:"suction pressure" OR label:"run status"'
+    assert main([*DEMO, "--count", "60", "--format", "table", "--filter", query]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any("Suction Pressure" in line and line.endswith(" psi") for line in lines)
+    assert any(
+        "Run Status" in line and line.split()[-1] in ("Running", "Stopped") for line in lines
+    )
+    assert main([*DEMO, "--count", "60", "--filter", query]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(isinstance(row["val"], (int, float)) for row in rows)
