@@ -158,17 +158,24 @@ class Presentation:
         key = value_key(val)
         return table.get(key) if key is not None else None
 
-    def show(self, label: str | None, val: Any) -> str:
-        """The value as a technician reads it: ``38.2 psi``, ``Running``; terminal-safe."""
+    def show(self, label: str | None, val: Any, width: int | None = None) -> str:
+        """The value as a technician reads it: ``38.2 psi``, ``Running``; terminal-safe.
+
+        ``width`` is the room a column has: the unit is left out rather than cut
+        (``441.8`` where ``441.8 MCF/d`` does not fit)."""
         named = self.name(label, val)
         if named is not None:
             return named
         text = format_value(val)
+        if width is not None and len(text) >= width - 1:
+            return text
         unit = (
             self.unit(label)
             if isinstance(val, (int, float)) and val is not True and val is not False
             else None
         )
+        if unit and width is not None and len(text) + 1 + len(unit) > width:
+            return text
         return f"{text} {unit}" if unit else text
 
     def show_raw_too(self, label: str | None, val: Any) -> str:

@@ -20,6 +20,20 @@ from flux_tui.data.store import LiveStore, TagKey
 from flux_tui.feed.types import Reading
 from flux_tui.ui.labels import clip_apart
 
+_SEVERITY = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
+
+
+def human_age(seconds: float) -> str:
+    """45s, 12m, 3h, 2d: how long a unit has been quiet, in the tree's few cells."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h"
+    return f"{s // 86400}d"
+
 
 @dataclass(frozen=True, slots=True)
 class Scope:
@@ -76,6 +90,9 @@ class AssetTree(Tree[Scope]):
         self._tree_version = -1
         self._first_unit = True
         self.names: Any = None  # a NameLookup (Enterprise Objects) once the feed has one
+        self.present: Any = None  # a Presentation: engineering units and state names
+        # (asset, tag or None) -> the worst raised alarm's severity, None when there is none
+        self.marks: Any = None
         self._names_version = -1
 
     def refresh_from_store(self, now_ms: float) -> None:
@@ -94,16 +111,23 @@ class AssetTree(Tree[Scope]):
             if node is None:
                 continue
             stale = unit.is_stale(now_ms)
-            mark = Text("○ stale", style="dim") if stale else Text("●", style="green")
+            if stale:  # how long it has been quiet: a technician's first question
+                age = human_age((now_ms - unit.last_ms) / 1000)
+                mark = Text(f"○ stale {age}", style="dim")
+            else:
+                mark = Text("●", style="green")
+            severity = self.marks(asset_id, None) if self.marks is not None else None
+            alarm = Text(" ▲", style=_SEVERITY.get(severity, "")) if severity else Text("")
             self._set_label(("unit", asset_id),
-                            Text.assemble(f"{self.unit_title(asset_id)} ", mark))
+                            Text.assemble(f"{self.unit_title(asset_id)} ", mark, alarm))
             if not node.is_expanded:
                 continue  # hidden tag labels are brought up to date when shown
             tags = list(unit.tags.values())
             names = clip_apart([safe_text(t.display_name) for t in tags], self._name_width())
             for tag, name in zip(tags, names):
-                self._set_label(("tag", tag.key), self._tag_label(name, tag.last,
-                                                                  tag.is_stale(now_ms)))
+                severity = self.marks(asset_id, tag.key[1]) if self.marks is not None else None
+                self._set_label(("tag", tag.key), self._tag_label(name, tag, tag.is_stale(now_ms),
+                                                                  severity))
 
     def _lookup_name(self, kind: str, ident: Any) -> str | None:
         names = self.names
@@ -148,13 +172,21 @@ class AssetTree(Tree[Scope]):
         """Cells for a tag's name: the panel minus guides (9) and the value column (9)."""
         return max(4, max(14, self.scrollable_content_region.width - 9) - 9)
 
-    def _tag_label(self, name: str, value: Any, stale: bool) -> Text:
-        """``name`` (already clipped to :meth:`_name_width`) and the value, in columns."""
-        shown = format_value(value)
+    def _tag_label(self, name: str, tag: Any, stale: bool, severity: str | None = None) -> Text:
+        """``name`` (already clipped to :meth:`_name_width`) and the value, in columns; an
+        alarm's severity puts a ▲ before the name."""
+        value = tag.last
+        shown = (format_value(value) if self.present is None
+                 else self.present.show(tag.label, value, width=8))
         if len(shown) > 8:
             shown = shown[:7] + "…"
         name_width = self._name_width()
-        text = Text(f"{name:<{name_width}} ", style="dim" if stale else "")
+        if severity:
+            text = Text("▲", style=_SEVERITY.get(severity, ""))
+            text.append(f"{name[: name_width - 1]:<{name_width - 1}} ",
+                        style="dim" if stale else "")
+        else:
+            text = Text(f"{name:<{name_width}} ", style="dim" if stale else "")
         text.append(f"{shown:>8}", style="dim" if stale else "bold")
         return text
 

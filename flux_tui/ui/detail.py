@@ -26,7 +26,7 @@ def reading_json(reading: Reading) -> str:
 
 
 def detail_table(reading: Reading, prev: Any = None, *, utc: bool = False,
-                 unit: str | None = None) -> Table:
+                 unit: str | None = None, shown: str | None = None) -> Table:
     """A two-column table of the reading (all text literal: no markup is interpreted);
     ``unit`` is the unit's name (Enterprise Objects) when known."""
     table = Table.grid(padding=(0, 2))
@@ -35,6 +35,7 @@ def detail_table(reading: Reading, prev: Any = None, *, utc: bool = False,
     rows: list[tuple[str, str]] = [
         ("unit", safe_text(f"{unit} ({reading.asset_id})" if unit else str(reading.asset_id))),
         ("time", format_time(reading.epoch_ms, utc=utc, date=True)),
+        *([("shown as", shown)] if shown else []),  # engineering unit / state name
         ("shard", safe_text(reading.shard)),
         ("sequence", safe_text(reading.seq) + (f" / {reading.sub}" if reading.sub else "")),
         ("arrival", f"{reading.arrival:.3f}"),
@@ -72,8 +73,9 @@ class ReadingDetail(ModalScreen[None]):
     ]
 
     def __init__(self, reading: Reading, prev: Any = None, *, utc: bool = False,
-                 unit: str | None = None) -> None:
+                 unit: str | None = None, shown: str | None = None) -> None:
         super().__init__()
+        self._shown = shown
         self._unit = unit
         self.reading = reading
         self._prev = prev
@@ -84,7 +86,8 @@ class ReadingDetail(ModalScreen[None]):
             scroll.border_title = Text(safe_text(self.reading.label or self.reading.tag_name
                                                  or "reading")[:60])
             scroll.border_subtitle = "y copy JSON · esc close"
-            yield Static(detail_table(self.reading, self._prev, utc=self._utc, unit=self._unit))
+            yield Static(detail_table(self.reading, self._prev, utc=self._utc, unit=self._unit,
+                                      shown=self._shown))
 
     def action_copy(self) -> None:
         """Copy the reading as JSON to the clipboard (OSC 52)."""

@@ -124,6 +124,7 @@ class TagLog(ScrollView, can_focus=True):
         self._cache: OrderedDict[tuple[Any, ...], Strip] = OrderedDict()
         self._seen_version = -1
         self.names: Any = None  # a NameLookup: unit names instead of ids when known
+        self.present: Any = None  # a Presentation: engineering units and state names
         self._hold_from: int | None = None
         self._pause_from: int | None = None
 
@@ -283,7 +284,8 @@ class TagLog(ScrollView, can_focus=True):
             label = label[: label_width - 1] + "…"
         text.append(f"{label:<{label_width}}")
         text.append(gap)
-        value = format_value(r.val)
+        value = (format_value(r.val) if self.present is None
+                 else self.present.show(r.label, r.val, width=10))
         if len(value) > 10:
             value = value[:9] + "…"
         text.append(f"{value:>10}", _NULL if self.plain else Style(bold=True))

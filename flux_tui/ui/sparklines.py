@@ -93,6 +93,7 @@ class SparkPanel(Widget):
         self.window_index = 0
         self._lines = 1
         self.names: Any = None  # asset names (Enterprise Objects) once the feed has them
+        self.present: Any = None  # a Presentation: engineering units and state names
         self._update_titles()
 
     def unit_label(self, asset_id: Any) -> str:
@@ -184,7 +185,8 @@ class SparkPanel(Widget):
         line.append(" ")
         times, values = t.window(seconds, self.now)
         cellv = bucket(times, values, self.now - seconds, seconds, cells, numeric=t.numeric)
-        last = format_value(t.last)[:9]
+        last = (format_value(t.last) if self.present is None
+                else self.present.show(t.label, t.last, width=9))[:9]
         figures = Text(f" {last:>9}")
         if t.numeric:
             stats = t.stats(seconds, self.now)

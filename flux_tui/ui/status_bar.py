@@ -7,7 +7,7 @@ reaches into the feed itself and a test can give it any figures it likes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.widget import Widget
@@ -47,6 +47,7 @@ class StatusInfo:
     paused: bool = False
     recording: str | None = None  # e.g. "3,201 → pad7.jsonl" while recording
     names_unavailable: bool = False  # no Enterprise Objects names (API down, no cache)
+    alarms: tuple[int, int, int] | None = None  # raised alarms: critical, warning, info
     detail: str = ""
 
 
@@ -69,6 +70,16 @@ def human_duration(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h{s % 3600 // 60:02d}m"
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def _alarm_counts(counts: tuple[int, int, int], style: Any) -> Text:
+    """``▲ 1 crit 2 warn`` (only the severities that have alarms), early in the line."""
+    text = Text("▲")
+    for n, word, cls in zip(counts, ("crit", "warn", "info"), ("status--bad", "status--warn",
+                                                               "status--dim")):
+        if n:
+            text.append(f" {n} {word}", style(cls))
+    return text
 
 
 class StatusBar(Widget):
@@ -115,6 +126,8 @@ class StatusBar(Widget):
             parts[0].append(" ctrl+r retry", style("status--warn"))
         if info.recording:  # early in the line: an 80-column bar cuts off the end
             parts.append(Text(f"● REC {safe_text(info.recording)}", style("status--rec")))
+        if info.alarms is not None and any(info.alarms):
+            parts.append(_alarm_counts(info.alarms, style))
         if info.paused:
             parts.append(Text("⏸ paused", style("status--warn")))
         parts.append(Text(f"{human_count(info.rate)} rec/s"))

@@ -1,0 +1,166 @@
+"""The viewer's alarms: the engine is fed every page the feed brings, new alarms ring (when
+their rule asks) and flash (critical ones), the status bar counts them by severity, the tree
+marks units and tags, and ``!`` opens the list. :class:`AlarmActions` is a base of
+:class:`~flux_tui.ui.app.FluxApp`, between it and :class:`ViewActions`."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.binding import Binding, BindingType
+
+from flux_tui.alarms import AlarmEngine, AlarmRule, StalePolicy, Transition
+from flux_tui.data.formats import safe_text
+from flux_tui.data.presentation import Presentation
+from flux_tui.data.replay import ReplaySeeked
+from flux_tui.feed.types import Batch
+from flux_tui.ui.alarms_screen import SEVERITY_STYLE, AlarmsScreen
+from flux_tui.ui.status_bar import human_duration
+from flux_tui.ui.view_actions import ViewActions
+
+__all__ = ["AlarmActions", "AlarmSetup"]
+
+FLASH_SECONDS = 0.8
+_RANK = {"info": 1, "warning": 2, "critical": 3}
+
+
+class AlarmSetup:
+    """What the viewer's alarms are built from: rules, stale policy, units and names."""
+
+    def __init__(
+        self,
+        rules: list[AlarmRule] | tuple[AlarmRule, ...] = (),
+        stale: StalePolicy | None = None,
+        present: Presentation | None = None,
+        *,
+        watch_stale: bool = True,
+    ) -> None:
+        self.rules, self.stale, self.watch_stale = list(rules), stale, watch_stale
+        self.present = present or Presentation()
+
+    def engine(self, names: Any = None) -> AlarmEngine:
+        """A fresh engine (a replay that seeks starts again from where it lands)."""
+        return AlarmEngine(self.rules, names=names, stale=self.stale, watch_stale=self.watch_stale)
+
+
+class AlarmActions(ViewActions):
+    """Alarms in the viewer (mixed into FluxApp)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("exclamation_mark", "alarms", "Alarms", show=False, id="alarms"),
+    ]
+    DEFAULT_CSS = """
+    Screen.-alarm-flash { background: $error 25%; }
+    """
+
+    alarm_setup: AlarmSetup = AlarmSetup()
+    _alarms: AlarmEngine | None = None
+
+    @property
+    def alarms(self) -> AlarmEngine:
+        """The alarm engine of the current feed (built on first use)."""
+        if self._alarms is None:
+            self._alarms = self.alarm_setup.engine(self.names)
+        return self._alarms
+
+    @property
+    def present(self) -> Presentation:
+        """Units and state names for everything the viewer shows."""
+        return self.alarm_setup.present
+
+    def on_feed_item(self, item: Any) -> None:
+        """The feed's tap: every page also goes through the alarm engine."""
+        super().on_feed_item(item)
+        if isinstance(item, Batch):
+            self.alarm_transitions(self.alarms.observe(item.readings))
+        elif isinstance(item, ReplaySeeked):  # a replay jumped: start the alarms again there
+            self._alarms = None
+
+    def alarm_transitions(self, transitions: list[Transition]) -> None:
+        """React to new transitions: bell for rules that ask, a flash for critical ones."""
+        new = [x for x in transitions if x.state in ("active", "stale") and not x.shelved]
+        if not new:
+            return
+        if any(x.bell for x in new):
+            self.bell()
+        worst = max(new, key=lambda x: _RANK.get(x.severity, 0))
+        if worst.severity == "critical":
+            self.screen.add_class("-alarm-flash")
+            self.set_timer(FLASH_SECONDS, lambda: self.screen.remove_class("-alarm-flash"))
+        what = safe_text(worst.label or "silent unit")
+        unit = self.asset_tree.unit_title(worst.asset_id)
+        more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
+        self.notify(
+            f"{worst.rule}: {unit} {what} {self.present.show(worst.label, worst.val)}{more}"
+            if worst.label
+            else f"{unit} stopped reporting{more}",
+            title=f"{worst.severity.upper()} alarm",
+            severity="error" if worst.severity == "critical" else "warning",
+            timeout=8,
+        )
+
+    def action_alarms(self) -> None:
+        """Open the alarms list."""
+        self.push_screen(
+            AlarmsScreen(
+                self.alarms, self.present, self.asset_tree.unit_title, utc=self.log_view.utc
+            )
+        )
+
+    def alarm_counts(self) -> tuple[int, int, int]:
+        """Raised, unshelved alarms: (critical, warning, info), for the status bar."""
+        counts = self.alarms.counts()
+        return counts["critical"], counts["warning"], counts["info"]
+
+    def alarm_mark(self, asset_id: Any, tag: Any = None) -> str | None:
+        """The worst severity raised on a unit (``tag`` None) or one tag, for the tree."""
+        worst = None
+        for alarm in self.alarms.unit_alarms(asset_id):
+            if tag is not None and alarm.key[2] != tag:
+                continue
+            if self.alarms.is_shelved(alarm.key):
+                continue
+            severity = alarm.rule.severity
+            if worst is None or _RANK[severity] > _RANK[worst]:
+                worst = severity
+        return worst
+
+    def unit_health(self, asset_id: Any, now_ms: float) -> Any:
+        """The health card under the unit's details: run status, alarms, each tag's age."""
+        unit = self.store.units.get(asset_id)
+        table = Table(title="Health", title_justify="left", expand=True, show_edge=False)
+        for column in ("tag", "value", "age", "alarm"):
+            table.add_column(column, no_wrap=True)
+        raised = {a.key[2]: a for a in self.alarms.unit_alarms(asset_id)}
+        run = None
+        for tag in unit.tags.values() if unit is not None else ():
+            shown = self.present.show(tag.label, tag.last)
+            if tag.label.lower() == "run status":
+                run = shown
+            alarm = raised.get(tag.key[1])
+            age = human_duration(max(0.0, now_ms - tag.last_ms) / 1000) if tag.last_ms else "—"
+            stale = tag.is_stale(now_ms)
+            table.add_row(
+                Text(safe_text(tag.display_name)),
+                Text(shown),
+                Text(age + (" stale" if stale else ""), style="yellow" if stale else ""),
+                Text(
+                    f"{alarm.rule.severity}: {alarm.rule.name}" if alarm else "",
+                    style=SEVERITY_STYLE.get(alarm.rule.severity, "") if alarm else "",
+                ),
+            )
+        stale_engine = self.alarms.stale
+        silent = stale_engine is not None and stale_engine.unit_stale(asset_id)
+        head = Text.assemble(
+            ("run status: ", "bold"),
+            run or "unknown",
+            "   ",
+            ("alarms: ", "bold"),
+            str(len(raised)),
+            "   ",
+            ("silent" if silent else "reporting", "yellow" if silent else "green"),
+        )
+        return Group(Text(""), head, table)

@@ -1,0 +1,82 @@
+"""The viewer's alarms with Pilot: a reading past a rule's limit raises an alarm that the
+status bar counts, the tree marks, the list shows and the user acknowledges and shelves;
+a critical one flashes, a bell rule rings; units and state names show in the log."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fakefeed import T0_MS, fleet_batch, make_reading, opener_for
+from helpers import settle, wait_until
+from screen_text import screen_text
+
+from flux_tui.alarms import AlarmRule
+from flux_tui.data.presentation import Presentation
+from flux_tui.feed.types import Batch
+from flux_tui.ui.alarm_actions import AlarmSetup
+from flux_tui.ui.alarms_screen import AlarmsScreen
+from flux_tui.ui.app import FluxApp
+
+CLOCK = T0_MS / 1000 + 100
+RULE = AlarmRule("low suction", 'label:"suction pressure" val<20', for_ms=2000,
+                 deadband=1.0, severity="critical", bell=True)  # fmt: skip
+
+
+def low_suction(start_s: int, values: list[float]) -> Batch:
+    rows = [make_reading(0, asset=1111, tag=0, val=v, ms=T0_MS + (start_s + i) * 1000)
+            for i, v in enumerate(values)]  # fmt: skip
+    return Batch("shardId-000000000000", rows, [], 0, CLOCK)
+
+
+def make_app(items: list[Any]) -> FluxApp:
+    setup = AlarmSetup([RULE], present=Presentation())
+    return FluxApp(opener_for(items), clock=lambda: CLOCK, utc=True, alarms=setup)
+
+
+async def test_an_alarm_is_counted_marked_listed_acknowledged_and_shelved() -> None:
+    app = make_app([fleet_batch(0, 200), low_suction(60, [15.0, 14.0, 13.5, 13.0])])
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: bool(app.alarms.raised()))
+        await settle(pilot)
+        assert rings == [1]  # the rule asks for the bell: once, on activation
+        assert app.screen.has_class("-alarm-flash")  # critical: the screen flashes
+        text = screen_text(app)
+        assert "▲ 1 crit" in text  # the status bar's count
+        await settle(pilot)  # the tree redraws every other tick
+        tree = [line[:36] for line in screen_text(app).splitlines()]
+        assert any("Unit 1111" in line and "▲" in line for line in tree)  # the unit's mark
+        assert any("▲Suction" in line for line in tree)  # and the tag's
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, AlarmsScreen))
+        await pilot.pause()
+        listed = screen_text(app)
+        assert "critical" in listed and "active" in listed and "low suction" in listed
+        assert "13.5 psi" in listed or "13 psi" in listed  # the value, with its unit
+        await pilot.press("a")
+        await pilot.pause()
+        (alarm,) = app.alarms.raised()
+        assert alarm.state == "acknowledged"
+        assert "acknowledged" in screen_text(app)
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.alarms.is_shelved(alarm.key)
+        assert app.alarms.counts()["critical"] == 0
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "crit" not in screen_text(app).splitlines()[-2]
+
+
+async def test_a_short_crossing_raises_nothing_and_units_show_in_the_log() -> None:
+    app = make_app([fleet_batch(0, 200), low_suction(60, [15.0, 25.0, 14.0, 25.0])])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 204)
+        await settle(pilot)
+        await asyncio.sleep(0)
+        assert app.alarms.raised() == [] and list(app.alarms.journal) == []
+        text = screen_text(app)
+        assert " psi" in text and " rpm" in text  # engineering units in the log and tree
+        assert "▲" not in text
+        assert "Running" not in text  # the fake's run status is text ('RUN'): no name
