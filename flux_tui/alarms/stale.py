@@ -8,6 +8,7 @@ decides exactly what the live run decided. No I/O, no wall clock.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +58,7 @@ class TagClock:
         self.key = key
         self.unit = unit
         self.last = t
-        self.intervals: list[int] = []
+        self.intervals: deque[int] = deque(maxlen=_WINDOW)
         self.count = 1
         self.after = after
         self.stale = False
@@ -86,6 +87,9 @@ class StaleTracker:
         self.policy = policy or StalePolicy()
         self.tags: dict[tuple[Any, Any], TagClock] = {}
         self.units: dict[Any, UnitClock] = {}
+        # No tag can go stale before this reading time: readings only push deadlines later,
+        # so the earliest deadline found by a scan bounds the next one (scans stay rare).
+        self._next_due: int | None = None
 
     def _initial_after(self) -> int:
         p = self.policy
@@ -102,6 +106,9 @@ class StaleTracker:
             if unit is None:
                 unit = self.units[r[8]] = UnitClock()
             clock = self.tags[key] = TagClock(key, unit, t, self._initial_after())
+            due = t + clock.after
+            if self._next_due is None or due < self._next_due:
+                self._next_due = due
             clock.label, clock.tag_name, clock.last_val = r[12], r[11], r[13]
             unit.tags.append(clock)
             if unit.stale:  # a new tag of a silent unit: the unit reports again
@@ -115,30 +122,41 @@ class StaleTracker:
         interval = t - clock.last
         clock.last, clock.last_val = t, r[13]
         clock.label = r[12]
+        after = clock.after
         self._learn(clock, interval)
         if clock.stale:
             self._report(clock, t, out)
+        elif clock.after >= after:
+            return
+        due, next_due = t + clock.after, self._next_due  # reporting again, or sooner stale
+        if next_due is None or due < next_due:
+            self._next_due = due
 
     def _learn(self, clock: TagClock, interval: int) -> None:
         intervals = clock.intervals
         intervals.append(interval)
-        if len(intervals) > _WINDOW:
-            del intervals[0]
-        clock.count += 1
+        count = clock.count = clock.count + 1
+        if count % _RECOMPUTE_EVERY and count > 4:
+            return
         policy = self.policy
-        if (
-            policy.after_ms is None
-            and len(intervals) >= 2
-            and (clock.count % _RECOMPUTE_EVERY == 0 or len(intervals) <= 3)
-        ):
+        if policy.after_ms is None and len(intervals) >= 2:
             median = sorted(intervals)[len(intervals) // 2]
             clock.after = max(policy.minimum_ms, int(policy.multiple * median))
 
     def advance(self, now: int, out: list[Transition]) -> None:
         """The reading clock is at ``now``: tags past their ``stale_after`` become stale."""
+        if self._next_due is None or now <= self._next_due:
+            return
+        next_due: int | None = None
         for clock in self.tags.values():
-            if not clock.stale and now - clock.last > clock.after:
-                self._mark(clock, clock.last + clock.after, out)
+            if clock.stale:
+                continue
+            due = clock.last + clock.after
+            if now > due:
+                self._mark(clock, due, out)
+            elif next_due is None or due < next_due:
+                next_due = due
+        self._next_due = next_due
 
     def _catch_up(self, asset: Any, unit: UnitClock, t: int, out: list[Transition]) -> None:
         """What the clock would have found stale in this unit before ``t`` (when the unit's
