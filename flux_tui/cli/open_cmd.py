@@ -49,10 +49,14 @@ def add_parser(
 def open_app(replay: SessionReplay, *, config: Config | None = None,
              low_bandwidth: bool = False, **options: Any) -> FluxApp:
     """The viewer with ``replay`` as its source, its clock and its header."""
-    from flux_tui.ui.app import FluxApp
+    from flux_tui.ui.app import FluxApp, alarm_setup
 
     async def opener() -> SessionReplay:
         return replay
+
+    # the rules the recording was made with: a demo session replays the demo's rules
+    demo = replay.metadata.get("profile") == "demo"
+    options.setdefault("alarms", alarm_setup(config, demo))
 
     app = FluxApp(opener, title=replay.describe(), config=config, low_bandwidth=low_bandwidth,
                   clock=replay.now, **options)

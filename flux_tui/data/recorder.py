@@ -88,6 +88,7 @@ class Recorder:
         self.path: Path | None = None
         self.error: str | None = None
         self._count = 0  # readings of the last recording, kept after it stops
+        self._notes: dict[str, Any] = {}  # sidecar annotations, kept for the next recording
 
     @property
     def recording(self) -> bool:
@@ -110,6 +111,15 @@ class Recorder:
                              clock=self._clock, wall_clock=self._wall)
         self._writer, self.path, self.error, self._count = writer, writer.path, None, 0
         self.state = RecorderState.RECORDING
+        for key, value in self._notes.items():
+            writer.annotate(key, value)
+
+    def annotate(self, key: str, value: Any) -> None:
+        """Put ``key: value`` in the sidecar of this and every later recording (the alarm
+        journal, the marks); it reaches the disk with the next flush."""
+        self._notes[key] = value
+        if self.recording and self._writer is not None:
+            self._writer.annotate(key, value)
 
     def offer(self, readings: Iterable[Reading]) -> int:
         """Write these readings (duplicates skipped); returns how many were new."""

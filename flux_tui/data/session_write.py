@@ -235,6 +235,12 @@ class SessionWriter:
         )  # fmt: skip
         self._dirty = True
 
+    def annotate(self, key: str, value: Any) -> None:
+        """Keep ``key: value`` (JSON-able) in the sidecar from the next flush on: the
+        viewer's alarm journal and marks travel with the session this way."""
+        self._user_meta[key] = value
+        self._dirty = True
+
     def tick(self) -> None:
         """Flush if a second has passed and something is waiting (call it from a timer)."""
         if not self.closed and self._dirty and self._clock() - self._last_flush >= FLUSH_INTERVAL:

@@ -13,17 +13,20 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from flux_tui.alarms import AlarmEngine, AlarmRule, StalePolicy, Transition
+from flux_tui.alarms.transition import iso_utc
 from flux_tui.data.formats import safe_text
 from flux_tui.data.presentation import Presentation
 from flux_tui.data.replay import ReplaySeeked
 from flux_tui.feed.types import Batch
 from flux_tui.ui.alarms_screen import SEVERITY_STYLE, AlarmsScreen
+from flux_tui.ui.marks import MarkDialog, SessionEvents
 from flux_tui.ui.status_bar import human_duration
 from flux_tui.ui.view_actions import ViewActions
 
 __all__ = ["AlarmActions", "AlarmSetup"]
 
 FLASH_SECONDS = 0.8
+LEAD_MS = 30_000  # a replay jump to an alarm lands this long before it
 _RANK = {"info": 1, "warning": 2, "critical": 3}
 
 
@@ -51,6 +54,21 @@ class AlarmActions(ViewActions):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("exclamation_mark", "alarms", "Alarms", show=False, id="alarms"),
+        Binding("m", "mark", "Mark", show=False, id="mark"),
+        Binding(
+            "full_stop",
+            "replay_event(1)",
+            "Replay: next alarm or mark",
+            show=False,
+            id="replay-next-event",
+        ),
+        Binding(
+            "comma",
+            "replay_event(-1)",
+            "Replay: previous alarm or mark",
+            show=False,
+            id="replay-previous-event",
+        ),
     ]
     DEFAULT_CSS = """
     Screen.-alarm-flash { background: $error 25%; }
@@ -58,6 +76,15 @@ class AlarmActions(ViewActions):
 
     alarm_setup: AlarmSetup = AlarmSetup()
     _alarms: AlarmEngine | None = None
+    _events: SessionEvents | None = None
+    _event_cursor: int | None = None  # the event the last replay jump went to
+
+    @property
+    def events(self) -> SessionEvents:
+        """The alarm journal and the marks of this viewing (they go into recordings)."""
+        if self._events is None:
+            self._events = SessionEvents()
+        return self._events
 
     @property
     def alarms(self) -> AlarmEngine:
@@ -81,6 +108,8 @@ class AlarmActions(ViewActions):
 
     def alarm_transitions(self, transitions: list[Transition]) -> None:
         """React to new transitions: bell for rules that ask, a flash for critical ones."""
+        if transitions and self.replay is None and self.events.add_transitions(transitions):
+            self.recorder.annotate("alarms", self.events.alarms)  # the journal, in the sidecar
         new = [x for x in transitions if x.state in ("active", "stale") and not x.shelved]
         if not new:
             return
@@ -102,11 +131,60 @@ class AlarmActions(ViewActions):
             timeout=8,
         )
 
+    def action_mark(self) -> None:
+        """Mark the highlighted reading (or the newest) with a short note."""
+        reading = self.log_view.current_reading()
+        at = reading.epoch_ms if reading is not None else self.alarms.now_ms
+        if at is None:
+            self.notify("Nothing to mark yet", timeout=2)
+            return
+        asset = reading.asset_id if reading is not None else None
+        tag = reading.tag_id if reading is not None else None
+        where = iso_utc(at) + (f" · {self.asset_tree.unit_title(asset)}" if asset else "")
+
+        def chosen(note: str | None) -> None:
+            if note is None:
+                return
+            self.events.add_mark(at, note, asset, tag)
+            self.recorder.annotate("marks", self.events.marks)
+            self.notify(f"Marked {where}" + (": " + note if note else ""), timeout=3)
+
+        self.push_screen(MarkDialog(where), callback=chosen)
+
+    def action_replay_event(self, step: int) -> None:
+        """In a replay, jump to the next (1) or previous (-1) alarm or mark of the session."""
+        replay = self.replay
+        if replay is None:
+            self.notify("Next/previous alarm works in a replay (flux-tui open FILE)", timeout=3)
+            return
+        times = SessionEvents.times_in(replay.metadata)
+        position = replay.position_ms or 0
+        # a jump lands a little before its event: the next press goes on from the event
+        last = self._event_cursor
+        if last is not None and abs(position - last) <= 2 * LEAD_MS:
+            position = max(position, last) if step > 0 else min(position, last)
+        target = SessionEvents.next_time(times, position, step > 0) if times else None
+        if target is None:
+            self.notify(
+                "No more alarms or marks that way"
+                if times
+                else "This session has no alarms or marks",
+                timeout=3,
+            )
+            return
+        self._event_cursor = target
+        replay.seek(max(0, target - LEAD_MS))  # land a little before, to see it come
+        self.notify(f"Alarm or mark at {iso_utc(target)}", timeout=3)
+
     def action_alarms(self) -> None:
         """Open the alarms list."""
         self.push_screen(
             AlarmsScreen(
-                self.alarms, self.present, self.asset_tree.unit_title, utc=self.log_view.utc
+                self.alarms,
+                self.present,
+                self.asset_tree.unit_title,
+                utc=self.log_view.utc,
+                marks=self.events.marks,
             )
         )
 

@@ -83,9 +83,11 @@ class AlarmsScreen(ModalScreen[None]):
         unit_title: Callable[[Any], str],
         *,
         utc: bool = False,
+        marks: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.engine, self.present, self.unit_title, self.utc = engine, present, unit_title, utc
+        self.marks = marks or []
         self._keys: list[AlarmKey] = []
 
     def compose(self) -> ComposeResult:
@@ -137,6 +139,11 @@ class AlarmsScreen(ModalScreen[None]):
         if stale is not None and stale.stale_units():
             titles = ", ".join(self.unit_title(a) for a in stale.stale_units()[:10])
             out.append(f"Silent units: {titles}\n", style="yellow")
+        if self.marks:
+            out.append("Marks\n", style="bold")
+        for mark in self.marks[-RECENT_SHOWN:]:
+            note = safe_text(str(mark.get("note") or "(no note)"))
+            out.append(f"{format_time(mark['epochMs'], utc=self.utc)}  {note}\n")
         recent = list(self.engine.journal)[-RECENT_SHOWN:]
         if recent:
             out.append("Latest transitions\n", style="bold")
