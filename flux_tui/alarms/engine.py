@@ -29,6 +29,11 @@ SCAN_EVERY_MS = 1_000  # reading time between two stale scans
 # whole fleet look stale: a reading only moves the clock when it is not later than its own
 # arrival in the cloud (rtms) by more than this.
 AHEAD_MS = 60_000
+# A shard is idle (nothing left on it, or closed by resharding) once it has delivered no
+# reading while the clock moved this far and the other shards delivered this many readings
+# each: more than the pages a reader alternating between shards hands out meanwhile.
+SHARD_IDLE_MS = 5 * 60_000
+SHARD_IDLE_READINGS = 25_000
 
 
 class Alarm:
@@ -96,14 +101,25 @@ class AlarmEngine:
         self.now_ms: int | None = None
         self.dropped = 0  # alarms not watched because MAX_ALARMS were
         self._scanned = 0
+        self._shard_top: dict[str, int] = {}  # the newest reading time seen on each shard
+        self._shard_seen: dict[str, int] = {}  # readings counted when each shard last had one
+        self._seen = 0
 
     # --- readings --------------------------------------------------------------------------
 
     def observe(self, readings: Iterable[Reading]) -> list[Transition]:
         """Evaluate readings in arrival order; returns the transitions, oldest first."""
         out: list[Transition] = []
-        rules, stale = self.rules, self.stale
+        rules, stale, shard_top, shard_seen = (
+            self.rules,
+            self.stale,
+            self._shard_top,
+            self._shard_seen,
+        )
+        seen = self._seen
         for r in readings:
+            seen += 1
+            shard_seen[r[0]] = seen
             t = r[4]
             if type(t) is not int:
                 continue  # no reading time, no place on the clock
@@ -114,12 +130,17 @@ class AlarmEngine:
                 rtms = r[5]
                 if rtms is None or type(rtms) is not int or t <= rtms + AHEAD_MS:
                     self.now_ms = now = t
+                    if t > shard_top.get(r[0], 0):
+                        shard_top[r[0]] = t
+            elif t > shard_top.get(r[0], -1):
+                shard_top[r[0]] = t
             for compiled in rules:
                 if compiled.selects(r):
                     self._step(compiled, r, t, out)
             if now is not None and now - self._scanned >= SCAN_EVERY_MS:
-                self._scanned = now
+                self._scanned, self._seen = now, seen
                 self._scan(now, out)
+        self._seen = seen
         self.journal.extend(out)
         return out
 
@@ -175,9 +196,19 @@ class AlarmEngine:
             shelved,
         )
 
+    def idle_shards(self, now: int) -> set[str]:
+        """Shards whose tags are judged on the newest reading time (see SHARD_IDLE_MS)."""
+        tops, seen = self._shard_top, self._shard_seen
+        quiet = SHARD_IDLE_READINGS * len(tops)
+        return {
+            shard
+            for shard, top in tops.items()
+            if now - top > SHARD_IDLE_MS and self._seen - seen.get(shard, 0) > quiet
+        }
+
     def _scan(self, now: int, out: list[Transition]) -> None:
         if self.stale is not None:
-            self.stale.advance(now, out)
+            self.stale.advance(now, out, self._shard_top, self.idle_shards(now))
         for key in [k for k, until in self.shelf.items() if until <= now]:
             del self.shelf[key]
             alarm = self.alarms.get(key)

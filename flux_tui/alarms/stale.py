@@ -20,6 +20,11 @@ __all__ = ["StalePolicy", "StaleTracker", "TagClock"]
 _WINDOW = 9  # intervals kept per tag for the median (odd: the median is one of them)
 _RECOMPUTE_EVERY = 8  # readings of a tag between two recomputations of its stale_after
 MAX_TAGS = 200_000  # a bound on what is tracked; tags beyond it are not watched
+# Shards are read a page at a time, so while catching up one shard's readings may be many
+# minutes (hours, on a day's backlog) ahead of another's: a tag's silence is judged on the
+# newest reading time of the shard it reports on, never on a shard that was simply read
+# further. A shard that has delivered nothing while the others delivered many pages (see
+# AlarmEngine) is idle or closed: its tags follow the newest reading time instead.
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,7 @@ class TagClock:
         "label",
         "last",
         "last_val",
+        "shard",
         "stale",
         "stale_at",
         "tag_name",
@@ -66,6 +72,7 @@ class TagClock:
         self.label: str | None = None
         self.tag_name: str | None = None
         self.last_val: Any = None
+        self.shard = ""
 
 
 class UnitClock:
@@ -109,7 +116,7 @@ class StaleTracker:
             due = t + clock.after
             if self._next_due is None or due < self._next_due:
                 self._next_due = due
-            clock.label, clock.tag_name, clock.last_val = r[12], r[11], r[13]
+            clock.label, clock.tag_name, clock.last_val, clock.shard = r[12], r[11], r[13], r[0]
             unit.tags.append(clock)
             if unit.stale:  # a new tag of a silent unit: the unit reports again
                 unit.stale = False
@@ -120,7 +127,7 @@ class StaleTracker:
         if not clock.stale and t - clock.last > clock.after:
             self._catch_up(key[0], clock.unit, t, out)  # went stale between two readings
         interval = t - clock.last
-        clock.last, clock.last_val = t, r[13]
+        clock.last, clock.last_val, clock.shard = t, r[13], r[0]
         clock.label = r[12]
         after = clock.after
         self._learn(clock, interval)
@@ -143,16 +150,26 @@ class StaleTracker:
             median = sorted(intervals)[len(intervals) // 2]
             clock.after = max(policy.minimum_ms, int(policy.multiple * median))
 
-    def advance(self, now: int, out: list[Transition]) -> None:
-        """The reading clock is at ``now``: tags past their ``stale_after`` become stale."""
+    def advance(
+        self,
+        now: int,
+        out: list[Transition],
+        shard_top: dict[str, int] | None = None,
+        idle: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
+        """The reading clock is at ``now`` (``shard_top``: each shard's newest reading time,
+        ``idle``: shards whose tags follow ``now``): tags past their ``stale_after`` on their
+        shard's clock become stale."""
         if self._next_due is None or now <= self._next_due:
-            return
+            return  # each shard's clock is at most `now`: nothing can be due yet
         next_due: int | None = None
+        tops = shard_top or {}
         for clock in self.tags.values():
             if clock.stale:
                 continue
             due = clock.last + clock.after
-            if now > due:
+            ref = now if clock.shard in idle else tops.get(clock.shard, now)
+            if ref > due:
                 self._mark(clock, due, out)
             elif next_due is None or due < next_due:
                 next_due = due

@@ -115,3 +115,23 @@ def test_a_device_clock_far_ahead_does_not_make_the_fleet_stale() -> None:
     )
     assert eng.observe([ahead]) == []
     assert eng.now_ms == T0 + 95_000
+
+
+def test_a_shard_read_ahead_of_another_does_not_make_the_other_look_stale() -> None:
+    """Catching up, a page of shard A may be minutes ahead of shard B's: units on B are not
+    silent, they are just not read yet."""
+    readings = fleet(400)
+    on_a = [x._replace(shard="A") for x in readings if x.asset_id == 1]
+    on_b = [x._replace(shard="B") for x in readings if x.asset_id == 2]
+    # A is read to 400 s before B starts: B lags by up to 400 s (< the idle limit)
+    eng = AlarmEngine()
+    assert eng.observe(on_a[: len(on_a) // 2] + on_b[: len(on_b) // 4]) == []
+    assert eng.observe(on_a[len(on_a) // 2 :] + on_b[len(on_b) // 4 :]) == []
+    # a shard that delivers nothing while the others deliver many pages (idle, or closed
+    # by resharding) no longer holds its tags back
+    busy = [r(T0 + 400_000 + i * 10, 100 + i % 50, 1)._replace(shard="A") for i in range(60_000)]
+    later = eng.observe(busy)
+    assert [(x.state, x.asset_id) for x in later if x.asset_id in (1, 2)] == [
+        ("stale", 1),
+        ("stale", 2),
+    ]
