@@ -238,7 +238,7 @@ def run_alarms(args: argparse.Namespace, profile: Profile) -> int:
     until = StopWhen(duration=args.duration, caught_up=args.until_caught_up, headless=True,
                      names_wait=NAMES_WAIT)  # fmt: skip
     summary = asyncio.run(_run(view, tap, until))
-    progress.say(f"{writer.count:,} alarm transitions from {tap.readings:,} readings")
+    progress.say(_tally(writer.count, tap.readings))
     return finish(summary, progress)
 
 
@@ -282,5 +282,10 @@ def _replay(
         return EXIT_FAILURE
     for line_no, reason in session.problems[:3]:
         progress.say(f"skipped line {line_no}: {reason}")
-    progress.say(f"{writer.count:,} alarm transitions from {tap.readings:,} readings")
+    progress.say(_tally(writer.count, tap.readings))
     return EXIT_OK
+
+
+def _tally(transitions: int, readings: int) -> str:
+    noun = "alarm transition" if transitions == 1 else "alarm transitions"
+    return f"{transitions:,} {noun} from {readings:,} readings"
