@@ -19,6 +19,7 @@ from flux_tui.data.presentation import Presentation
 from flux_tui.data.replay import ReplaySeeked
 from flux_tui.feed.types import Batch
 from flux_tui.ui.alarms_screen import SEVERITY_STYLE, AlarmsScreen
+from flux_tui.ui.changes_screen import ChangesScreen
 from flux_tui.ui.marks import MarkDialog, SessionEvents
 from flux_tui.ui.status_bar import human_duration
 from flux_tui.ui.view_actions import ViewActions
@@ -28,6 +29,14 @@ __all__ = ["AlarmActions", "AlarmSetup"]
 FLASH_SECONDS = 0.8
 LEAD_MS = 30_000  # a replay jump to an alarm lands this long before it
 _RANK = {"info": 1, "warning": 2, "critical": 3}
+
+
+def _in_scope(scope: Any, tag: Any) -> bool:
+    if scope.kind == "unit":
+        return bool(tag.asset_id == scope.asset_id)
+    if scope.kind == "site":
+        return bool(tag.org_id == scope.org_id and tag.site_id == scope.site_id)
+    return bool(tag.org_id == scope.org_id)
 
 
 class AlarmSetup:
@@ -55,6 +64,7 @@ class AlarmActions(ViewActions):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("exclamation_mark", "alarms", "Alarms", show=False, id="alarms"),
         Binding("m", "mark", "Mark", show=False, id="mark"),
+        Binding("c", "changes", "What changed", show=False, id="changes"),
         Binding(
             "full_stop",
             "replay_event(1)",
@@ -175,6 +185,23 @@ class AlarmActions(ViewActions):
         self._event_cursor = target
         replay.seek(max(0, target - LEAD_MS))  # land a little before, to see it come
         self.notify(f"Alarm or mark at {iso_utc(target)}", timeout=3)
+
+    def action_changes(self) -> None:
+        """What changed in the scoped unit (or site, org, everything) over 5/15/60 min."""
+        scope = self._scope
+        if scope is not None and scope.kind == "tag":
+            scope = type(scope)("unit", scope.org_id, scope.site_id, scope.asset_id)
+        title = self.asset_tree.scope_title(scope) if scope is not None else "all units"
+
+        def tags() -> list[Any]:
+            if scope is None:
+                return list(self.store.tags.values())
+            return [t for t in self.store.tags.values() if _in_scope(scope, t)]
+
+        def now() -> float:
+            return self.store.reference_ms(self.clock()) / 1000.0
+
+        self.push_screen(ChangesScreen(tags, now, self.present, self.asset_tree.unit_title, title))
 
     def action_alarms(self) -> None:
         """Open the alarms list."""

@@ -35,6 +35,7 @@ class FluxCommands(Provider):
         app: FluxApp = self.app  # type: ignore[assignment]
         commands: list[tuple[str, Any, str]] = [
             ("Alarms", app.action_alarms, "raised alarms: acknowledge, shelve (key !)"),
+            ("What changed", app.action_changes, "tags ranked by change over 5/15/60 min (c)"),
             ("Toggle asset tree", app.action_toggle_tree, "show or hide the tree panel"),
             ("Toggle sparklines", app.action_toggle_sparks, "show or hide the sparkline panel"),
             ("Toggle UTC / local time", app.action_utc, "time column time zone"),

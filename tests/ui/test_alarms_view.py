@@ -80,3 +80,21 @@ async def test_a_short_crossing_raises_nothing_and_units_show_in_the_log() -> No
         assert " psi" in text and " rpm" in text  # engineering units in the log and tree
         assert "▲" not in text
         assert "Running" not in text  # the fake's run status is text ('RUN'): no name
+
+
+async def test_what_changed_ranks_the_scoped_units_tags() -> None:
+    from flux_tui.ui.changes_screen import ChangesScreen
+
+    app = make_app([fleet_batch(0, 200), low_suction(60, [15.0, 14.0, 13.5, 13.0])])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 204)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChangesScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "What changed in the last 5 min · all units" in text
+        rows = [line for line in text.splitlines() if "Unit 111" in line]
+        assert "Suction Pressure" in rows[0] and "Unit 1111" in rows[0]  # it sank the most
+        await pilot.press("w")
+        await pilot.pause()
+        assert "in the last 15 min" in screen_text(app)
