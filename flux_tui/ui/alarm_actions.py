@@ -20,6 +20,7 @@ from flux_tui.data.replay import ReplaySeeked
 from flux_tui.feed.types import Batch
 from flux_tui.ui.alarms_screen import SEVERITY_STYLE, AlarmsScreen
 from flux_tui.ui.changes_screen import ChangesScreen
+from flux_tui.ui.help import key_sections
 from flux_tui.ui.marks import MarkDialog, SessionEvents
 from flux_tui.ui.status_bar import human_duration
 from flux_tui.ui.view_actions import ViewActions
@@ -185,6 +186,17 @@ class AlarmActions(ViewActions):
         self._event_cursor = target
         replay.seek(max(0, target - LEAD_MS))  # land a little before, to see it come
         self.notify(f"Alarm or mark at {iso_utc(target)}", timeout=3)
+
+    def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Help: the app's sections, then the alarm keys and those of the alarms list."""
+        sections = super().key_sections()
+        extra = key_sections(self, self._user_keys, [
+            ("Alarms, marks, what changed", AlarmActions.BINDINGS),
+            ("Alarms list", AlarmsScreen.BINDINGS),
+            ("What changed", ChangesScreen.BINDINGS),
+        ])  # fmt: skip
+        extra[0][1].pop()  # key_sections adds ctrl+p to its first section: it is there already
+        return sections[:-1] + extra[:3] + sections[-1:]
 
     def action_changes(self) -> None:
         """What changed in the scoped unit (or site, org, everything) over 5/15/60 min."""
