@@ -124,7 +124,7 @@ class AlarmEngine:
             if type(t) is not int:
                 continue  # no reading time, no place on the clock
             if stale is not None:
-                stale.observe(r, t, out)
+                stale.observe(r, t, out, shard_top.get(r[0]))
             now = self.now_ms
             if now is None or t > now:
                 rtms = r[5]

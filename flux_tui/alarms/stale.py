@@ -53,6 +53,7 @@ class TagClock:
         "label",
         "last",
         "last_val",
+        "live",
         "shard",
         "stale",
         "stale_at",
@@ -73,15 +74,20 @@ class TagClock:
         self.tag_name: str | None = None
         self.last_val: Any = None
         self.shard = ""
+        # Seen reporting in step with its shard at least once. A tag only ever seen in data
+        # far older than its shard's other readings (a backfill, a replayed test stream) was
+        # never live here, so it cannot fall silent: it is not judged stale.
+        self.live = False
 
 
 class UnitClock:
     """How many of a unit's tags there are and how many are stale."""
 
-    __slots__ = ("stale", "stale_tags", "tags")
+    __slots__ = ("live_tags", "stale", "stale_tags", "tags")
 
     def __init__(self) -> None:
         self.tags: list[TagClock] = []
+        self.live_tags = 0
         self.stale_tags = 0
         self.stale = False
 
@@ -102,8 +108,9 @@ class StaleTracker:
         p = self.policy
         return p.after_ms if p.after_ms is not None else max(p.minimum_ms, p.unknown_ms)
 
-    def observe(self, r: Reading, t: int, out: list[Transition]) -> None:
-        """Note reading ``r`` taken at ``t`` (its epochMs)."""
+    def observe(self, r: Reading, t: int, out: list[Transition], top: int | None = None) -> None:
+        """Note reading ``r`` taken at ``t`` (its epochMs); ``top`` is the newest reading
+        time its shard had carried before it."""
         key = (r[8], r[9] if r[9] is not None else r[11])
         clock = self.tags.get(key)
         if clock is None:
@@ -113,14 +120,10 @@ class StaleTracker:
             if unit is None:
                 unit = self.units[r[8]] = UnitClock()
             clock = self.tags[key] = TagClock(key, unit, t, self._initial_after())
-            due = t + clock.after
-            if self._next_due is None or due < self._next_due:
-                self._next_due = due
             clock.label, clock.tag_name, clock.last_val, clock.shard = r[12], r[11], r[13], r[0]
             unit.tags.append(clock)
-            if unit.stale:  # a new tag of a silent unit: the unit reports again
-                unit.stale = False
-                out.append(self._unit_transition(r[8], "reporting", t, clock))
+            if top is None or t >= top - clock.after:
+                self._go_live(clock, t, out)
             return
         if t <= clock.last:
             return  # a repeat or an older reading does not move this tag's clock
@@ -131,12 +134,27 @@ class StaleTracker:
         clock.label = r[12]
         after = clock.after
         self._learn(clock, interval)
+        if not clock.live:
+            if top is None or t >= top - clock.after:
+                self._go_live(clock, t, out)
+            return
         if clock.stale:
             self._report(clock, t, out)
         elif clock.after >= after:
             return
         due, next_due = t + clock.after, self._next_due  # reporting again, or sooner stale
         if next_due is None or due < next_due:
+            self._next_due = due
+
+    def _go_live(self, clock: TagClock, t: int, out: list[Transition]) -> None:
+        clock.live = True
+        unit = clock.unit
+        unit.live_tags += 1
+        if unit.stale:  # a new live tag of a silent unit: the unit reports again
+            unit.stale = False
+            out.append(self._unit_transition(clock.key[0], "reporting", t, clock))
+        due = t + clock.after
+        if self._next_due is None or due < self._next_due:
             self._next_due = due
 
     def _learn(self, clock: TagClock, interval: int) -> None:
@@ -165,7 +183,7 @@ class StaleTracker:
         next_due: int | None = None
         tops = shard_top or {}
         for clock in self.tags.values():
-            if clock.stale:
+            if clock.stale or not clock.live:
                 continue
             due = clock.last + clock.after
             ref = now if clock.shard in idle else tops.get(clock.shard, now)
@@ -178,8 +196,8 @@ class StaleTracker:
     def _catch_up(self, asset: Any, unit: UnitClock, t: int, out: list[Transition]) -> None:
         """What the clock would have found stale in this unit before ``t`` (when the unit's
         silence is seen only now, with nothing else moving the clock)."""
-        late = [tag for tag in unit.tags if not tag.stale and t - tag.last > tag.after]
-        late.sort(key=lambda tag: tag.last + tag.after)
+        late = [t_ for t_ in unit.tags if t_.live and not t_.stale and t - t_.last > t_.after]
+        late.sort(key=lambda tag: tag.last + tag.after)  # in the order they fell silent
         for tag in late:
             self._mark(tag, tag.last + tag.after, out)
 
@@ -190,9 +208,9 @@ class StaleTracker:
         unit.stale_tags += 1
         if self.policy.report_tags:
             out.append(self._tag_transition(clock, "stale", at))
-        if unit.stale_tags == len(unit.tags) and not unit.stale:
+        if unit.stale_tags == unit.live_tags and not unit.stale:
             unit.stale = True
-            at_unit = max(tag.stale_at for tag in unit.tags)
+            at_unit = max(tag.stale_at for tag in unit.tags if tag.live)
             out.append(self._unit_transition(key[0], "stale", at_unit, None))
 
     def _report(self, clock: TagClock, t: int, out: list[Transition]) -> None:

@@ -135,3 +135,19 @@ def test_a_shard_read_ahead_of_another_does_not_make_the_other_look_stale() -> N
         ("stale", 1),
         ("stale", 2),
     ]
+
+
+def test_a_backfill_far_older_than_its_shard_is_never_stale() -> None:
+    """Readings that arrive far behind their shard's clock (store-and-forward data, a stream
+    replayed into the feed) were never live here: their unit cannot fall silent."""
+    eng = AlarmEngine()
+    now = [r(T0 + s * 1000, 1, 1)._replace(shard="A") for s in range(0, 900, 5)]
+    old = [r(T0 - 86_400_000 + s * 1000, 2, 1)._replace(shard="A") for s in range(0, 100, 5)]
+    out = eng.observe(now[:100] + old + now[100:])
+    assert [x for x in out if x.asset_id == 2] == []
+    # the same unit reporting in step with its shard later is watched like any other
+    fresh = [r(T0 + 900_000 + s * 1000, 2, 1)._replace(shard="A") for s in range(0, 50, 5)]
+    more = [r(T0 + 950_000 + s * 1000, 1, 1)._replace(shard="A") for s in range(0, 300, 5)]
+    assert [(x.state, x.time_ms - T0) for x in eng.observe(fresh + more) if x.asset_id == 2] == [
+        ("stale", 945_000 + 60_000)
+    ]

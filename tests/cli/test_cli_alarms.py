@@ -63,6 +63,11 @@ def sim_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         records.sort(key=lambda rec: rec["data"]["epochMs"])
         answer = httpx.post(f"http://127.0.0.1:{port}/_sim/records", json={"records": records})
         assert answer.status_code == 200, answer.text
+        # the fleet keeps sending after the test's records (two minutes of it, at once):
+        # the test's unit, whose readings are a year older than its shard's, is a backfill
+        # and never reported stale, however long after it the run reads
+        clock = httpx.post(f"http://127.0.0.1:{port}/_sim/clock", json={"advance": 120})
+        assert clock.status_code == 200, clock.text
         yield port
     finally:
         process.send_signal(signal.SIGINT)
