@@ -188,15 +188,14 @@ class AlarmActions(ViewActions):
         self.notify(f"Alarm or mark at {iso_utc(target)}", timeout=3)
 
     def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        """Help: the app's sections, then the alarm keys and those of the alarms list."""
+        """Help: the app's sections and the alarm keys (the alarms list and what changed
+        show their own keys on a line of their own)."""
         sections = super().key_sections()
-        extra = key_sections(self, self._user_keys, [
-            ("Alarms, marks, what changed", AlarmActions.BINDINGS),
-            ("Alarms list", AlarmsScreen.BINDINGS),
-            ("What changed", ChangesScreen.BINDINGS),
-        ])  # fmt: skip
+        extra = key_sections(
+            self, self._user_keys, [("Alarms, marks, what changed", AlarmActions.BINDINGS)]
+        )
         extra[0][1].pop()  # key_sections adds ctrl+p to its first section: it is there already
-        return sections[:-1] + extra[:3] + sections[-1:]
+        return [*sections[:-1], extra[0], *sections[-1:]]
 
     def action_changes(self) -> None:
         """What changed in the scoped unit (or site, org, everything) over 5/15/60 min."""
