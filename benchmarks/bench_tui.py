@@ -101,6 +101,18 @@ class PeakSession:
         await self.reader.aclose()
 
 
+def bench_alarms() -> Any:
+    """The alarm engine the viewer runs: BENCH_ALARMS=off (none), stale (silent units only,
+    the default of a profile without rules) or rules (three rules on the bench's labels)."""
+    from flux_tui.alarms import AlarmRule
+    from flux_tui.ui.alarm_actions import AlarmSetup
+
+    mode = os.environ.get("BENCH_ALARMS", "stale")
+    rules = [AlarmRule(f"r{i}", f'label:"{label}" val<5', for_ms=30_000, deadband=1)
+             for i, label in enumerate(("Tag 1", "Tag 2", "Tag 4"))] if mode == "rules" else []
+    return AlarmSetup(rules, watch_stale=mode != "off")
+
+
 def child(seconds: float, out: str, low_bandwidth: bool) -> None:
     """Run the app for ``seconds`` and write lag and CPU figures to ``out``."""
     import gc
@@ -156,7 +168,7 @@ def child(seconds: float, out: str, low_bandwidth: bool) -> None:
                         if after - start > 20.0:  # the 200,000-line ring is full by then
                             rss.setdefault("full", rss["end"])
 
-    app = BenchApp(opener, low_bandwidth=low_bandwidth)
+    app = BenchApp(opener, low_bandwidth=low_bandwidth, alarms=bench_alarms())
     app.run()
     result = {
         "lag_p95_ms": statistics.quantiles(lags, n=20)[-1] * 1000 if len(lags) > 20 else None,

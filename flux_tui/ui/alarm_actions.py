@@ -5,6 +5,8 @@ marks units and tags, and ``!`` opens the list. :class:`AlarmActions` is a base 
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from typing import Any, ClassVar
 
 from rich.console import Group
@@ -28,6 +30,8 @@ from flux_tui.ui.view_actions import ViewActions
 __all__ = ["AlarmActions", "AlarmSetup"]
 
 FLASH_SECONDS = 0.8
+SLICE = 1_000  # readings the engine takes before the event loop gets a turn
+MAX_PENDING = 64  # pages waiting for the engine at most (it is many times faster than a feed)
 LEAD_MS = 30_000  # a replay jump to an alarm lands this long before it
 _RANK = {"info": 1, "warning": 2, "critical": 3}
 
@@ -89,6 +93,12 @@ class AlarmActions(ViewActions):
     _alarms: AlarmEngine | None = None
     _events: SessionEvents | None = None
     _event_cursor: int | None = None  # the event the last replay jump went to
+    _alarm_running = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        # pages (None: a replay jump) waiting for the engine, in feed order
+        self._alarm_pending: deque[list[Any] | None] = deque()
 
     @property
     def events(self) -> SessionEvents:
@@ -110,12 +120,43 @@ class AlarmActions(ViewActions):
         return self.alarm_setup.present
 
     def on_feed_item(self, item: Any) -> None:
-        """The feed's tap: every page also goes through the alarm engine."""
+        """The feed's tap: every page also goes through the alarm engine, in slices of
+        :data:`SLICE` readings with the event loop free in between (a 10,000-reading page
+        at once would hold it for tens of milliseconds)."""
         super().on_feed_item(item)
         if isinstance(item, Batch):
-            self.alarm_transitions(self.alarms.observe(item.readings))
+            work: list[Any] | None = item.readings
         elif isinstance(item, ReplaySeeked):  # a replay jumped: start the alarms again there
+            work = None
+        else:
+            return
+        pending = self._alarm_pending
+        if len(pending) >= MAX_PENDING:  # the engine fell behind: catch up now, lose nothing
+            self._alarm_step(pending.popleft())
+        pending.append(work)
+        if not self._alarm_running:
+            self._alarm_running = True
+            self.run_worker(self._alarm_pump(), name="alarms", group="alarms", exit_on_error=False)
+
+    async def _alarm_pump(self) -> None:
+        pending = self._alarm_pending
+        try:
+            while pending:
+                work = pending.popleft()
+                if work is None:
+                    self._alarm_step(None)
+                    continue
+                for start in range(0, len(work), SLICE):
+                    self._alarm_step(work[start : start + SLICE])
+                    await asyncio.sleep(0)
+        finally:
+            self._alarm_running = False
+
+    def _alarm_step(self, readings: list[Any] | None) -> None:
+        if readings is None:
             self._alarms = None
+        else:
+            self.alarm_transitions(self.alarms.observe(readings))
 
     def alarm_transitions(self, transitions: list[Transition]) -> None:
         """React to new transitions: bell for rules that ask, a flash for critical ones."""
