@@ -1,17 +1,19 @@
 """The viewer's alarms: the engine is fed every page the feed brings, new alarms ring (when
 their rule asks) and flash (critical ones), the status bar counts them by severity, the tree
-marks units and tags, and ``!`` opens the list. :class:`AlarmActions` is a base of
-:class:`~flux_tui.ui.app.FluxApp`, between it and :class:`ViewActions`."""
+marks units and tags, and ``!`` opens the list. :class:`AlarmActions` is a mixin of
+:class:`~flux_tui.ui.app.FluxApp`; the engine sees every reading as a watcher of the
+:class:`~flux_tui.view.live.LiveView` (before the log's filter)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual.app import App
 from textual.binding import Binding, BindingType
 
 from flux_tui.alarms import AlarmEngine, AlarmRule, StalePolicy, Transition
@@ -19,15 +21,41 @@ from flux_tui.alarms.transition import iso_utc
 from flux_tui.data.formats import safe_text
 from flux_tui.data.presentation import Presentation
 from flux_tui.data.replay import ReplaySeeked
-from flux_tui.feed.types import Batch
+from flux_tui.feed.types import Reading
 from flux_tui.ui.alarms_screen import SEVERITY_STYLE, AlarmsScreen
 from flux_tui.ui.changes_screen import ChangesScreen
-from flux_tui.ui.help import key_sections
 from flux_tui.ui.marks import MarkDialog, SessionEvents
 from flux_tui.ui.status_bar import human_duration
-from flux_tui.ui.view_actions import ViewActions
+from flux_tui.view.source import ViewEvent
 
-__all__ = ["AlarmActions", "AlarmSetup"]
+if TYPE_CHECKING:
+    from flux_tui.config import Config
+    from flux_tui.data.recorder import Recorder
+    from flux_tui.data.replay import SessionReplay
+    from flux_tui.data.store import LiveStore
+    from flux_tui.ui.asset_tree import AssetTree
+    from flux_tui.ui.log_view import TagLog
+    from flux_tui.ui.main_screen import MainScreen
+    from flux_tui.view.live import LiveView, ViewNames
+
+    _AppBase = App[int]
+else:
+    _AppBase = object
+
+__all__ = ["ALARM_BINDINGS", "ALARM_CSS", "AlarmActions", "AlarmSetup", "alarm_setup"]
+
+ALARM_BINDINGS: list[BindingType] = [
+    Binding("exclamation_mark", "alarms", "Alarms", show=False, id="alarms"),
+    Binding("m", "mark", "Mark", show=False, id="mark"),
+    Binding("c", "changes", "What changed", show=False, id="changes"),
+    Binding("full_stop", "replay_event(1)", "Replay: next alarm or mark", show=False,
+            id="replay-next-event"),
+    Binding("comma", "replay_event(-1)", "Replay: previous alarm or mark", show=False,
+            id="replay-previous-event"),
+]  # fmt: skip
+ALARM_CSS = """
+Screen.-alarm-flash { background: $error 25%; }
+"""
 
 FLASH_SECONDS = 0.8
 SLICE = 1_000  # readings the engine takes before the event loop gets a turn
@@ -63,42 +91,58 @@ class AlarmSetup:
         return AlarmEngine(self.rules, names=names, stale=self.stale, watch_stale=self.watch_stale)
 
 
-class AlarmActions(ViewActions):
-    """Alarms in the viewer (mixed into FluxApp)."""
+class _Watcher:
+    """The alarms as a watcher of the view: every reading, replay jumps; no tick needed."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("exclamation_mark", "alarms", "Alarms", show=False, id="alarms"),
-        Binding("m", "mark", "Mark", show=False, id="mark"),
-        Binding("c", "changes", "What changed", show=False, id="changes"),
-        Binding(
-            "full_stop",
-            "replay_event(1)",
-            "Replay: next alarm or mark",
-            show=False,
-            id="replay-next-event",
-        ),
-        Binding(
-            "comma",
-            "replay_event(-1)",
-            "Replay: previous alarm or mark",
-            show=False,
-            id="replay-previous-event",
-        ),
-    ]
-    DEFAULT_CSS = """
-    Screen.-alarm-flash { background: $error 25%; }
-    """
+    def __init__(self, app: AlarmActions) -> None:
+        self.app = app
 
-    alarm_setup: AlarmSetup = AlarmSetup()
+    def take(self, readings: list[Reading]) -> None:
+        self.app.alarm_enqueue(readings)
+
+    def note(self, event: ViewEvent) -> None:
+        if isinstance(event, ReplaySeeked):  # a replay jumped: start the alarms again there
+            self.app.alarm_enqueue(None)
+
+    def tick(self) -> None:
+        """Transitions are handled as they come."""
+
+
+class AlarmActions(_AppBase):
+    """Alarms in the viewer (mixed into FluxApp, which calls :meth:`init_alarms`)."""
+
+    if TYPE_CHECKING:  # provided by FluxApp
+        view: LiveView
+        main: MainScreen
+        store: LiveStore
+
+        @property
+        def names(self) -> ViewNames: ...
+        @property
+        def recorder(self) -> Recorder: ...
+        @property
+        def replay(self) -> SessionReplay | None: ...
+        @property
+        def log_view(self) -> TagLog: ...
+        @property
+        def asset_tree(self) -> AssetTree: ...
+
+    alarm_setup: AlarmSetup
     _alarms: AlarmEngine | None = None
     _events: SessionEvents | None = None
     _event_cursor: int | None = None  # the event the last replay jump went to
     _alarm_running = False
 
-    def __init__(self) -> None:
-        super().__init__()
+    def init_alarms(self, setup: AlarmSetup | None) -> None:
+        """Watch the view's readings and hand the screen its hooks."""
+        self.alarm_setup = setup or AlarmSetup()
         # pages (None: a replay jump) waiting for the engine, in feed order
         self._alarm_pending: deque[list[Any] | None] = deque()
+        self.view.watchers.append(_Watcher(self))
+        main = self.main
+        main.present = self.present
+        main.alarm_marks, main.alarm_counts = self.alarm_mark, self.alarm_counts
+        main.unit_health = self.unit_health
 
     @property
     def events(self) -> SessionEvents:
@@ -119,17 +163,10 @@ class AlarmActions(ViewActions):
         """Units and state names for everything the viewer shows."""
         return self.alarm_setup.present
 
-    def on_feed_item(self, item: Any) -> None:
-        """The feed's tap: every page also goes through the alarm engine, in slices of
-        :data:`SLICE` readings with the event loop free in between (a 10,000-reading page
-        at once would hold it for tens of milliseconds)."""
-        super().on_feed_item(item)
-        if isinstance(item, Batch):
-            work: list[Any] | None = item.readings
-        elif isinstance(item, ReplaySeeked):  # a replay jumped: start the alarms again there
-            work = None
-        else:
-            return
+    def alarm_enqueue(self, work: list[Any] | None) -> None:
+        """A page for the engine (None: a replay jumped), taken in slices of :data:`SLICE`
+        readings with the event loop free in between (a 10,000-reading page at once would
+        hold it for tens of milliseconds)."""
         pending = self._alarm_pending
         if len(pending) >= MAX_PENDING:  # the engine fell behind: catch up now, lose nothing
             self._alarm_step(pending.popleft())
@@ -228,19 +265,9 @@ class AlarmActions(ViewActions):
         replay.seek(max(0, target - LEAD_MS))  # land a little before, to see it come
         self.notify(f"Alarm or mark at {iso_utc(target)}", timeout=3)
 
-    def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        """Help: the app's sections and the alarm keys (the alarms list and what changed
-        show their own keys on a line of their own)."""
-        sections = super().key_sections()
-        extra = key_sections(
-            self, self._user_keys, [("Alarms, marks, what changed", AlarmActions.BINDINGS)]
-        )
-        extra[0][1].pop()  # key_sections adds ctrl+p to its first section: it is there already
-        return [*sections[:-1], extra[0], *sections[-1:]]
-
     def action_changes(self) -> None:
         """What changed in the scoped unit (or site, org, everything) over 5/15/60 min."""
-        scope = self._scope
+        scope = self.main._scope
         if scope is not None and scope.kind == "tag":
             scope = type(scope)("unit", scope.org_id, scope.site_id, scope.asset_id)
         title = self.asset_tree.scope_title(scope) if scope is not None else "all units"
@@ -251,7 +278,7 @@ class AlarmActions(ViewActions):
             return [t for t in self.store.tags.values() if _in_scope(scope, t)]
 
         def now() -> float:
-            return self.store.reference_ms(self.clock()) / 1000.0
+            return self.store.reference_ms(self.view.clock()) / 1000.0
 
         self.push_screen(ChangesScreen(tags, now, self.present, self.asset_tree.unit_title, title))
 
@@ -321,3 +348,21 @@ class AlarmActions(ViewActions):
             ("silent" if silent else "reporting", "yellow" if silent else "green"),
         )
         return Group(Text(""), head, table)
+
+
+def alarm_setup(config: Config | None, simulator: bool) -> AlarmSetup:
+    """The viewer's alarms from the config file: its ``[[alarms]]`` (the demo's built-in
+    rules on the simulator when it has none), ``[stale]``, ``[units]``, ``[value_names]``."""
+    from flux_tui.config.field import alarm_rules, presentation, stale_policy
+
+    data = config.data if config is not None else {}
+    file = str(config.path) if config is not None and config.exists else None
+    rules = alarm_rules(data, file)
+    if not rules and simulator:
+        from flux_tui.alarms.demo import DEMO_RULES
+
+        rules = list(DEMO_RULES)
+    policy = stale_policy(data, file)
+    return AlarmSetup(
+        rules, policy, presentation(data, file, demo=simulator), watch_stale=policy is not None
+    )

@@ -36,6 +36,13 @@ from flux_tui.data.recorder import RecorderState, default_session_name
 from flux_tui.data.replay import SessionReplay, speed_label
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import FeedProblem, FeedState, StateChanged
+from flux_tui.ui.alarm_actions import (
+    ALARM_BINDINGS,
+    ALARM_CSS,
+    AlarmActions,
+    AlarmSetup,
+    alarm_setup,
+)
 from flux_tui.ui.asset_tree import AssetTree, Scope
 from flux_tui.ui.commands import FluxCommands
 from flux_tui.ui.feed_status import classify_failure
@@ -57,7 +64,7 @@ if TYPE_CHECKING:
     from flux_tui.data.recorder import Recorder
     from flux_tui.view.live import ViewNames
 
-__all__ = ["SESSION_BINDINGS", "FluxApp", "run_viewer"]
+__all__ = ["SESSION_BINDINGS", "FluxApp", "alarm_setup", "run_viewer"]
 
 _RETRY_MAX = 60.0
 _GC_THRESHOLDS = (20_000, 10, 10)  # see on_mount
@@ -108,7 +115,7 @@ VIEW_BINDINGS: list[BindingType] = [
 ]
 
 
-class FluxApp(App[int]):
+class FluxApp(AlarmActions, App[int]):
     """The Flux live viewer."""
 
     TITLE = "flux-tui"
@@ -116,16 +123,16 @@ class FluxApp(App[int]):
     Screen { layers: base; }
     #main { height: 1fr; }
     #right { width: 1fr; }
-    """
+    """ + ALARM_CSS
     COMMANDS = App.COMMANDS | {FluxCommands}
     # the session keys first: the footer keeps the order the old class tower gave them
-    BINDINGS: ClassVar[list[BindingType]] = [*SESSION_BINDINGS, *VIEW_BINDINGS]
+    BINDINGS: ClassVar[list[BindingType]] = [*SESSION_BINDINGS, *VIEW_BINDINGS, *ALARM_BINDINGS]
 
     def __init__(self, opener: SourceOpener, *, title: str = "flux-tui",
                  config: Config | None = None, low_bandwidth: bool = False,
                  clock: Callable[[], float] = time.time, capacity: int = 200_000,
                  utc: bool = False, theme: str | None = None,
-                 user_theme_dir: Path | None = None) -> None:
+                 user_theme_dir: Path | None = None, alarms: AlarmSetup | None = None) -> None:
         super().__init__()
         self.sub_title = title
         self._config = config
@@ -145,6 +152,7 @@ class FluxApp(App[int]):
             config.path.parent / "themes" if config is not None else None)
         self._theme_in_force: str | None = None  # the theme set at start-up or last saved
         self._user_keys = dict(ui.keys)
+        self.init_alarms(alarms)  # rules, stale units, units and state names
 
     # --- what tests and the palette reach ---------------------------------------------------
 
@@ -399,7 +407,8 @@ class FluxApp(App[int]):
         """Bindings by panel, with the keys in force (after the user's remapping)."""
         return key_sections(self, self._user_keys, [
             ("Everywhere", VIEW_BINDINGS), ("Sessions and replay", SESSION_BINDINGS),
-            ("Tag log", TagLog.BINDINGS), ("Filter bar", FilterBar.BINDINGS)])
+            ("Tag log", TagLog.BINDINGS), ("Filter bar", FilterBar.BINDINGS),
+            ("Alarms, marks, what changed", ALARM_BINDINGS)])
 
     def action_pause(self) -> None:
         """Pause or resume the display (the feed keeps running)."""
@@ -651,5 +660,6 @@ def run_viewer(profile: Profile, *, start: str | None = None, config: Config | N
         return await open_feed(profile, start=start, grant=grant, wait_for_login=True)
 
     title = profile.name + (f" · {profile.company}" if profile.company else "")
-    app = FluxApp(opener, title=title, config=config, low_bandwidth=low_bandwidth)
+    app = FluxApp(opener, title=title, config=config, low_bandwidth=low_bandwidth,
+                  alarms=alarm_setup(config, profile.simulator))
     return asyncio.run(run_app(app))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+from rich.console import Group
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
@@ -58,6 +59,11 @@ class MainScreen(Screen[None]):
         self.user_layout: dict[str, bool] = {}  # panels the user showed or hid
         self._names_version = -1
         self._trees = 0  # asset trees built so far (each needs its own id)
+        # set by the app's alarms: units and state names, tree marks, status counts, health
+        self.present: Any = None
+        self.alarm_marks: Callable[[Any, Any], str | None] | None = None
+        self.alarm_counts: Callable[[], tuple[int, int, int]] | None = None
+        self.unit_health: Callable[[Any, float], Any] | None = None
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -97,6 +103,8 @@ class MainScreen(Screen[None]):
         names = self.view.names  # the one path names take to the widgets
         self.asset_tree.names = self.log_view.names = names
         self.sparks.names = self.filter_bar.names = names
+        self.asset_tree.present = self.log_view.present = self.sparks.present = self.present
+        self.asset_tree.marks = self.alarm_marks
         self.log_view.utc = self._initial_utc
         self.log_view.plain = self.low_bandwidth
         self.log_view.focus()
@@ -131,6 +139,7 @@ class MainScreen(Screen[None]):
         self._trees += 1
         fresh = AssetTree(self.store, id=f"tree-{self._trees}")
         fresh.names, fresh.display = tree.names, tree.display
+        fresh.present, fresh.marks = tree.present, tree.marks  # units, names, alarm marks
         parent = tree.parent
         if isinstance(parent, Widget):
             # The new tree goes in first (query_one finds it): the app's timer never sees
@@ -167,8 +176,11 @@ class MainScreen(Screen[None]):
     def status_info(self, now: float, recording: str | None = None) -> StatusInfo:
         """The status bar's figures from the store and the source."""
         view = self.view
-        return status_from(self.store, view.facts(), now, paused=self.log_view.paused,
+        info = status_from(self.store, view.facts(), now, paused=self.log_view.paused,
                            recording=recording, names_state=view.names.state)
+        if self.alarm_counts is not None:
+            info.alarms = self.alarm_counts()
+        return info
 
     # --- filter and scope -------------------------------------------------------------------
 
@@ -197,7 +209,10 @@ class MainScreen(Screen[None]):
     def on_tag_log_open_detail(self, event: TagLog.OpenDetail) -> None:
         name = self.sparks.unit_label(event.reading.asset_id)
         unit = name if name != str(event.reading.asset_id) else None
-        self.app.push_screen(ReadingDetail(event.reading, utc=self.log_view.utc, unit=unit))
+        reading, present = event.reading, self.present
+        shown = present.show_raw_too(reading.label, reading.val) if present else None
+        self.app.push_screen(ReadingDetail(reading, utc=self.log_view.utc, unit=unit,
+                                           shown=shown))
 
     def _apply_filter(self) -> None:
         query, scope = self._query, self._scope
@@ -289,9 +304,11 @@ class MainScreen(Screen[None]):
             details = self.view.names.details(asset_id)
         except Exception:  # noqa: BLE001 - the dialog shows what the feed knows anyway
             details = None
-        table = unit_table(asset_id, self.store.units.get(asset_id), details,
-                           self.store.reference_ms(self.view.clock()))
-        return InfoScreen(self.asset_tree.unit_title(asset_id), table)
+        now_ms = self.store.reference_ms(self.view.clock())
+        body: Any = unit_table(asset_id, self.store.units.get(asset_id), details, now_ms)
+        if self.unit_health is not None:  # the alarms' health card under the details
+            body = Group(body, self.unit_health(asset_id, now_ms))
+        return InfoScreen(self.asset_tree.unit_title(asset_id), body)
 
     def decode_errors(self) -> InfoScreen | None:
         """The decode errors dialog; None when there are none."""

@@ -7,8 +7,9 @@ in its feed worker and calls its methods from the keys.
 
 Taps are fed in reading order: every batch's readings that pass the view's filter (the one
 place the filter is applied for them), every other item, and a tick about once a second. The
-recorder is a tap while it records; ``tail``'s output is one; an alarm engine is meant to be
-another (append it to :attr:`LiveView.taps`).
+recorder is a tap while it records; ``tail``'s output is one; ``flux-tui alarms`` runs its
+alarm engine as one. :attr:`LiveView.watchers` are taps that see every reading, before the
+filter: the viewer's alarms (a filter typed to read the log must not silence an alarm).
 
     view = LiveView(lambda: open_feed(profile), store=None)
     view.taps.append(my_tap)
@@ -226,6 +227,7 @@ class LiveView:
         self.replay: SessionReplay | None = None  # the session file being replayed
         self.recorder = Recorder()
         self.taps: list[Tap] = []
+        self.watchers: list[Tap] = []  # fed every reading, before the filter (alarms)
         self._recorder_tap = _RecorderTap(self.recorder)
         self._filter: Predicate | None = None
         self._consumer: asyncio.Task[None] | None = None
@@ -296,7 +298,7 @@ class LiveView:
 
     def tick(self) -> None:
         """Let the taps flush (the run does it once a second; a front end may too)."""
-        for tap in list(self.taps):
+        for tap in [*self.watchers, *self.taps]:
             tap.tick()
 
     # --- replay ---------------------------------------------------------------------------
@@ -449,6 +451,9 @@ class LiveView:
             store.ingest(batch)
             if self.listener is not None:
                 self.listener.batch_taken(first and store.total > 0)
+        if readings:
+            for watcher in self.watchers:
+                watcher.take(readings)
         if not self.taps and until.count is None:
             return None  # nobody needs the filtered readings: not filtered twice
         chosen = self.selected(readings)
@@ -465,7 +470,7 @@ class LiveView:
     def _note(self, event: ViewEvent) -> None:
         if self.store is not None and not isinstance(event, ReplaySeeked):
             self.store.note(event)
-        for tap in self.taps:
+        for tap in [*self.watchers, *self.taps]:
             tap.note(event)
 
 
