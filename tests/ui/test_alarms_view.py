@@ -108,3 +108,16 @@ async def test_help_lists_the_alarm_keys() -> None:
         rows = dict(app.key_sections()[-2][1])
         assert rows["!"] == "Alarms" and rows["m"] == "Mark" and rows["c"] == "What changed"
         await pilot.pause()
+
+
+async def test_a_filter_on_the_log_does_not_silence_an_alarm() -> None:
+    sessions: list = []  # type: ignore[type-arg]
+    setup = AlarmSetup([RULE], present=Presentation())
+    app = FluxApp(opener_for([fleet_batch(0, 200)], sessions=sessions), clock=lambda: CLOCK,
+                  utc=True, alarms=setup)  # fmt: skip
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 200)
+        await pilot.press("slash", *"asset:1112", "enter", "escape")  # the log shows 1112 only
+        sessions[0].reader.push(low_suction(60, [15.0, 14.0, 13.5]))  # unit 1111
+        await wait_until(pilot, lambda: bool(app.alarms.raised()))
+        assert app.alarms.raised()[0].key[1] == 1111
