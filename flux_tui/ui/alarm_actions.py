@@ -206,8 +206,11 @@ class AlarmActions(_AppBase):
             self.bell()
         worst = max(new, key=lambda x: _RANK.get(x.severity, 0))
         if worst.severity == "critical":
-            self.screen.add_class("-alarm-flash")
-            self.set_timer(FLASH_SECONDS, lambda: self.screen.remove_class("-alarm-flash"))
+            # the main screen itself, not the screen stack's top: the flash must also end
+            # when a dialog is open, or the app is closing
+            main = self.main
+            main.add_class("-alarm-flash")
+            self.set_timer(FLASH_SECONDS, lambda: main.remove_class("-alarm-flash"))
         what = safe_text(worst.label or "silent unit")
         unit = self.asset_tree.unit_title(worst.asset_id)
         more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
