@@ -52,6 +52,11 @@ def add_parser(
         "file's [[alarms]], else the demo's built-in rules on the simulator.",
     )
     add_stream_options(parser)
+    for action in parser._actions:  # tail's options, in this command's words
+        if action.dest == "count":
+            action.help = "stop after N alarm transitions"
+        elif action.dest == "filter":
+            action.help = "watch only readings matching QUERY (e.g. 'site:\"Pad 7\"')"
     parser.add_argument(
         "--rule",
         action="append",
