@@ -29,7 +29,10 @@ def change_cells(
     now = present.show(tag.label, tag.last)
     if c.numeric and c.delta is not None:
         delta = ("+" if c.delta > 0 else "") + format_value(round(c.delta, 3))
-        share = f"{c.share * 100:.0f} %" if c.share is not None else "—"
+        if c.share is None:
+            share = "—"
+        else:  # a range measured over little history makes huge shares: say so, not 4013 %
+            share = f"{c.share * 100:.0f} %" if c.share < 10 else "> 999 %"
         span = f"{format_value(c.low)}–{format_value(c.high)}"
     else:
         delta, share, span = "", "", ""
