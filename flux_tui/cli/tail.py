@@ -89,6 +89,12 @@ def add_stream_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate-limit", metavar="CALLS/WINDOW", help="API calls allowed per window, e.g. 100/60s"
     )
+    parser.add_argument(
+        "--csv-raw",
+        action="store_true",
+        help="CSV: write text cells exactly, without the leading ' that stops a spreadsheet "
+        "from running a cell starting with = + - @ as a formula",
+    )
 
 
 def _positive_float(text: str) -> float:
@@ -244,7 +250,7 @@ def run_tail(args: argparse.Namespace, profile: Profile) -> int:
     profile = stream_profile(args, profile)
     progress = Progress(verbose=args.verbose, every=5.0 if args.verbose else None)
     view = headless_view(profile, args.filter)
-    sink = ReadingSink(args.format, utc=args.utc, names=view.names)
+    sink = ReadingSink(args.format, utc=args.utc, names=view.names, csv_raw=args.csv_raw)
     tap = SinkTap(sink, progress, RunSummary())
     until = stop_rule(args, names=args.format == "table")
     summary = asyncio.run(stream(view, tap, until))
