@@ -410,7 +410,7 @@ def unit_name(reading: Reading, names: NameLookup | None = None) -> str:
         name = names.asset_name(reading.asset_id)
         if name:
             return safe_text(name)
-    return f"Unit {reading.asset_id}" if reading.asset_id is not None else "Unit ?"
+    return f"Unit {safe_text(str(reading.asset_id))}" if reading.asset_id is not None else "Unit ?"
 
 
 def table_line(reading: Reading, *, utc: bool = False, names: NameLookup | None = None) -> str:

@@ -140,8 +140,9 @@ class Run:
     peak_mb: float
 
 
-def run_flux(folder: Path, *args: str, env: dict[str, str] | None = None,
-             timeout: float = RUN_TIMEOUT) -> Run:
+def run_flux(
+    folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = RUN_TIMEOUT
+) -> Run:
     """Run ``python -m flux_tui ARGS`` to the end; its own peak RSS comes from wait4."""
     out_path, err_path = folder / "stdout.bin", folder / "stderr.bin"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:

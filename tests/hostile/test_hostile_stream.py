@@ -43,9 +43,7 @@ def reading(label: str, **fields: object) -> dict[str, object]:
 
 def hostile_records() -> list[tuple[str, bytes]]:
     deep = reading("deep", val=None)
-    deep_text = orjson.dumps(deep).replace(
-        b'"val":null', b'"val":' + b"[" * DEPTH + b"]" * DEPTH
-    )
+    deep_text = orjson.dumps(deep).replace(b'"val":null', b'"val":' + b"[" * DEPTH + b"]" * DEPTH)
     escapes = reading(OSC2 + CLEAR + "label", assetId=OSC52, tagName=CLEAR + "tag")
     formula = reading(FORMULA, tagName="+cmd|' /C calc'!A0", val="@SUM(1+1)")
     bomb = gzip.compress(b"[" + b"{}," * 11_000_000 + b"{}]", compresslevel=9)
