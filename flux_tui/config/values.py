@@ -32,6 +32,8 @@ PAGE_LIMIT_RANGE = (1, 10000)  # the Kinesis GetRecords Limit bounds
 STARTS = ("latest", "trim-horizon")
 SECRET_COMMAND_TIMEOUT = 30.0
 DEFAULT_ASSET_CACHE_TTL = 86400.0  # a day: asset names change rarely
+DEFAULT_CALL_DEADLINE = 60.0  # seconds for one whole API answer, however slowly it arrives
+CALL_DEADLINE_RANGE = (1.0, 3600.0)
 SIM_DEVICE_CLIENT_ID = "flux-tui-cli"  # the public application the simulator's Auth0 knows
 _TTL_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -52,6 +54,7 @@ PROFILE_KEYS = (
     "simulator",
     "device_client_id",
     "asset_cache_ttl",
+    "call_deadline",
 )
 SECRET_KEYS = ("client_secret", "client_secret_env", "client_secret_command")
 
@@ -155,8 +158,13 @@ def validate(
         if key == "asset_cache_ttl":
             out[key] = _check_ttl(value, fail)
             continue
+        if key == "call_deadline":
+            out[key] = _check_deadline(value, fail)
+            continue
         if not isinstance(value, str):
-            raise fail(f"must be a string, not {type(value).__name__} {value!r}")
+            # A secret's value is never shown, whatever its type (a number is still a secret).
+            shown = "" if key in SECRET_KEYS else f" {value!r}"
+            raise fail(f"must be a string, not {type(value).__name__}{shown}")
         value = value.strip()
         if key in ("base_url", "token_url", "enterprise_url"):
             try:
@@ -225,6 +233,19 @@ def _check_ttl(value: Any, fail: Any) -> float:
             '(e.g. "12h"), up to 365 days'
         )
     return seconds
+
+
+def _check_deadline(value: Any, fail: Any) -> float:
+    low, high = CALL_DEADLINE_RANGE
+    seconds = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if isinstance(value, str):
+        try:
+            seconds = float(value.strip().removesuffix("s"))
+        except ValueError:
+            seconds = None
+    if seconds is None or not low <= seconds <= high:  # also false for nan
+        raise fail(f"{value!r} is not allowed: seconds from {low:g} to {high:g}")
+    return float(seconds)
 
 
 def _check_page_limit(value: Any, fail: Any) -> int:

@@ -249,20 +249,7 @@ def _decode_blob(
             )
         return sub
     if raw[:2] == GZIP_MAGIC:
-        if depth >= _MAX_DEPTH:
-            errors.append(DecodeError(shard, seq, "gzip nested too deep", raw, arrival))
-            return sub + 1
-        try:
-            inflated = _gunzip(raw, budget.inflated)
-        except CapExceeded:
-            raise
-        except (zlib.error, ValueError, EOFError) as exc:
-            errors.append(DecodeError(shard, seq, f"bad gzip: {exc}", raw, arrival))
-            return sub + 1
-        budget.inflated -= len(inflated)
-        return _decode_blob(
-            shard, seq, arrival, inflated, sub, depth + 1, readings, errors, budget
-        )
+        return _decode_gzip(shard, seq, arrival, raw, sub, depth, readings, errors, budget)
     text = raw[3:] if raw[:3] == _BOM else raw
     if not text.strip():
         errors.append(DecodeError(shard, seq, "empty record", raw, arrival))
@@ -297,6 +284,32 @@ def _decode_blob(
         return sub
     errors.append(DecodeError(shard, seq, "not a JSON object", raw, arrival))
     return sub + 1
+
+
+def _decode_gzip(
+    shard: str,
+    seq: str,
+    arrival: float,
+    raw: bytes,
+    sub: int,
+    depth: int,
+    readings: list[Reading],
+    errors: list[DecodeError],
+    budget: _RecordBudget,
+) -> int:
+    """A gzip blob: inflated within what is left of the record's cap, then decoded."""
+    if depth >= _MAX_DEPTH:
+        errors.append(DecodeError(shard, seq, "gzip nested too deep", raw, arrival))
+        return sub + 1
+    try:
+        inflated = _gunzip(raw, budget.inflated)
+    except CapExceeded:
+        raise
+    except (zlib.error, ValueError, EOFError) as exc:
+        errors.append(DecodeError(shard, seq, f"bad gzip: {exc}", raw, arrival))
+        return sub + 1
+    budget.inflated -= len(inflated)
+    return _decode_blob(shard, seq, arrival, inflated, sub, depth + 1, readings, errors, budget)
 
 
 def _decode_lines(
