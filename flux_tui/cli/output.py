@@ -176,6 +176,15 @@ def _is_terminal(out: IO[bytes]) -> bool:
         return False
 
 
+def local_time(seconds: float, fmt: str) -> str:
+    """``seconds`` (epoch) as local time in ``fmt``; ``?`` for a time no calendar holds
+    (a server's absurd expiry must not end a command with OverflowError)."""
+    try:
+        return time.strftime(fmt, time.localtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        return "?"
+
+
 def _clock(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts))
 
