@@ -75,8 +75,17 @@ def armed_from(spec: dict[str, Any]) -> Armed:
     headers = {str(k): str(v) for k, v in dict(spec.get("headers") or {}).items()}
     if kind == "body" and "json" in spec:
         headers.setdefault("content-type", "application/json")
-    return Armed(path, kind, interval, max(1, int(spec.get("chunk", 1))), size,
-                 bool(spec.get("gzip", False)), int(spec.get("status", 200)), headers, body)
+    return Armed(
+        path,
+        kind,
+        interval,
+        max(1, int(spec.get("chunk", 1))),
+        size,
+        bool(spec.get("gzip", False)),
+        int(spec.get("status", 200)),
+        headers,
+        body,
+    )
 
 
 class HostileAnswers:
@@ -119,7 +128,7 @@ class HostileAnswers:
             elif armed.kind == "drip":
                 await _drip(app, armed, scope, receive, send)
             elif armed.kind == "oversize":
-                await _oversize(armed, send)
+                await _oversize(armed, receive, send)
             else:
                 await _start(send, armed.status, armed.headers, len(armed.body))
                 await send({"type": "http.response.body", "body": armed.body})
@@ -148,14 +157,31 @@ async def _drip(app: ASGIApp, armed: Armed, scope: Scope, receive: Receive, send
     await app(scope, receive, capture)
     await send(start)
     body = b"".join(parts)
-    for at in range(0, len(body), armed.chunk):
-        await send({"type": "http.response.body", "body": body[at : at + armed.chunk],
-                    "more_body": True})
-        await asyncio.sleep(armed.interval)
-    await send({"type": "http.response.body", "body": b""})
+    gone = asyncio.create_task(_disconnect(receive))
+    try:
+        for at in range(0, len(body), armed.chunk):
+            if gone.done():
+                return  # the client gave up: stop dripping into a closed connection
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": body[at : at + armed.chunk],
+                    "more_body": True,
+                }
+            )
+            await asyncio.sleep(armed.interval)
+        await send({"type": "http.response.body", "body": b""})
+    finally:
+        gone.cancel()
 
 
-async def _oversize(armed: Armed, send: Send) -> None:
+async def _disconnect(receive: Receive) -> None:
+    """Returns when the client has gone (the request body was read by then)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _oversize(armed: Armed, receive: Receive, send: Send) -> None:
     """``{"Records": [] <spaces> }`` of ``size`` bytes, made a step at a time."""
     head, tail = b'{"Records": [], "MillisBehindLatest": 0 ', b"}"
     fill = max(0, armed.size - len(head) - len(tail))
@@ -170,9 +196,16 @@ async def _oversize(armed: Armed, send: Send) -> None:
             data = packer.compress(data) + (b"" if more else packer.flush())
         await send({"type": "http.response.body", "body": data, "more_body": more})
 
-    await out(head)
-    while fill > 0:
-        step = min(fill, _STEP)
-        fill -= step
-        await out(b" " * step)
-    await out(tail, more=False)
+    gone = asyncio.create_task(_disconnect(receive))
+    try:
+        await out(head)
+        while fill > 0:
+            if gone.done():
+                return  # the client dropped the answer at its limit
+            step = min(fill, _STEP)
+            fill -= step
+            await out(b" " * step)
+            await asyncio.sleep(0)  # let the disconnect be seen
+        await out(tail, more=False)
+    finally:
+        gone.cancel()

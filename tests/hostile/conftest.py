@@ -80,15 +80,21 @@ class Sim:
         for start in range(0, len(body), 200):
             self.control("POST", "records", {"records": body[start : start + 200]})
 
-    def config(self, secret: str = "demo-secret") -> Path:
-        """A config file with a profile `local` pointing at this simulator."""
-        path = self.folder / f"config-{self.port}.toml"
+    def config(self, secret: str = "demo-secret", extra: str = "") -> Path:
+        """A config file with a profile `local` pointing at this simulator (``extra``:
+        more TOML lines for the profile)."""
+        path = self.folder / f"config-{self.port}-{abs(hash(extra))}.toml"
         path.write_text(
             f'[profiles.local]\nbase_url = "{self.base}/realtime"\n'
             f'token_url = "{self.base}/oauth/token"\ncompany = "demo"\n'
             f'client_id = "flux-demo"\nclient_secret = "{secret}"\n'
+            f'enterprise_url = "{self.base}/axil/enterprise-objects"\n{extra}'
         )
         return path
+
+    def arm(self, path: str, kind: str, count: int = 1, **spec: Any) -> None:
+        """The next ``count`` answers to ``path...`` drip, swell or are replaced."""
+        self.control("POST", "answers", {"path": path, "kind": kind, "count": count, **spec})
 
 
 def start_sim(folder: Path, *options: str) -> tuple[Sim, subprocess.Popen[bytes]]:

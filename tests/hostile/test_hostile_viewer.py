@@ -30,11 +30,11 @@ from flux_tui.ui.detail import ReadingDetail
 from flux_tui.ui.exit_status import viewer_exit_code
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
-from fakefeed import T0_MS, fleet_batch, opener_for  # noqa: E402
-from helpers import wait_until  # noqa: E402
-from screen_text import screen_text  # noqa: E402
+from fakefeed import T0_MS, fleet_batch, opener_for
+from helpers import wait_until
+from screen_text import screen_text
 
-from flux_tui.ui.app import FluxApp  # noqa: E402
+from flux_tui.ui.app import FluxApp
 
 DEPTH = 300
 
