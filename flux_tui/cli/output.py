@@ -9,7 +9,6 @@ escapes, never raw bytes).
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import sys
@@ -115,7 +114,7 @@ class ReadingSink:
         self.terminal = _is_terminal(self.out) if terminal is None else terminal
         self.closed = False
         self._text = io.StringIO()
-        self._csv = csv.writer(self._text, lineterminator="\n")
+        self._csv = formats.CsvRows(self._text)
         if fmt == "csv":
             self._csv.writerow(formats.CSV_COLUMNS)
             self._write(self._drain())

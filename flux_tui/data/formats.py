@@ -12,6 +12,7 @@ No payload can break a writer: orjson reads JSON nested up to 1024 levels but wr
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 import time
@@ -334,6 +335,28 @@ def csv_row(reading: Reading, *, guard: bool = True) -> list[str]:
 
 
 _COLUMN_SET = frozenset(_VALUE_COLUMNS)
+
+
+class CsvRows:
+    """Writes CSV rows (``\n`` line ends) that ``csv.reader`` reads back whole.
+
+    Python's writer quotes a field holding a line feed but not one holding a bare CR (the
+    CR is not in the ``\n`` line terminator), and the reader then splits the row there: a
+    label with a CR lost its reading on reopening. Such rows are written fully quoted.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._minimal = csv.writer(stream, lineterminator="\n")
+        self._quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: Sequence[str]) -> None:
+        """One row."""
+        (self._quoted if "\r" in "".join(row) else self._minimal).writerow(row)
+
+    def writerows(self, rows: Any) -> None:
+        """Several rows, in order."""
+        for row in rows:
+            self.writerow(row)
 
 
 def reading_from_csv(row: Sequence[str], *, guarded: bool = True) -> Reading:

@@ -8,7 +8,6 @@ everything flushed before stays readable. See ``docs/session-files.md``.
 
 from __future__ import annotations
 
-import csv
 import errno
 import gzip
 import io
@@ -27,7 +26,7 @@ import orjson
 
 from flux_tui import __version__
 from flux_tui.api.errors import FluxError
-from flux_tui.data.formats import CSV_COLUMNS, csv_row, jsonl_line
+from flux_tui.data.formats import CSV_COLUMNS, CsvRows, csv_row, jsonl_line
 from flux_tui.feed.types import Gap, Reading
 
 __all__ = [
@@ -212,7 +211,7 @@ class SessionWriter:
         self._ended: float | None = None
         self._error: str | None = None  # why the recording stopped early, if it did
         self._csv_buffer = io.StringIO()
-        self._csv = csv.writer(self._csv_buffer, lineterminator="\n")
+        self._csv = CsvRows(self._csv_buffer)
         if not overwrite and os.path.lexists(self.sidecar):
             # Another recording's metadata (or anything at that name) is not ours to replace.
             raise FileExistsError(errno.EEXIST, f"{self.sidecar} already exists", str(self.sidecar))

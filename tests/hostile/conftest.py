@@ -1,7 +1,7 @@
 """Fixtures of the hostile suite: a real `flux-tui sim` process on a loopback port, a way to
 put crafted records on its stream through the control API, and a runner that executes the
-real command in a subprocess and measures its peak memory (``os.wait4`` gives the child's
-own ``ru_maxrss``, not the largest of every child this test process ever had)."""
+real command in a subprocess and measures its peak memory (``os.wait4`` in a tiny launcher
+gives the command's own ``ru_maxrss``, see :data:`_LAUNCHER`)."""
 
 from __future__ import annotations
 
@@ -146,34 +146,48 @@ class Run:
     peak_mb: float
 
 
-def run_flux(
-    folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = RUN_TIMEOUT
-) -> Run:
-    """Run ``python -m flux_tui ARGS`` to the end; its own peak RSS comes from wait4."""
+def run_flux(folder: Path, *args: str, env: dict[str, str] | None = None,
+             timeout: float = RUN_TIMEOUT) -> Run:
+    """Run ``python -m flux_tui ARGS`` to the end, measured (see :func:`run_measured`)."""
+    return run_measured(folder, [sys.executable, "-m", "flux_tui", *args], env=env,
+                        timeout=timeout)  # fmt: skip
+
+
+# Linux keeps the larger of a process's peak RSS before and after exec, so a command
+# forked straight from this (large) test process would report the test's own memory. A
+# tiny launcher forks the command instead and hands back wait4's figure for it alone.
+_LAUNCHER = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execv(sys.argv[2], sys.argv[2:])\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status) % 256)\n"
+)
+
+
+def run_measured(folder: Path, argv: list[str], *, env: dict[str, str] | None = None,
+                 timeout: float = RUN_TIMEOUT) -> Run:
+    """Run ``argv`` to the end; its own peak RSS (kilobytes from wait4, in MB)."""
     out_path, err_path = folder / "stdout.bin", folder / "stderr.bin"
+    peak_path = folder / "peak.kb"
+    peak_path.unlink(missing_ok=True)
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "flux_tui", *args],
-            stdout=out,
-            stderr=err,
-            stdin=subprocess.DEVNULL,
-            cwd=folder,
-            env=env or clean_env(folder),
-        )
-        end = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > end:
-                process.kill()
-                os.wait4(process.pid, 0)
-                raise AssertionError(f"flux-tui {' '.join(args)} ran past {timeout} s")
-            time.sleep(0.05)  # polling a child with a deadline (wait4 has no timeout)
-    process.returncode = os.waitstatus_to_exitcode(status)
+            [sys.executable, "-c", _LAUNCHER, str(peak_path), *argv],
+            stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=folder,
+            env=env or clean_env(folder), start_new_session=True,
+        )  # fmt: skip
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise AssertionError(f"{' '.join(argv)} ran past {timeout} s") from None
     return Run(
-        process.returncode,
+        code,
         out_path.read_bytes(),
         err_path.read_bytes(),
-        usage.ru_maxrss / 1024,  # Linux: kilobytes
+        int(peak_path.read_text()) / 1024,  # Linux: kilobytes
     )
