@@ -122,7 +122,7 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def quiet_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
     """A simulator with no backlog, a trickle of telemetry and no throttle: what a test
     puts on its stream is (nearly) all there is."""
