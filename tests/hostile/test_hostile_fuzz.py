@@ -117,7 +117,7 @@ _DIR = Path(tempfile.mkdtemp(prefix="flux-fuzz-"))
 @FAST
 @given(
     body=st.binary(max_size=2000),
-    name=st.sampled_from(["f.jsonl", "f.csv", "f.jsonl.gz", "f.csv.gz"]),  # fmt: skip
+    name=st.sampled_from(["f.jsonl", "f.csv", "f.jsonl.gz", "f.csv.gz"]),
     sidecar=st.one_of(st.none(), st.binary(max_size=200)),
 )
 def test_any_session_file_opens(body: bytes, name: str, sidecar: bytes | None) -> None:
@@ -137,7 +137,7 @@ def test_any_session_file_opens(body: bytes, name: str, sidecar: bytes | None) -
         index.close()
 
 
-@FAST
+@settings(FAST, max_examples=40)  # each example fsyncs a file and its sidecar
 @given(rows=st.lists(payloads, min_size=1, max_size=6), name=st.sampled_from(
     ["r.jsonl", "r.csv", "r.csv.gz"]), raw=st.booleans(), cut=st.integers(0, 400))  # fmt: skip
 def test_written_sessions_read_back_and_a_cut_loses_only_the_tail(
