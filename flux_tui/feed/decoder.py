@@ -22,7 +22,13 @@ import orjson
 from flux_tui.feed.kpl import KPL_MAGIC, KplError, parse_aggregate
 from flux_tui.feed.types import DecodeError, Reading
 
-__all__ = ["MAX_INFLATED", "MAX_READINGS_PER_RECORD", "decode_data", "decode_records"]
+__all__ = [
+    "MAX_INFLATED",
+    "MAX_READINGS_PER_RECORD",
+    "MAX_VALUES_PER_RECORD",
+    "decode_data",
+    "decode_records",
+]
 
 GZIP_MAGIC = b"\x1f\x8b"
 # A Kinesis record carries at most 1 MiB of data. JSON telemetry gzips 5-8x, so a full real
@@ -34,6 +40,11 @@ MAX_INFLATED = 8 * 1024 * 1024
 # JSON: 8 MiB holds ~100,000 of them. More elements in one record are not telemetry, and
 # each would cost a Reading and a dict (~1 KB): 11 M of them was 3-7 GB.
 MAX_READINGS_PER_RECORD = 100_000
+# Parsing costs memory per JSON value, not per byte: 8 MiB of `{},{},...` is 2.8 M dicts,
+# ~250 MB for a moment. A reading has ~11 fields, so 100,000 readings need ~1.1 M commas;
+# a blob with more commas than this is refused before parsing (counting them is a memchr,
+# and only blobs longer than the cap can reach it): a record costs ~100 MB at worst.
+MAX_VALUES_PER_RECORD = 1_200_000
 _MAX_DEPTH = 3  # gzip inside KPL inside ... : deeper nesting is not a real producer
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -254,6 +265,11 @@ def _decode_blob(
     if not text.strip():
         errors.append(DecodeError(shard, seq, "empty record", raw, arrival))
         return sub + 1
+    if len(text) > MAX_VALUES_PER_RECORD and text.count(b",") >= MAX_VALUES_PER_RECORD:
+        raise CapExceeded(
+            f"record holds more than {MAX_VALUES_PER_RECORD:,} JSON values (the per-record "
+            "cap; refused before parsing)"
+        )
     try:
         value = _loads(text)
     except _JSONDecodeError as exc:

@@ -142,3 +142,39 @@ def test_a_cell_over_128_kib_reopens(tmp_path: Path) -> None:
     assert [r.label for r in session.iter_readings()] == [r.label for r in big]
     assert not session.problems
 
+
+
+_BOMBS = textwrap.dedent("""
+    import gzip, sys
+    from flux_tui.feed.decoder import MAX_INFLATED, MAX_VALUES_PER_RECORD, decode_data
+    from flux_tui.feed.kpl import build_aggregate
+    element = b'{"label":"' + b"x" * 1000 + b'"},'
+    quarter = gzip.compress(b"[" + element * (MAX_INFLATED // 4 // len(element)) + b"{}]")
+    bombs = {
+        # just under the value cap: parsed, then refused by the reading cap
+        "values": gzip.compress(b"[" + b"{}," * (MAX_VALUES_PER_RECORD - 2) + b"{}]"),
+        # over the value cap: refused before parsing
+        "commas": gzip.compress(b"[" + b"0," * (MAX_INFLATED // 2 - 2) + b"0]"),
+        # a KPL aggregate of gzip blobs: the inflate cap is the record's, not each blob's
+        "kpl": build_aggregate([("pk", quarter)] * 5),
+        "audit": gzip.compress(b"[" + b"{}," * 11_000_000 + b"{}]"),
+    }
+    for name, raw in bombs.items():
+        readings, errors = decode_data("s", "1", 1.0, raw)
+        print(name, len(raw), len(readings), errors[0].reason if errors else "-")
+""")
+
+
+def test_records_under_and_over_the_caps_cost_bounded_memory(tmp_path: Path) -> None:
+    script = tmp_path / "bombs.py"
+    script.write_text(_BOMBS)
+    run = run_measured(tmp_path, [sys.executable, str(script)])
+    assert run.code == 0, run.err
+    lines = dict(line.split(" ", 1) for line in run.out.decode().splitlines())
+    assert lines["values"].endswith("0 record holds more than 100,000 readings (the per-record "
+                                    "cap; a 1 MiB Kinesis record cannot carry more real readings)")
+    assert "1,200,000 JSON values (the per-record cap" in lines["commas"]
+    assert "inflates past 8 MiB (the per-record cap" in lines["kpl"]
+    assert "inflates past 8 MiB" in lines["audit"]
+    assert all(" 0 record " in text for text in lines.values())  # no reading of them kept
+    assert run.peak_mb <= PEAK_MB, f"peak {run.peak_mb:.0f} MB"
