@@ -152,14 +152,9 @@ def validate(
                 raise fail(f"must be true or false, not {value!r}")
             out[key] = value
             continue
-        if key == "page_limit":
-            out[key] = _check_page_limit(value, fail)
-            continue
-        if key == "asset_cache_ttl":
-            out[key] = _check_ttl(value, fail)
-            continue
-        if key == "call_deadline":
-            out[key] = _check_deadline(value, fail)
+        checker = _NUMBER_CHECKS.get(key)
+        if checker is not None:
+            out[key] = checker(value, fail)
             continue
         if not isinstance(value, str):
             # A secret's value is never shown, whatever its type (a number is still a secret).
@@ -255,6 +250,13 @@ def _check_page_limit(value: Any, fail: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise fail(f"{value!r} is not allowed: a whole number from {low} to {high}")
     return value
+
+
+_NUMBER_CHECKS: dict[str, Any] = {
+    "page_limit": _check_page_limit,
+    "asset_cache_ttl": _check_ttl,
+    "call_deadline": _check_deadline,
+}
 
 
 # --- the file -----------------------------------------------------------------------------
