@@ -63,7 +63,8 @@ def test_record_refuses_an_existing_sidecar_without_force(quiet_sim: Sim, tmp_pa
     assert refused.code == 2
     assert b"x.jsonl.meta.json already exists (use --force" in refused.err
     assert (tmp_path / "x.jsonl.meta.json").read_text() == '{"someone": "else"}'
-    forced = run_flux(tmp_path, *common, "--out", str(out), "--until-caught-up", "--force")
+    forced = run_flux(tmp_path, *common, "--out", str(out), "--from", "latest",
+                      "--until-caught-up", "--force")  # fmt: skip
     assert forced.code == 0, forced.err
     assert orjson.loads((tmp_path / "x.jsonl.meta.json").read_bytes())["complete"] is True
 
