@@ -92,6 +92,11 @@ class Sim:
         )
         return path
 
+    def pending(self) -> int:
+        """Armed answers not served yet."""
+        return int(self.control("POST", "answers", {"path": "/", "kind": "body", "count": 0})
+                   ["pending"])  # fmt: skip
+
     def arm(self, path: str, kind: str, count: int = 1, **spec: Any) -> None:
         """The next ``count`` answers to ``path...`` drip, swell or are replaced."""
         self.control("POST", "answers", {"path": path, "kind": kind, "count": count, **spec})

@@ -145,3 +145,33 @@ def test_no_secret_key_echoes_its_value(key: str, value: object) -> None:
         validate({key: value}, origin="file", file="f.toml", profile="x")
     assert repr(value) not in str(caught.value) and "s3cr3t" not in str(caught.value)
     assert key in str(caught.value)
+
+
+EO_ALL = "/axil/enterprise-objects/all"
+
+
+def test_enterprise_names_with_escapes_are_shown_literally(quiet_sim: Sim, tmp_path: Path) -> None:
+    now = int(time.time() * 1000)
+    quiet_sim.put_raw([("pk-eo", orjson.dumps({"epochMs": now, "assetId": 4242, "tagId": 1,
+                                               "label": "eo label", "tagName": "eo", "val": 1}))])
+    asset = {"assetId": 4242, "name": f"Unit{ESC}X",
+             "organization": {"name": f"Org{ESC}", "orgId": 333}}  # fmt: skip
+    quiet_sim.arm(EO_ALL, "body", count=3, json={"totalCount": 1, "assets": [asset]})
+    run = tail(quiet_sim, tmp_path, "--format", "table")
+    assert run.code == 0, run.err
+    line = next(x for x in run.out.decode().splitlines() if "eo label" in x)
+    assert "Unit\u241b]2;owned" in line  # the name from Enterprise Objects, literally
+    no_escapes(run)
+    assert quiet_sim.pending() < 3  # the hostile answer was served
+    quiet_sim.control("DELETE", "answers")
+
+
+def test_an_oversize_enterprise_answer_leaves_ids(quiet_sim: Sim, tmp_path: Path) -> None:
+    put_plain(quiet_sim, 3, "eo-big")
+    quiet_sim.arm(EO_ALL, "oversize", count=3, size=64 * 1024 * 1024, gzip=True)
+    run = tail(quiet_sim, tmp_path, "--format", "table")
+    assert run.code == 0, run.err
+    assert sum("eo-big" in x for x in run.out.decode().splitlines()) == 3
+    assert run.peak_mb <= PEAK_MB, f"peak {run.peak_mb:.0f} MB"
+    assert quiet_sim.pending() < 3  # the oversize answer was served (and dropped)
+    quiet_sim.control("DELETE", "answers")
