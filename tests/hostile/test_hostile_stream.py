@@ -136,3 +136,24 @@ def test_record_csv_writes_no_live_formula(stream: Sim, tmp_path: Path) -> None:
     assert len(payloads) == len(body)
     assert any(p["label"] == FORMULA and p["val"] == "@SUM(1+1)" for p in payloads)
     assert any(p["assetId"] == OSC52 for p in payloads)
+
+
+def test_csv_on_a_terminal_shows_escapes_as_placeholders() -> None:
+    """CSV into a pipe stays exact (the guard aside); on a terminal it is for eyes."""
+    import os
+
+    from flux_tui.cli.output import ReadingSink
+    from flux_tui.feed.decoder import decode_data
+
+    payload = reading(OSC2 + "x", assetId=OSC52)
+    got, _ = decode_data("shardId-0", "1", 1.0, orjson.dumps(payload))
+    master, slave = os.openpty()
+    with os.fdopen(slave, "wb", buffering=0) as tty, io.BytesIO() as pipe:
+        sinks = [ReadingSink("csv", out) for out in (tty, pipe)]
+        assert [sink.terminal for sink in sinks] == [True, False]
+        for sink in sinks:
+            sink.write_many(got)
+        seen = os.read(master, 65536)
+        assert b"\x1b" not in seen and b"\x07" not in seen and "\u241b".encode() in seen
+        assert OSC52.encode() in pipe.getvalue()  # exact in a pipe
+    os.close(master)
