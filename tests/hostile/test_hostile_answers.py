@@ -175,3 +175,16 @@ def test_an_oversize_enterprise_answer_leaves_ids(quiet_sim: Sim, tmp_path: Path
     assert run.peak_mb <= PEAK_MB, f"peak {run.peak_mb:.0f} MB"
     assert quiet_sim.pending() < 3  # the oversize answer was served (and dropped)
     quiet_sim.control("DELETE", "answers")
+
+
+def test_login_shows_a_hostile_code_and_address_literally(quiet_sim: Sim, tmp_path: Path) -> None:
+    code = {"device_code": "d", "user_code": f"AB{ESC}", "verification_uri": f"http://x/{ESC}",
+            "verification_uri_complete": f"http://x/?c={ESC}", "expires_in": 5, "interval": 1}
+    quiet_sim.arm("/oauth/device/code", "body", json=code)
+    config = quiet_sim.config(extra='device_client_id = "flux-tui-cli"\n')
+    run = run_flux(tmp_path, "--config", str(config), "--profile", "local", "login", "--no-qr")
+    # The made-up device code is refused at the first poll; what it showed is the point.
+    assert run.code == 3, run.err
+    assert "http://x/\u241b]2;owned\u2407" in run.out.decode()
+    assert "AB\u241b]2;owned" in run.out.decode()
+    no_escapes(run)
