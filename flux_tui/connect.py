@@ -274,7 +274,10 @@ async def open_feed(
             tokens = ClientCredentialsProvider(
                 token_url, profile.audience, client_id, secret, http=http, cache=cache
             )
-        client = RealtimeClient(base_url, company, tokens=tokens, budget=budget, http=http)
+        client = RealtimeClient(
+            base_url, company, tokens=tokens, budget=budget, http=http,
+            deadline=profile.call_deadline,
+        )
         reader = ShardReader(client, start=STARTS[start], page_limit=limit, **reader_options)
         enterprise = EnterpriseClient(enterprise_url, tokens, http) if enterprise_url else None
         if names_cache:

@@ -19,7 +19,8 @@ import httpx
 import orjson
 
 from flux_tui.api import errors
-from flux_tui.api.token_cache import DEFAULT_LIFETIME, EARLY_REFRESH, CachedToken, TokenCache
+from flux_tui.api.bounded import SMALL_BODY_LIMIT, AnswerTooLarge, DeadlinePassed, bounded_request
+from flux_tui.api.token_cache import EARLY_REFRESH, CachedToken, TokenCache, token_lifetime
 
 __all__ = [
     "EARLY_REFRESH",
@@ -171,11 +172,16 @@ class ClientCredentialsProvider:
         self.fetches += 1
         log.debug("requesting a token from %s for %s", host, self.audience)
         try:
-            response = await self._http.post(self.token_url, json=payload, timeout=self._timeout)
+            response = await bounded_request(
+                self._http, "POST", self.token_url, limit=SMALL_BODY_LIMIT, json=payload,
+                timeout=self._timeout,
+            )
         except httpx.HTTPError as exc:
-            # Only the type: httpx messages can quote the request, and the body holds the secret.
+            # Only the type: httpx messages can quote the request, and the body holds the
+            # secret. Our own two failures say what happened and quote nothing.
+            ours = isinstance(exc, AnswerTooLarge | DeadlinePassed)
             raise errors.AuthUnreachableError(
-                f"cannot reach the token endpoint {host}: {type(exc).__name__}"
+                f"cannot reach the token endpoint {host}: {exc if ours else type(exc).__name__}"
             ) from None
         data = _json_or_none(response.content)
         status = response.status_code
@@ -184,12 +190,9 @@ class ClientCredentialsProvider:
         raise self._auth_error(status, data, response, host)
 
     def _accept(self, data: dict[str, Any]) -> str:
-        lifetime = data.get("expires_in")
-        if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
-            lifetime = DEFAULT_LIFETIME
         token = CachedToken(
             access_token=data["access_token"],
-            expires_at=self._clock() + float(lifetime),
+            expires_at=self._clock() + token_lifetime(data.get("expires_in")),
             token_type=str(data.get("token_type") or "Bearer"),
             scope=data["scope"] if isinstance(data.get("scope"), str) else None,
             audience=self.audience,

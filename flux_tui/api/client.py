@@ -20,6 +20,14 @@ from pydantic import BaseModel
 
 from flux_tui.api import errors
 from flux_tui.api.auth import TokenProvider
+from flux_tui.api.bounded import (
+    DEFAULT_DEADLINE,
+    RECORDS_BODY_LIMIT,
+    SMALL_BODY_LIMIT,
+    AnswerTooLarge,
+    DeadlinePassed,
+    bounded_request,
+)
 from flux_tui.api.budget import RateBudget
 from flux_tui.api.models import (
     DescribeStreamResponse,
@@ -77,6 +85,7 @@ class RealtimeClient:
         budget: RateBudget,
         http: httpx.AsyncClient,
         timeout: float = 35.0,
+        deadline: float = DEFAULT_DEADLINE,
         max_retries: int = 5,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
@@ -91,7 +100,8 @@ class RealtimeClient:
         self.tokens = tokens
         self.budget = budget
         self.http = http
-        self.timeout = timeout
+        self.timeout = timeout  # per read: restarts with every byte
+        self.deadline = deadline  # per call: the whole answer, however it trickles
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -176,6 +186,7 @@ class RealtimeClient:
             what="get records",
             retry_slow=retry_slow,
             retry_floor=RECORDS_RETRY_FLOOR,
+            limit=RECORDS_BODY_LIMIT,
         )
         return self._parse(GetRecordsResponse, data, what="get records", status=status)
 
@@ -189,15 +200,17 @@ class RealtimeClient:
         what: str,
         retry_slow: bool = True,
         retry_floor: float = 0.0,
+        limit: int = SMALL_BODY_LIMIT,
     ) -> tuple[Any, int]:
         """Send one logical call; returns ``(parsed_json, status)`` or raises a FluxError.
-        ``retry_floor``: the shortest wait before a retry (a shard's own call spacing)."""
+        ``retry_floor``: the shortest wait before a retry (a shard's own call spacing);
+        ``limit``: the most body bytes (after Content-Encoding) an answer may have."""
         token = await self.tokens.token()
         retries = throttles = 0
         reauthed = False
         while True:
             await self.budget.acquire()
-            error, data, status = await self._attempt(url, body, token)
+            error, data, status = await self._attempt(url, body, token, limit)
             if error is None:
                 return data, status
             self.stats.errors += 1
@@ -236,15 +249,19 @@ class RealtimeClient:
             raise error
 
     async def _attempt(
-        self, url: str, body: dict[str, Any] | None, token: str
+        self, url: str, body: dict[str, Any] | None, token: str, limit: int
     ) -> tuple[errors.FluxError | None, Any, int]:
-        """One HTTP exchange, classified; never raises for network or API failures."""
+        """One HTTP exchange, classified; never raises for network or API failures. The
+        body is read under ``limit`` and the whole exchange within :attr:`deadline`."""
         self.stats.requests += 1
         started = time.perf_counter()
         try:
-            response = await self.http.request(
+            response = await bounded_request(
+                self.http,
                 "GET",
                 url,
+                limit=limit,
+                deadline=self.deadline,
                 json=body,
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=self.timeout,
@@ -252,12 +269,22 @@ class RealtimeClient:
         except httpx.HTTPError as exc:
             self.stats.last_latency = time.perf_counter() - started
             self.stats.page_bytes = 0
-            return errors.error_from_exception(exc, self.host), None, 0
+            return self._transport_error(exc), None, 0
         self.stats.last_latency = time.perf_counter() - started
         content = response.content
         self.stats.page_bytes = len(content)
         error, data = errors.error_from_response(response.status_code, content)
         return error, data, response.status_code
+
+    def _transport_error(self, exc: httpx.HTTPError) -> errors.FluxError:
+        if isinstance(exc, DeadlinePassed):
+            # A server dripping bytes resets the read timeout forever: the deadline ends
+            # the call, which is retried (with a smaller page) and reported as a problem.
+            return errors.TimeoutError(f"{self.host}: {exc}")
+        if isinstance(exc, AnswerTooLarge):
+            # What a 413 means too: a smaller page is the cure (the reader shrinks it).
+            return errors.PayloadTooLargeError(f"{self.host}: {exc}", 200)
+        return errors.error_from_exception(exc, self.host)
 
     def _parse(self, model: type[M], data: Any, *, what: str, status: int) -> M:
         try:

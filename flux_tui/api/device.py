@@ -24,6 +24,7 @@ import httpx
 import orjson
 
 from flux_tui.api import errors
+from flux_tui.api.bounded import SMALL_BODY_LIMIT, bounded_request
 from flux_tui.api.token_cache import CachedToken
 from flux_tui.api.user_auth import oauth_error, token_from_answer
 
@@ -213,7 +214,9 @@ class DeviceFlow:
             "client_id": self.client_id,
         }
         try:
-            response = await self._http.post(self.token_url, data=payload, timeout=self._timeout)
+            response = await bounded_request(
+                self._http, "POST", self.token_url, limit=SMALL_BODY_LIMIT, data=payload, timeout=self._timeout
+            )
         except httpx.HTTPError as exc:
             raise errors.AuthUnreachableError(
                 f"cannot reach the token endpoint {self.host}: {type(exc).__name__}"
@@ -224,7 +227,9 @@ class DeviceFlow:
     async def _post(self, url: str, form: dict[str, str]) -> Any:
         host = urlsplit(url).netloc or url
         try:
-            response = await self._http.post(url, data=form, timeout=self._timeout)
+            response = await bounded_request(
+                self._http, "POST", url, limit=SMALL_BODY_LIMIT, data=form, timeout=self._timeout
+            )
         except httpx.HTTPError as exc:
             raise errors.AuthUnreachableError(
                 f"cannot reach {host}: {type(exc).__name__}"

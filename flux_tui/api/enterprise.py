@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flux_tui.api import errors
 from flux_tui.api.auth import TokenProvider
+from flux_tui.api.bounded import SMALL_BODY_LIMIT, bounded_request
 
 __all__ = [
     "Asset",
@@ -90,6 +91,10 @@ class Asset(_Model):
 
 _M = TypeVar("_M", bound=_Model)
 
+# One asset or a search page is a few KB (1 MiB bounds it). /all is the whole company's
+# fleet at ~1 KB an asset: 16 MiB holds some 16,000 units, far past a real company.
+ALL_ASSETS_BODY_LIMIT = 16 * 1024 * 1024
+
 
 class AssetPage(_Model):
     """One answer of ``/assets`` or ``/all``: ``total_count`` tells how many exist in all."""
@@ -156,8 +161,11 @@ class EnterpriseClient:
         for attempt in (1, 2):
             self.requests += 1
             try:
-                response = await self.http.get(
+                response = await bounded_request(
+                    self.http,
+                    "GET",
                     self.base_url + path,
+                    limit=ALL_ASSETS_BODY_LIMIT if path == "/all" else SMALL_BODY_LIMIT,
                     params=params,
                     headers={"Authorization": f"Bearer {token}"},
                     timeout=self.timeout,

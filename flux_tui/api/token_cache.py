@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
+import math
 import os
 import re
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,31 @@ APP_NAME = "flux-tui"
 EARLY_REFRESH = 300.0
 # Auth0's documented default lifetime, used when an answer omits expires_in.
 DEFAULT_LIFETIME = 86400.0
+# Auth0 issues tokens for at most 30 days; a longer or non-finite lifetime is a broken or
+# hostile answer (1e300 crashed `auth status` with OverflowError): it counts as one hour.
+LONGEST_LIFETIME = 30 * 86400.0
+ABSURD_LIFETIME_FALLBACK = 3600.0
+
+log = logging.getLogger(__name__)
+_warned = False
+
+
+def token_lifetime(value: Any) -> float:
+    """Seconds a token lives, from an answer's ``expires_in``: absent or unusable is
+    :data:`DEFAULT_LIFETIME`; over :data:`LONGEST_LIFETIME` or not finite is one hour, with
+    one warning a process."""
+    global _warned
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return DEFAULT_LIFETIME
+    if isinstance(value, float) and math.isnan(value):
+        value = math.inf
+    if value > LONGEST_LIFETIME:
+        if not _warned:
+            _warned = True
+            log.warning("the token endpoint gave an absurd lifetime (expires_in %.6g s): "
+                        "taken as one hour", float(value))
+        return ABSURD_LIFETIME_FALLBACK
+    return float(value) if value > 0 else DEFAULT_LIFETIME
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +97,13 @@ class CachedToken:
             return None
         if not isinstance(expires, int | float) or isinstance(expires, bool):
             return None
+        if not math.isfinite(expires):
+            return None
+        # A stored expiry past any real lifetime (written before lifetimes were bounded, or
+        # tampered with) is held to one hour from now: the token is renewed, nothing crashes.
+        now = time.time()
+        if expires > now + LONGEST_LIFETIME:
+            expires = now + ABSURD_LIFETIME_FALLBACK
         optional = {}
         for key in ("scope", "audience", "client_id", "refresh_token"):
             value = data.get(key)

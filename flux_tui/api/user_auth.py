@@ -21,7 +21,8 @@ import httpx
 import orjson
 
 from flux_tui.api import errors
-from flux_tui.api.token_cache import DEFAULT_LIFETIME, CachedToken, TokenCache
+from flux_tui.api.bounded import SMALL_BODY_LIMIT, bounded_request
+from flux_tui.api.token_cache import CachedToken, TokenCache, token_lifetime
 
 __all__ = ["DEVICE_GRANT", "LoginState", "UserTokenProvider", "oauth_error", "token_from_answer"]
 
@@ -51,13 +52,10 @@ def token_from_answer(
     Without rotation Auth0 answers a refresh grant with no new refresh token: the previous
     one stays valid and is kept. The ``id_token`` is not stored (nothing here reads it).
     """
-    lifetime = data.get("expires_in")
-    if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
-        lifetime = DEFAULT_LIFETIME
     refresh = data.get("refresh_token")
     return CachedToken(
         access_token=str(data["access_token"]),
-        expires_at=now + float(lifetime),
+        expires_at=now + token_lifetime(data.get("expires_in")),
         token_type=str(data.get("token_type") or "Bearer"),
         scope=data["scope"] if isinstance(data.get("scope"), str) else None,
         audience=audience,
@@ -270,7 +268,9 @@ class UserTokenProvider:
         self.renewals += 1
         log.debug("renewing the login token at %s", host)
         try:
-            response = await self._http.post(self.token_url, data=payload, timeout=self._timeout)
+            response = await bounded_request(
+                self._http, "POST", self.token_url, limit=SMALL_BODY_LIMIT, data=payload, timeout=self._timeout
+            )
         except httpx.HTTPError as exc:
             # The type only: an httpx message may quote the request, which holds the token.
             raise errors.AuthUnreachableError(

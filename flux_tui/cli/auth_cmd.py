@@ -13,8 +13,9 @@ from typing import Any
 from flux_tui.api.errors import ConfigError
 from flux_tui.api.token_cache import CachedToken, TokenCache, login_token_cache
 from flux_tui.api.user_auth import DEVICE_GRANT
-from flux_tui.cli.output import EXIT_AUTH, EXIT_OK
+from flux_tui.cli.output import EXIT_AUTH, EXIT_OK, local_time
 from flux_tui.config import Profile
+from flux_tui.data.terminal import terminal_safe
 
 
 def add_parsers(
@@ -119,7 +120,7 @@ def _token_facts(token: CachedToken, now: float) -> dict[str, Any]:
 
 def _when(facts: dict[str, Any]) -> str:
     left = int(facts["expires_in"])
-    at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(facts["expires_at"]))
+    at = local_time(facts["expires_at"], "%Y-%m-%d %H:%M:%S")
     span = abs(left)
     text = f"{span // 3600}h{span % 3600 // 60:02d}m" if span >= 60 else f"{span}s"
     return f"{at} (in {text})" if left > 0 else f"{at} (expired {text} ago)"
@@ -182,5 +183,5 @@ def run_auth_status(args: argparse.Namespace, profile: Profile) -> int:
         json.dump(info, sys.stdout, indent=2)
         print()
     else:
-        print(status_text(info))
+        print(terminal_safe(status_text(info), newlines=True))  # scopes come from the server
     return EXIT_OK if info["grant"] is not None else EXIT_AUTH

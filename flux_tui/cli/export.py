@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flux_tui.cli.output import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from flux_tui.data.terminal import terminal_safe
 from flux_tui.feed.types import Reading
 
 CHUNK = 5000  # readings per write call
@@ -83,8 +84,8 @@ def run_export(args: argparse.Namespace) -> int:
         metadata["export_filter"] = args.filter
     try:
         writer = open_writer(args.to, metadata=metadata, overwrite=args.force)
-    except FileExistsError:
-        return _fail(f"{args.to} already exists (use --force to replace it)", EXIT_USAGE)
+    except FileExistsError as exc:  # the data file or its sidecar
+        return _fail(f"{exc.strerror} (use --force to replace it)", EXIT_USAGE)
     except OSError as exc:
         return _fail(str(exc), EXIT_FAILURE)
     try:
@@ -97,13 +98,13 @@ def run_export(args: argparse.Namespace) -> int:
         writer.close()  # safe twice; after an error it keeps what was flushed
     for line_no, reason in source.problems[:5]:
         where = f"line {line_no}: " if line_no else ""
-        print(f"flux-tui: skipped {where}{reason}", file=sys.stderr)
+        print(terminal_safe(f"flux-tui: skipped {where}{reason}"), file=sys.stderr)
     if len(source.problems) > 5:
         print(f"flux-tui: ... {len(source.problems) - 5} more problems", file=sys.stderr)
-    print(f"exported {writer.count:,} readings to {args.to}", file=sys.stderr)
+    print(terminal_safe(f"exported {writer.count:,} readings to {args.to}"), file=sys.stderr)
     return EXIT_OK
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"flux-tui: {message}", file=sys.stderr)
+    print(terminal_safe(f"flux-tui: {message}"), file=sys.stderr)  # names and reasons literally
     return code

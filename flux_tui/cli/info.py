@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flux_tui.api import errors
 from flux_tui.cli.output import EXIT_OK, report_error
 from flux_tui.config import Profile
+from flux_tui.data.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from flux_tui.api.models import Shard, StreamDescription
@@ -120,5 +121,6 @@ def run_info(args: argparse.Namespace, profile: Profile) -> int:
         json.dump(out, sys.stdout, indent=2)
         print()
     else:
-        print(describe_text(profile, stream, budget, expires_at))
+        # Stream and shard names come from the server: shown literally, never acted on.
+        print(terminal_safe(describe_text(profile, stream, budget, expires_at), newlines=True))
     return EXIT_OK

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from typing import IO, TextIO, cast
 
 import httpx
@@ -19,8 +18,9 @@ import httpx
 from flux_tui.api import errors
 from flux_tui.api.device import DeviceCode, DeviceFlow
 from flux_tui.api.token_cache import CachedToken, login_token_cache
-from flux_tui.cli.output import EXIT_OK, report_error
+from flux_tui.cli.output import EXIT_OK, local_time, report_error
 from flux_tui.config import Profile
+from flux_tui.data.terminal import terminal_safe
 
 
 def add_parser(
@@ -101,13 +101,15 @@ async def login(
         store.save(token)
     except OSError as exc:
         raise _StoreError(f"cannot write the login store {store.path}: {exc.strerror}") from None
-    until = time.strftime("%Y-%m-%d %H:%M", time.localtime(token.expires_at))
+    until = local_time(token.expires_at, "%Y-%m-%d %H:%M")
     renew = (
         "renewed automatically" if token.refresh_token else "no refresh token: log in again then"
     )
     print(
-        f"Logged in: profile {profile.name!r}, scopes {token.scope or '(none)'}; token valid "
-        f"until {until} ({renew}).",
+        terminal_safe(
+            f"Logged in: profile {profile.name!r}, scopes {token.scope or '(none)'}; token "
+            f"valid until {until} ({renew})."
+        ),
         file=out,
         flush=True,
     )
@@ -135,7 +137,8 @@ def _show_code(profile: Profile, code: DeviceCode, out: IO[str], qr: bool) -> No
     ]
     if code.verification_uri_complete:
         lines.append(f"(or open {code.verification_uri_complete}, which fills in the code)")
-    print("\n".join(lines), file=out, flush=True)
+    # The address and the code come from the server: shown literally, never acted on.
+    print(terminal_safe("\n".join(lines), newlines=True), file=out, flush=True)
     if qr and code.verification_uri_complete:
         _print_qr(code.verification_uri_complete, out)
     if profile.simulator:

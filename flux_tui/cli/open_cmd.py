@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flux_tui.cli.output import EXIT_FAILURE, EXIT_USAGE
 from flux_tui.config import load_config
 from flux_tui.data.replay import SessionReplay, Speed
+from flux_tui.data.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from flux_tui.config import Config
@@ -69,7 +70,8 @@ def run_open(args: argparse.Namespace) -> int:
     try:
         replay = SessionReplay(args.file, speed=SPEED_CHOICES[args.speed], hold_at_end=True)
     except OSError as exc:
-        print(f"flux-tui: cannot open {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        print(terminal_safe(f"flux-tui: cannot open {args.file}: {exc.strerror or exc}"),
+              file=sys.stderr)  # fmt: skip
         return EXIT_FAILURE
     config = load_config(args.config)
     try:

@@ -1,12 +1,14 @@
 """What the commands print: exit codes, error messages, readings on stdout, states on stderr.
 
 Readings are formatted only by :mod:`flux_tui.data.formats`; this module decides where the
-bytes go and how a closed pipe (``| head``) or a failure is reported.
+bytes go and how a closed pipe (``| head``) or a failure is reported. Every text that
+reaches a terminal passes :func:`~flux_tui.data.terminal.terminal_safe`: stderr lines
+always, CSV when stdout is a terminal (JSONL stays exact JSON; escapes in it are JSON
+escapes, never raw bytes).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import sys
@@ -14,6 +16,7 @@ import time
 from typing import IO, TYPE_CHECKING, Any
 
 from flux_tui.api import errors
+from flux_tui.data.terminal import terminal_safe
 from flux_tui.feed.types import (
     CaughtUp,
     FeedProblem,
@@ -69,7 +72,7 @@ def report_error(error: BaseException, stream: IO[str] | None = None) -> int:
     """Print ``flux-tui: error: ...`` (and a hint) to stderr; return the exit code."""
     stream = stream or sys.stderr
     code = exit_code_for(error)
-    message = str(error) or type(error).__name__
+    message = terminal_safe(str(error) or type(error).__name__, newlines=True)
     print(f"flux-tui: error: {message}", file=stream)
     hint = _HINTS.get(code)
     if isinstance(
@@ -88,8 +91,17 @@ class ReadingSink:
     process's stdout at /dev/null so the interpreter's final flush stays quiet.
     """
 
-    def __init__(self, fmt: str, out: IO[bytes] | None = None, *, utc: bool = False,
-                 names: NameLookup | None = None, present: Any = None) -> None:
+    def __init__(
+        self,
+        fmt: str,
+        out: IO[bytes] | None = None,
+        *,
+        utc: bool = False,
+        names: NameLookup | None = None,
+        present: Any = None,
+        csv_raw: bool = False,
+        terminal: bool | None = None,
+    ) -> None:
         from flux_tui.data import formats  # loaded with the first command that prints readings
 
         self._formats = formats
@@ -98,9 +110,13 @@ class ReadingSink:
         self.utc = utc
         self.names = names  # the table shows unit names as the viewer does
         self.present = present  # units and state names for the table (JSONL/CSV stay raw)
+        self.csv_guard = not csv_raw  # a leading ' on cells a spreadsheet would run
+        # CSV on a terminal is for eyes: control characters are made visible. Into a pipe
+        # or a file it stays exact (the formula guard still applies).
+        self.terminal = _is_terminal(self.out) if terminal is None else terminal
         self.closed = False
         self._text = io.StringIO()
-        self._csv = csv.writer(self._text, lineterminator="\n")
+        self._csv = formats.CsvRows(self._text)
         if fmt == "csv":
             self._csv.writerow(formats.CSV_COLUMNS)
             self._write(self._drain())
@@ -125,7 +141,10 @@ class ReadingSink:
         if self.fmt == "jsonl":
             data = b"".join(fmt.jsonl_line(r) for r in readings)
         elif self.fmt == "csv":
-            self._csv.writerows(fmt.csv_row(r) for r in readings)
+            rows = (fmt.csv_row(r, guard=self.csv_guard) for r in readings)
+            if self.terminal:
+                rows = ([terminal_safe(cell) for cell in row] for row in rows)
+            self._csv.writerows(rows)
             data = self._drain()
         else:
             names, present = self.names, self.present
@@ -153,6 +172,22 @@ class ReadingSink:
                 pass
 
 
+def _is_terminal(out: IO[bytes]) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def local_time(seconds: float, fmt: str) -> str:
+    """``seconds`` (epoch) as local time in ``fmt``; ``?`` for a time no calendar holds
+    (a server's absurd expiry must not end a command with OverflowError)."""
+    try:
+        return time.strftime(fmt, time.localtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        return "?"
+
+
 def _clock(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts))
 
@@ -171,8 +206,9 @@ class Progress:
         self._throttled_until = 0.0
 
     def say(self, text: str) -> None:
-        """One line to stderr, prefixed so it never reads as data."""
-        print(f"flux-tui: {text}", file=self.stream, flush=True)
+        """One line to stderr, prefixed so it never reads as data. Server messages, names and
+        paths in ``text`` are shown literally (control characters made visible)."""
+        print(f"flux-tui: {terminal_safe(text)}", file=self.stream, flush=True)
 
     def event(self, item: object) -> None:
         """Report a reader event if it changes what the user should know."""

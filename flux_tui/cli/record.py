@@ -83,9 +83,11 @@ def run_record(args: argparse.Namespace, profile: Profile) -> int:
         "start": args.start or profile.start,
     }
     try:
-        writer = open_writer(args.out, metadata=metadata, overwrite=args.force)
-    except FileExistsError:
-        progress.say(f"error: {args.out} already exists (use --force to replace it)")
+        writer = open_writer(
+            args.out, metadata=metadata, overwrite=args.force, csv_guard=not args.csv_raw
+        )
+    except FileExistsError as exc:
+        progress.say(f"error: {exc.strerror} (use --force to replace it)")
         return EXIT_USAGE
     except OSError as exc:
         progress.say(f"error: {exc}")

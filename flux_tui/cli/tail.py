@@ -89,6 +89,12 @@ def add_stream_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate-limit", metavar="CALLS/WINDOW", help="API calls allowed per window, e.g. 100/60s"
     )
+    parser.add_argument(
+        "--csv-raw",
+        action="store_true",
+        help="CSV: write text cells exactly, without the leading ' that stops a spreadsheet "
+        "from running a cell starting with = + - @ as a formula",
+    )
 
 
 def _positive_float(text: str) -> float:
@@ -251,7 +257,8 @@ def run_tail(args: argparse.Namespace, profile: Profile) -> int:
         config = args.loaded_config
         file = str(config.path) if config.exists else None
         present = presentation(config.data, file, demo=profile.simulator)
-    sink = ReadingSink(args.format, utc=args.utc, names=view.names, present=present)
+    sink = ReadingSink(args.format, utc=args.utc, names=view.names, present=present,
+                       csv_raw=args.csv_raw)
     tap = SinkTap(sink, progress, RunSummary())
     until = stop_rule(args, names=args.format == "table")
     summary = asyncio.run(stream(view, tap, until))

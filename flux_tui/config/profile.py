@@ -11,6 +11,7 @@ from flux_tui.api.errors import ConfigError
 from flux_tui.config.values import (
     DEFAULT_ASSET_CACHE_TTL,
     DEFAULT_AUDIENCE,
+    DEFAULT_CALL_DEADLINE,
     DEFAULT_PAGE_LIMIT,
     DEFAULT_RATE_LIMIT,
     DEFAULT_TOKEN_URL,
@@ -41,6 +42,7 @@ class Profile:
     simulator: bool = False
     device_client_id: str | None = None  # the Auth0 application for `flux-tui login`
     asset_cache_ttl: float = DEFAULT_ASSET_CACHE_TTL  # seconds the asset-name cache is fresh
+    call_deadline: float = DEFAULT_CALL_DEADLINE  # seconds for one whole API answer
     source: str | None = None  # the config file the profile was read from, for messages
 
     def error(self, message: str, key: str | None = None) -> ConfigError:
@@ -142,6 +144,8 @@ class Profile:
             if value is None or (key == "simulator" and not value):
                 continue
             if key == "asset_cache_ttl" and value == DEFAULT_ASSET_CACHE_TTL:
+                continue
+            if key == "call_deadline" and value == DEFAULT_CALL_DEADLINE:
                 continue
             if self.simulator and key in (
                 "token_url",

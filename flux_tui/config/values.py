@@ -32,6 +32,8 @@ PAGE_LIMIT_RANGE = (1, 10000)  # the Kinesis GetRecords Limit bounds
 STARTS = ("latest", "trim-horizon")
 SECRET_COMMAND_TIMEOUT = 30.0
 DEFAULT_ASSET_CACHE_TTL = 86400.0  # a day: asset names change rarely
+DEFAULT_CALL_DEADLINE = 60.0  # seconds for one whole API answer, however slowly it arrives
+CALL_DEADLINE_RANGE = (1.0, 3600.0)
 SIM_DEVICE_CLIENT_ID = "flux-tui-cli"  # the public application the simulator's Auth0 knows
 _TTL_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -52,6 +54,7 @@ PROFILE_KEYS = (
     "simulator",
     "device_client_id",
     "asset_cache_ttl",
+    "call_deadline",
 )
 SECRET_KEYS = ("client_secret", "client_secret_env", "client_secret_command")
 
@@ -149,14 +152,14 @@ def validate(
                 raise fail(f"must be true or false, not {value!r}")
             out[key] = value
             continue
-        if key == "page_limit":
-            out[key] = _check_page_limit(value, fail)
-            continue
-        if key == "asset_cache_ttl":
-            out[key] = _check_ttl(value, fail)
+        checker = _NUMBER_CHECKS.get(key)
+        if checker is not None:
+            out[key] = checker(value, fail)
             continue
         if not isinstance(value, str):
-            raise fail(f"must be a string, not {type(value).__name__} {value!r}")
+            # A secret's value is never shown, whatever its type (a number is still a secret).
+            shown = "" if key in SECRET_KEYS else f" {value!r}"
+            raise fail(f"must be a string, not {type(value).__name__}{shown}")
         value = value.strip()
         if key in ("base_url", "token_url", "enterprise_url"):
             try:
@@ -227,6 +230,19 @@ def _check_ttl(value: Any, fail: Any) -> float:
     return seconds
 
 
+def _check_deadline(value: Any, fail: Any) -> float:
+    low, high = CALL_DEADLINE_RANGE
+    seconds = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if isinstance(value, str):
+        try:
+            seconds = float(value.strip().removesuffix("s"))
+        except ValueError:
+            seconds = None
+    if seconds is None or not low <= seconds <= high:  # also false for nan
+        raise fail(f"{value!r} is not allowed: seconds from {low:g} to {high:g}")
+    return float(seconds)
+
+
 def _check_page_limit(value: Any, fail: Any) -> int:
     low, high = PAGE_LIMIT_RANGE
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
@@ -234,6 +250,13 @@ def _check_page_limit(value: Any, fail: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise fail(f"{value!r} is not allowed: a whole number from {low} to {high}")
     return value
+
+
+_NUMBER_CHECKS: dict[str, Any] = {
+    "page_limit": _check_page_limit,
+    "asset_cache_ttl": _check_ttl,
+    "call_deadline": _check_deadline,
+}
 
 
 # --- the file -----------------------------------------------------------------------------

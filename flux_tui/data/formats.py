@@ -2,12 +2,17 @@
 
 ``tail``, ``record``, the TUI's save and its log all use these functions, and session files are
 read back with :func:`reading_from_json` / :func:`reading_from_csv`, so what is written and
-what is read cannot drift apart. Untrusted text (labels, tag names) is stripped of control
-characters before it reaches a terminal.
+what is read cannot drift apart. Untrusted text (labels, tag names) goes through the one
+terminal sanitizer (:mod:`flux_tui.data.terminal`) before it reaches a terminal, and a CSV
+cell that a spreadsheet would run as a formula is written with a leading ``'``.
+
+No payload can break a writer: orjson reads JSON nested up to 1024 levels but writes only
+254, so a payload it refuses is written by :func:`json_text`, which has no depth limit.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 import time
@@ -16,16 +21,19 @@ from typing import Any, Protocol
 
 import orjson
 
+from flux_tui.data.terminal import terminal_safe
 from flux_tui.feed.decoder import make_reading
 from flux_tui.feed.types import Reading
 
 __all__ = [
     "CSV_COLUMNS",
+    "FORMULA_START",
     "META_FIELDS",
     "NameLookup",
     "csv_row",
     "format_time",
     "format_value",
+    "json_text",
     "jsonl_line",
     "reading_from_csv",
     "reading_from_json",
@@ -89,9 +97,76 @@ def jsonl_line(reading: Reading) -> bytes:
     try:
         return orjson.dumps(obj, option=_OPT)
     except TypeError:
-        # A payload that came from somewhere other than JSON (a test, a library user) may hold
-        # values orjson refuses (e.g. keys that are not strings, big ints): fall back to str.
-        return orjson.dumps(obj, default=str, option=_OPT | orjson.OPT_NON_STR_KEYS)
+        # Nested deeper than orjson writes (a hostile record), or values JSON lacks (a
+        # payload from a library user): the unlimited writer, same bytes for what it shares.
+        return json_text(obj).encode() + b"\n"
+
+
+_END = object()
+
+
+def _scalar_json(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        if isinstance(value, int):  # wider than 64 bits: still a JSON number
+            return str(value)
+        return orjson.dumps(str(value)).decode()  # a type JSON lacks: its text
+
+
+def _open_container(value: Any, parts: list[str], stack: list[list[Any]], depth: int | None
+                    ) -> None:
+    """Emit ``value``, or open it (push its items) when it is a container within ``depth``."""
+    if isinstance(value, dict):
+        if depth is not None and len(stack) >= depth:
+            parts.append("{…}" if value else "{}")
+        else:
+            parts.append("{")
+            stack.append([iter(value.items()), "}", True])
+    elif isinstance(value, (list, tuple)):
+        if depth is not None and len(stack) >= depth:
+            parts.append("[…]" if value else "[]")
+        else:
+            parts.append("[")
+            stack.append([iter(value), "]", True])
+    else:
+        parts.append(_scalar_json(value))
+
+
+def json_text(value: Any, *, max_depth: int | None = None, max_chars: int | None = None) -> str:
+    """``value`` as compact JSON with no nesting limit (iterative, so no RecursionError).
+
+    The exact JSON for anything orjson can read, scalars formatted by orjson itself. For
+    display, ``max_depth`` shows deeper containers as ``[…]``/``{…}`` and ``max_chars``
+    stops early and ends the text with ``…`` (a huge value costs only what is shown).
+    """
+    parts: list[str] = []
+    stack: list[list[Any]] = []  # [items iterator, closing bracket, first item?]
+    size = counted = 0
+    _open_container(value, parts, stack, max_depth)
+    while stack:
+        if max_chars is not None:
+            size += sum(len(p) for p in parts[counted:])
+            counted = len(parts)
+            if size > max_chars:
+                break
+        top = stack[-1]
+        item = next(top[0], _END)
+        if item is _END:
+            parts.append(top[1])
+            stack.pop()
+            continue
+        if not top[2]:
+            parts.append(",")
+        top[2] = False
+        if top[1] == "}":
+            key, item = item
+            parts.append(_scalar_json(key if isinstance(key, str) else str(key)) + ":")
+        _open_container(item, parts, stack, max_depth)
+    text = "".join(parts)
+    if max_chars is not None and len(text) > max_chars:
+        return text[: max_chars - 1] + "…"
+    return text
 
 
 def reading_from_json(obj: dict[str, Any]) -> Reading:
@@ -143,7 +218,37 @@ def _cell(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return repr(value)
-    return orjson.dumps(value, default=str).decode()
+    return _json_cell(value)
+
+
+def _json_cell(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # deeper than orjson writes, or not JSON: the unlimited writer
+        return json_text(value)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is a formula to a spreadsheet (CSV injection)."""
+
+
+def guard_cell(cell: str) -> str:
+    """``cell`` with a leading ``'`` when a spreadsheet would run it as a formula.
+
+    Numbers (``-5``, ``-1.5e3``) are left alone. A cell that already starts with ``'``
+    before such a character gets one more, so :func:`unguard_cell` can always remove
+    exactly one and give the text back unchanged.
+    """
+    if cell.lstrip("'").startswith(FORMULA_START) and not _FLOAT_RE.match(cell):
+        return "'" + cell
+    return cell
+
+
+def unguard_cell(cell: str) -> str:
+    """The inverse of :func:`guard_cell`."""
+    if cell[:1] == "'" and cell.lstrip("'").startswith(FORMULA_START):
+        return cell[1:]
+    return cell
 
 
 def _parse_cell(text: str) -> Any:
@@ -179,8 +284,11 @@ def format_time(epoch_ms: int | None, *, utc: bool = False, date: bool = False) 
     return text + "Z" if utc else text
 
 
-def csv_row(reading: Reading) -> list[str]:
+def csv_row(reading: Reading, *, guard: bool = True) -> list[str]:
     """One CSV row in :data:`CSV_COLUMNS` order.
+
+    With ``guard`` (the default) every cell a spreadsheet would run as a formula gets a
+    leading ``'`` (see :func:`guard_cell`); :func:`reading_from_csv` removes it again.
 
     Columns hold the canonical values (also for payloads in the older spelling) so a table
     tool sees the same columns for every row; ``extra`` is a JSON object with every payload
@@ -222,17 +330,45 @@ def csv_row(reading: Reading) -> list[str]:
     if derived:
         extra[_DERIVED] = derived
     row += [reading.shard, reading.seq, str(reading.sub), repr(float(reading.arrival))]
-    row.append(orjson.dumps(extra, default=str).decode() if extra else "")
-    return row
+    row.append(_json_cell(extra) if extra else "")
+    return [guard_cell(cell) for cell in row] if guard else row
 
 
 _COLUMN_SET = frozenset(_VALUE_COLUMNS)
 
 
-def reading_from_csv(row: Sequence[str]) -> Reading:
-    """The inverse of :func:`csv_row`. Raises ``ValueError`` for a malformed row."""
+class CsvRows:
+    """Writes CSV rows (``\n`` line ends) that ``csv.reader`` reads back whole.
+
+    Python's writer quotes a field holding a line feed but not one holding a bare CR (the
+    CR is not in the ``\n`` line terminator), and the reader then splits the row there: a
+    label with a CR lost its reading on reopening. Such rows are written fully quoted.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._minimal = csv.writer(stream, lineterminator="\n")
+        self._quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: Sequence[str]) -> None:
+        """One row."""
+        (self._quoted if "\r" in "".join(row) else self._minimal).writerow(row)
+
+    def writerows(self, rows: Any) -> None:
+        """Several rows, in order."""
+        for row in rows:
+            self.writerow(row)
+
+
+def reading_from_csv(row: Sequence[str], *, guarded: bool = True) -> Reading:
+    """The inverse of :func:`csv_row`. Raises ``ValueError`` for a malformed row.
+
+    ``guarded``: the file was written with the formula guard (the default; a session
+    recorded with ``--csv-raw`` says otherwise in its sidecar).
+    """
     if len(row) != len(CSV_COLUMNS):
         raise ValueError(f"expected {len(CSV_COLUMNS)} columns, found {len(row)}")
+    if guarded:
+        row = [unguard_cell(cell) for cell in row]
     extra_text = row[_EXTRA]
     extra = orjson.loads(extra_text) if extra_text else {}
     if not isinstance(extra, dict):
@@ -254,12 +390,14 @@ def reading_from_csv(row: Sequence[str]) -> Reading:
 
 # --- human text ------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def safe_text(text: str) -> str:
-    """Untrusted text made safe for one terminal line (control and bidi characters -> ``?``)."""
-    return _CONTROL.sub("?", text)
+    """Untrusted text made safe for one terminal line: control and bidi characters become
+    visible placeholders (the one sanitizer, :func:`flux_tui.data.terminal.terminal_safe`)."""
+    return terminal_safe(text)
+
+
+VALUE_PREVIEW = 200  # characters of a list/object value shown on one line
+VALUE_DEPTH = 4  # levels of a list/object value shown before "[…]"
 
 
 def format_value(val: Any) -> str:
@@ -286,7 +424,7 @@ def format_value(val: Any) -> str:
         return text + "0" if text.endswith(".") else text
     if isinstance(val, str):
         return safe_text(val)
-    return safe_text(orjson.dumps(val, default=str).decode())
+    return safe_text(json_text(val, max_depth=VALUE_DEPTH, max_chars=VALUE_PREVIEW))
 
 
 def unit_name(reading: Reading, names: NameLookup | None = None) -> str:
@@ -295,7 +433,7 @@ def unit_name(reading: Reading, names: NameLookup | None = None) -> str:
         name = names.asset_name(reading.asset_id)
         if name:
             return safe_text(name)
-    return f"Unit {reading.asset_id}" if reading.asset_id is not None else "Unit ?"
+    return f"Unit {safe_text(str(reading.asset_id))}" if reading.asset_id is not None else "Unit ?"
 
 
 def table_line(

@@ -244,7 +244,8 @@ class SessionIndex:
         if self.session.format == "csv":
             row = next(csv.reader(io.StringIO(data.decode("utf-8", "replace"))))
             order = self.session.csv_order
-            return reading_from_csv([row[i] for i in order] if order else row)
+            guarded = self.session.csv_guarded
+            return reading_from_csv([row[i] for i in order] if order else row, guarded=guarded)
         return reading_from_json(orjson.loads(data))
 
     def close(self) -> None:

@@ -26,42 +26,40 @@ if TYPE_CHECKING:  # the index imports this module; only the annotation needs it
 __all__ = ["SessionFile", "iter_lines", "open_session"]
 
 CHUNK = 1 << 20
+MAX_LINE = 16 << 20  # a session line is one reading (≤ 1 MiB record, a few KB in practice)
 
 Problem = tuple[int, str]
 
 
 def _chunks(path: Path, compressed: bool, problems: list[Problem]) -> Iterator[bytes]:
-    """The file's (decompressed) bytes in chunks. A gzip stream that ends early (no trailer:
-    the writer was killed) just ends; corrupt compressed data ends it with a problem."""
+    """The file's (decompressed) bytes in chunks of at most :data:`CHUNK`. A gzip stream
+    that ends early (no trailer: the writer was killed) just ends; corrupt compressed data
+    ends it with a problem. Inflating is bounded per step (1 MB of gzip can hold 1 GB of
+    newlines: it comes out a chunk at a time, never all at once)."""
     with open(path, "rb") as handle:
         if not compressed:
             while chunk := handle.read(CHUNK):
                 yield chunk
             return
         inflater = zlib.decompressobj(wbits=31)
-        while True:
-            raw = handle.read(CHUNK)
-            if not raw:
-                if not inflater.eof:
-                    problems.append((0, "the compressed data ends early (recording interrupted)"))
+        raw = handle.read(CHUNK)
+        while raw:
+            try:
+                data = inflater.decompress(raw, CHUNK)
+            except zlib.error as error:
+                problems.append((0, f"corrupt compressed data: {error}; the rest is skipped"))
                 return
-            while raw:
-                try:
-                    data = inflater.decompress(raw)
-                except zlib.error as error:
-                    problems.append((0, f"corrupt compressed data: {error}; the rest is skipped"))
-                    return
-                if data:
-                    yield data
-                raw = b""
-                if inflater.eof:
-                    # Concatenated gzip members (e.g. `cat a.gz b.gz`) are one stream.
-                    raw = inflater.unused_data
+            if data:
+                yield data
+            if inflater.eof:
+                # Concatenated gzip members (e.g. `cat a.gz b.gz`) are one stream.
+                raw = inflater.unused_data or handle.read(CHUNK)
+                if raw:
                     inflater = zlib.decompressobj(wbits=31)
-                    if not raw:
-                        raw = handle.read(CHUNK)
-                        if not raw:
-                            return
+                continue
+            raw = inflater.unconsumed_tail or handle.read(CHUNK)
+        if not inflater.eof:
+            problems.append((0, "the compressed data ends early (recording interrupted)"))
 
 
 def iter_lines(
@@ -69,21 +67,47 @@ def iter_lines(
 ) -> Iterator[tuple[int, int, bytes, bool]]:
     """``(line_no, offset, line, complete)`` for every line, 1-based numbers, offsets in the
     decompressed bytes, the newline removed; ``complete`` is False only for a last line
-    without a newline."""
-    line_no = 0
-    offset = 0
-    pending = b""
+    without a newline.
+
+    Linear in the file's size: a line spanning many chunks is joined once, when it ends. A
+    line longer than :data:`MAX_LINE` is skipped (a problem says so) without being held.
+    """
+    line_no = offset = 0
+    parts: list[bytes] = []  # the pending line's pieces
+    size = 0  # the pending line's length so far (also while its bytes are dropped)
     for chunk in _chunks(path, compressed, problems):
-        if pending:
-            chunk = pending + chunk
-        lines = chunk.split(b"\n")
-        pending = lines.pop()
-        for line in lines:
+        end = chunk.find(b"\n")
+        if end < 0:
+            size += len(chunk)
+            if size <= MAX_LINE:
+                parts.append(chunk)
+            else:
+                parts.clear()  # too long to keep: only its length is counted
+            continue
+        size += end
+        line_no += 1
+        if size <= MAX_LINE:
+            parts.append(chunk[:end])
+            yield line_no, offset, b"".join(parts), True
+        else:
+            problems.append((line_no, _too_long(size)))
+        offset += size + 1
+        lines = chunk[end + 1 :].split(b"\n")
+        last = lines.pop()
+        for line in lines:  # each shorter than a chunk, so within MAX_LINE
             line_no += 1
             yield line_no, offset, line, True
             offset += len(line) + 1
-    if pending:
-        yield line_no + 1, offset, pending, False
+        parts = [last]
+        size = len(last)
+    if size > MAX_LINE:
+        problems.append((line_no + 1, _too_long(size)))
+    elif size:
+        yield line_no + 1, offset, b"".join(parts), False
+
+
+def _too_long(size: int) -> str:
+    return f"line of {size:,} bytes skipped (longer than the {MAX_LINE // (1 << 20)} MiB bound)"
 
 
 class SessionFile:
@@ -95,6 +119,12 @@ class SessionFile:
         self.problems: list[Problem] = []
         self.csv_order: list[int] | None = None  # set from a CSV header in a different order
         self.metadata: dict[str, Any] = self._load_metadata()
+
+    @property
+    def csv_guarded(self) -> bool:
+        """CSV cells carry the formula guard (a leading ``'``) unless recorded with
+        ``--csv-raw``; files without a sidecar are taken as guarded (the default)."""
+        return self.metadata.get("csv_formula_guard", True) is not False
 
     def _load_metadata(self) -> dict[str, Any]:
         minimal: dict[str, Any] = {
@@ -142,7 +172,9 @@ class SessionFile:
         problems = self.problems
         lines = iter_lines(self.path, self.compressed, problems)
         rows = _CsvLines(_teed(lines, tee) if tee is not None else lines)
+        csv.field_size_limit(MAX_LINE)  # the default 128 KiB would refuse rows we wrote
         reader = csv.reader(rows)
+        guarded = self.csv_guarded
         order: list[int] | None = None
         for row in _safe_rows(reader, rows, problems):
             if order is None:
@@ -158,7 +190,7 @@ class SessionFile:
             try:
                 if len(row) < len(order):
                     raise ValueError(f"{len(row)} of {len(CSV_COLUMNS)} columns")
-                reading = reading_from_csv([row[i] for i in order])
+                reading = reading_from_csv([row[i] for i in order], guarded=guarded)
                 yield rows.row_line, rows.row_offset, rows.row_end, reading
             except (ValueError, TypeError, orjson.JSONDecodeError) as error:
                 problems.append((rows.row_line, _reason(error, rows.complete)))

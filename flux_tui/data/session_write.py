@@ -8,11 +8,11 @@ everything flushed before stays readable. See ``docs/session-files.md``.
 
 from __future__ import annotations
 
-import csv
 import errno
 import gzip
 import io
 import os
+import tempfile
 import time
 import zlib
 from collections import deque
@@ -26,7 +26,7 @@ import orjson
 
 from flux_tui import __version__
 from flux_tui.api.errors import FluxError
-from flux_tui.data.formats import CSV_COLUMNS, csv_row, jsonl_line
+from flux_tui.data.formats import CSV_COLUMNS, CsvRows, csv_row, jsonl_line
 from flux_tui.feed.types import Gap, Reading
 
 __all__ = [
@@ -66,14 +66,36 @@ def sidecar_path(path: str | os.PathLike[str]) -> Path:
 
 
 def write_sidecar(path: Path, metadata: dict[str, Any]) -> None:
-    """Write the metadata atomically: a temporary file, fsynced, renamed over the old one."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write the metadata atomically: a temporary file, fsynced, renamed over the old one.
+
+    The temporary file comes from ``mkstemp`` in the same folder (O_CREAT|O_EXCL, a random
+    name): in a shared folder nobody can plant a symlink there that makes us overwrite
+    another file, and the rename replaces a link at ``path`` rather than following it.
+    """
     body = orjson.dumps(metadata, option=orjson.OPT_INDENT_2, default=str) + b"\n"
-    with open(temporary, "wb") as handle:
-        handle.write(body)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), _data_file_mode(path))
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass  # already renamed, or the folder went away: nothing left to clean
+        raise
+
+
+def _data_file_mode(sidecar: Path) -> int:
+    """The sidecar is as readable as its data file (mkstemp alone would make it 0600)."""
+    data = sidecar.with_name(sidecar.name.removesuffix(SIDECAR_SUFFIX))
+    try:
+        return os.stat(data).st_mode & 0o666
+    except OSError:
+        return 0o600
 
 
 def _fsync(fd: int) -> None:
@@ -167,6 +189,7 @@ class SessionWriter:
         *,
         metadata: dict[str, Any],
         overwrite: bool = False,
+        csv_guard: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -183,20 +206,21 @@ class SessionWriter:
         self._last_ms: int | None = None
         self._gaps: list[dict[str, Any]] = []
         self._user_meta = dict(metadata)
+        self.csv_guard = csv_guard  # a leading ' on CSV cells a spreadsheet would run
         self._started = wall_clock()
         self._ended: float | None = None
         self._error: str | None = None  # why the recording stopped early, if it did
         self._csv_buffer = io.StringIO()
-        self._csv = csv.writer(self._csv_buffer, lineterminator="\n")
+        self._csv = CsvRows(self._csv_buffer)
+        if not overwrite and os.path.lexists(self.sidecar):
+            # Another recording's metadata (or anything at that name) is not ours to replace.
+            raise FileExistsError(errno.EEXIST, f"{self.sidecar} already exists", str(self.sidecar))
         try:
             # "x" refuses an existing file atomically (no check-then-create race).
             self._raw: IO[bytes] = open(self.path, "wb" if overwrite else "xb")  # noqa: SIM115
         except FileExistsError:
-            raise FileExistsError(
-                errno.EEXIST,
-                f"{self.path} already exists: choose another name or allow overwriting it",
-                str(self.path),
-            ) from None
+            raise FileExistsError(errno.EEXIST, f"{self.path} already exists", str(self.path)
+                                  ) from None
         except OSError as error:
             raise SessionWriteError(_describe(error, self.path)) from error
         self._stream: IO[bytes] | gzip.GzipFile = self._raw
@@ -270,6 +294,7 @@ class SessionWriter:
             "data_file": self.path.name,
             "data_format": self.format,
             "compressed": self.compressed,
+            "csv_formula_guard": self.csv_guard,
             "app_version": __version__,
             "started_at": _utc_iso(self._started),
             "ended_at": _utc_iso(self._ended) if self._ended is not None else None,
@@ -338,7 +363,8 @@ class SessionWriter:
 
     def _write_chunk(self, chunk: list[Reading]) -> None:
         if self.format == "csv":
-            self._csv.writerows(csv_row(r) for r in chunk)
+            guard = self.csv_guard
+            self._csv.writerows(csv_row(r, guard=guard) for r in chunk)
             data = self._take_csv()
             self._stream.write(data)
         elif self._stream is self._raw:

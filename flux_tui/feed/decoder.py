@@ -22,11 +22,29 @@ import orjson
 from flux_tui.feed.kpl import KPL_MAGIC, KplError, parse_aggregate
 from flux_tui.feed.types import DecodeError, Reading
 
-__all__ = ["MAX_INFLATED", "decode_data", "decode_records"]
+__all__ = [
+    "MAX_INFLATED",
+    "MAX_READINGS_PER_RECORD",
+    "MAX_VALUES_PER_RECORD",
+    "decode_data",
+    "decode_records",
+]
 
 GZIP_MAGIC = b"\x1f\x8b"
-# A Kinesis record is at most 1 MiB; anything inflating past this is a zip bomb, not telemetry.
-MAX_INFLATED = 64 * 1024 * 1024
+# A Kinesis record carries at most 1 MiB of data. JSON telemetry gzips 5-8x, so a full real
+# record inflates to at most ~8 MiB; more is a zip bomb. The cap is per record, gzip members
+# and KPL sub-records together (a KPL aggregate of gzip blobs cannot repeat it). Parsing the
+# worst 8 MiB (``[{},{},...]``) costs ~200 MB for a moment, then the reading cap refuses it.
+MAX_INFLATED = 8 * 1024 * 1024
+# The smallest reading that says something (epochMs, tagName, label, val) is ~80 bytes of
+# JSON: 8 MiB holds ~100,000 of them. More elements in one record are not telemetry, and
+# each would cost a Reading and a dict (~1 KB): 11 M of them was 3-7 GB.
+MAX_READINGS_PER_RECORD = 100_000
+# Parsing costs memory per JSON value, not per byte: 8 MiB of `{},{},...` is 2.8 M dicts,
+# ~250 MB for a moment. A reading has ~11 fields, so 100,000 readings need ~1.1 M commas;
+# a blob with more commas than this is refused before parsing (counting them is a memchr,
+# and only blobs longer than the cap can reach it): a record costs ~100 MB at worst.
+MAX_VALUES_PER_RECORD = 1_200_000
 _MAX_DEPTH = 3  # gzip inside KPL inside ... : deeper nesting is not a real producer
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -37,6 +55,30 @@ _a2b = binascii.a2b_base64
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
 _new_reading = tuple.__new__  # builds the NamedTuple without its Python-level __new__
+
+
+class _RecordBudget:
+    """What is left of one record's caps while its blobs are decoded (shared by its gzip
+    members and KPL sub-records, so nesting cannot multiply them)."""
+
+    __slots__ = ("inflated", "readings")
+
+    def __init__(self) -> None:
+        self.inflated = MAX_INFLATED
+        self.readings = MAX_READINGS_PER_RECORD
+
+
+class CapExceeded(ValueError):
+    """A record over one of the per-record caps; the message names the cap."""
+
+
+def _take_readings(budget: _RecordBudget, count: int) -> None:
+    if count > budget.readings:
+        raise CapExceeded(
+            f"record holds more than {MAX_READINGS_PER_RECORD:,} readings "
+            "(the per-record cap; a 1 MiB Kinesis record cannot carry more real readings)"
+        )
+    budget.readings -= count
 
 
 def decode_records(shard: str, records: list[Any]) -> tuple[list[Reading], list[DecodeError]]:
@@ -115,8 +157,26 @@ def decode_data(
     """Decode already base64-decoded record bytes (sessions and tests use this)."""
     readings: list[Reading] = []
     errors: list[DecodeError] = []
-    _decode_blob(shard, seq, arrival, raw, 0, 0, readings, errors)
+    _decode_capped(shard, seq, arrival, raw, readings, errors)
     return readings, errors
+
+
+def _decode_capped(
+    shard: str,
+    seq: str,
+    arrival: float,
+    raw: bytes,
+    readings: list[Reading],
+    errors: list[DecodeError],
+) -> None:
+    """Decode one record's bytes under the per-record caps: a record over a cap is one
+    decode error naming the cap, and none of its readings are kept (all or nothing)."""
+    kept, failed = len(readings), len(errors)
+    try:
+        _decode_blob(shard, seq, arrival, raw, 0, 0, readings, errors, _RecordBudget())
+    except CapExceeded as exc:
+        del readings[kept:], errors[failed:]
+        errors.append(DecodeError(shard, seq, str(exc), raw, arrival))
 
 
 # --- the careful path ------------------------------------------------------------------------
@@ -164,7 +224,7 @@ def _decode_record(
         reason = "missing Data" if data is None else "Data is not a string"
         errors.append(DecodeError(shard, seq, reason, _repr_bytes(data), arrival))
         return
-    _decode_blob(shard, seq, arrival, raw, 0, 0, readings, errors)
+    _decode_capped(shard, seq, arrival, raw, readings, errors)
 
 
 def _decode_blob(
@@ -176,10 +236,12 @@ def _decode_blob(
     depth: int,
     readings: list[Reading],
     errors: list[DecodeError],
+    budget: _RecordBudget,
 ) -> int:
     """Decode one blob into readings/errors, numbering elements from ``sub``.
 
     Returns the next free ``sub`` so nested formats (KPL of arrays) keep numbers unique.
+    Raises :class:`CapExceeded` when the record passes a per-record cap.
     """
     if raw[:4] == KPL_MAGIC:
         if depth > 0:
@@ -190,34 +252,37 @@ def _decode_blob(
         except KplError as exc:
             errors.append(DecodeError(shard, seq, f"bad KPL aggregate: {exc}", raw, arrival))
             return sub + 1
+        _take_readings(budget, len(subs))
+        budget.readings += len(subs)  # only a bound up front: each sub takes its own share
         for part in subs:
-            sub = _decode_blob(shard, seq, arrival, part.data, sub, depth + 1, readings, errors)
+            sub = _decode_blob(
+                shard, seq, arrival, part.data, sub, depth + 1, readings, errors, budget
+            )
         return sub
     if raw[:2] == GZIP_MAGIC:
-        if depth >= _MAX_DEPTH:
-            errors.append(DecodeError(shard, seq, "gzip nested too deep", raw, arrival))
-            return sub + 1
-        try:
-            inflated = _gunzip(raw)
-        except (zlib.error, ValueError, EOFError) as exc:
-            errors.append(DecodeError(shard, seq, f"bad gzip: {exc}", raw, arrival))
-            return sub + 1
-        return _decode_blob(shard, seq, arrival, inflated, sub, depth + 1, readings, errors)
+        return _decode_gzip(shard, seq, arrival, raw, sub, depth, readings, errors, budget)
     text = raw[3:] if raw[:3] == _BOM else raw
     if not text.strip():
         errors.append(DecodeError(shard, seq, "empty record", raw, arrival))
         return sub + 1
+    if len(text) > MAX_VALUES_PER_RECORD and text.count(b",") >= MAX_VALUES_PER_RECORD:
+        raise CapExceeded(
+            f"record holds more than {MAX_VALUES_PER_RECORD:,} JSON values (the per-record "
+            "cap; refused before parsing)"
+        )
     try:
         value = _loads(text)
     except _JSONDecodeError as exc:
         if b"\n" in text.strip():
-            return _decode_lines(shard, seq, arrival, text, sub, readings, errors)
+            return _decode_lines(shard, seq, arrival, text, sub, readings, errors, budget)
         errors.append(DecodeError(shard, seq, _json_reason(text, exc), raw, arrival))
         return sub + 1
     if isinstance(value, dict):
+        _take_readings(budget, 1)
         readings.append(make_reading(shard, seq, sub, arrival, value))
         return sub + 1
     if isinstance(value, list):
+        _take_readings(budget, len(value))
         for element in value:
             if isinstance(element, dict):
                 readings.append(make_reading(shard, seq, sub, arrival, element))
@@ -227,7 +292,7 @@ def _decode_blob(
                         shard,
                         seq,
                         f"element {sub} is not an object",
-                        orjson.dumps(element),
+                        _repr_bytes(element),
                         arrival,
                     )
                 )
@@ -235,6 +300,32 @@ def _decode_blob(
         return sub
     errors.append(DecodeError(shard, seq, "not a JSON object", raw, arrival))
     return sub + 1
+
+
+def _decode_gzip(
+    shard: str,
+    seq: str,
+    arrival: float,
+    raw: bytes,
+    sub: int,
+    depth: int,
+    readings: list[Reading],
+    errors: list[DecodeError],
+    budget: _RecordBudget,
+) -> int:
+    """A gzip blob: inflated within what is left of the record's cap, then decoded."""
+    if depth >= _MAX_DEPTH:
+        errors.append(DecodeError(shard, seq, "gzip nested too deep", raw, arrival))
+        return sub + 1
+    try:
+        inflated = _gunzip(raw, budget.inflated)
+    except CapExceeded:
+        raise
+    except (zlib.error, ValueError, EOFError) as exc:
+        errors.append(DecodeError(shard, seq, f"bad gzip: {exc}", raw, arrival))
+        return sub + 1
+    budget.inflated -= len(inflated)
+    return _decode_blob(shard, seq, arrival, inflated, sub, depth + 1, readings, errors, budget)
 
 
 def _decode_lines(
@@ -245,11 +336,13 @@ def _decode_lines(
     sub: int,
     readings: list[Reading],
     errors: list[DecodeError],
+    budget: _RecordBudget,
 ) -> int:
     """Newline-delimited JSON: one element per non-blank line."""
     for line in text.split(b"\n"):
         if not line.strip():
             continue
+        _take_readings(budget, 1)
         try:
             value = _loads(line)
         except _JSONDecodeError as exc:
@@ -263,17 +356,21 @@ def _decode_lines(
     return sub
 
 
-def _gunzip(raw: bytes) -> bytes:
-    """Inflate gzip (possibly several members) with a ceiling against zip bombs."""
+def _gunzip(raw: bytes, limit: int = MAX_INFLATED) -> bytes:
+    """Inflate gzip (possibly several members), at most ``limit`` bytes (what is left of the
+    record's cap): never more than that is held, whatever the blob claims."""
     out: list[bytes] = []
     total = 0
     data = raw
     while data:
         inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        chunk = inflater.decompress(data, MAX_INFLATED - total + 1)
+        chunk = inflater.decompress(data, limit - total + 1)
         total += len(chunk)
-        if total > MAX_INFLATED or inflater.unconsumed_tail:
-            raise ValueError(f"inflates past {MAX_INFLATED} bytes")
+        if total > limit or inflater.unconsumed_tail:
+            raise CapExceeded(
+                f"record inflates past {MAX_INFLATED // (1024 * 1024)} MiB (the per-record "
+                "cap: 8x the 1 MiB Kinesis record limit)"
+            )
         if not inflater.eof:
             raise EOFError("truncated gzip stream")
         out.append(chunk)
@@ -299,7 +396,11 @@ def _repr_bytes(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
     except TypeError:
+        pass
+    try:
         return repr(value).encode("utf-8", "backslashreplace")
+    except RecursionError:  # nested deeper than repr goes: the kind is all we can keep
+        return f"<{type(value).__name__} nested too deep to show>".encode()
 
 
 # --- canonical fields from either spelling ----------------------------------------------------

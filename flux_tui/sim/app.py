@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Mount
 
 from flux_tui.sim.clock import SimClock
 from flux_tui.sim.faults import FaultPlan, bad_record, random_bad_kind
+from flux_tui.sim.hostile import ASGIApp
 from flux_tui.sim.kinesis import Stream
 from flux_tui.sim.realtime import RealtimeApi, missing_auth_token
 from flux_tui.sim.settings import ReshardStep, SimSettings
@@ -194,7 +195,7 @@ class Simulator:
 
     # --- the ASGI app ----------------------------------------------------------------------
 
-    def _build_app(self) -> Starlette:
+    def _build_app(self) -> ASGIApp:
         from flux_tui.sim.control import control_routes
         from flux_tui.sim.enterprise import enterprise_routes
 
@@ -212,4 +213,5 @@ class Simulator:
                 return missing_auth_token()
             raise exc
 
-        return Starlette(routes=routes, exception_handlers={404: unknown, 405: unknown})
+        app = Starlette(routes=routes, exception_handlers={404: unknown, 405: unknown})
+        return self.control.hostile.wrap(app)

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from flux_tui.sim.faults import BadRecord, Fault, bad_record, check_count
+from flux_tui.sim.hostile import HostileAnswers, armed_from
 from flux_tui.sim.kinesis import KinesisFault, Produced
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class SimControl:
 
     def __init__(self, sim: Simulator) -> None:
         self._sim = sim
+        self.hostile = HostileAnswers()  # the app is wrapped by it (Simulator._build_app)
 
     @property
     def simulator(self) -> Simulator:
@@ -162,6 +164,13 @@ class SimControl:
         self._sim.advance()
         return now
 
+    # --- hostile answers -------------------------------------------------------------------
+
+    def arm_answer(self, spec: dict[str, Any], count: int = 1) -> int:
+        """The next ``count`` answers to ``spec["path"]...`` drip, swell or are replaced
+        (see :mod:`flux_tui.sim.hostile`); returns how many armed answers wait."""
+        return self.hostile.arm(armed_from(spec), count)
+
     # --- counters ----------------------------------------------------------------------------
 
     def counters(self) -> dict[str, Any]:
@@ -272,4 +281,18 @@ def control_routes(control: SimControl) -> list[Route]:
         Route("/_sim/faults", guarded(clear), methods=["DELETE"]),
         Route("/_sim/clock", guarded(clock), methods=["POST"]),
         Route("/_sim/stream", guarded(stream), methods=["POST"]),
+        *[Route("/_sim/answers", guarded(h), methods=[m]) for m, h in _answers(control)],
     ]
+
+
+def _answers(control: SimControl) -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
+    """``/_sim/answers``: POST arms hostile answers, DELETE disarms them all."""
+
+    def arm(body: dict[str, Any]) -> Any:
+        return {"pending": control.arm_answer(body, int(body.get("count", 1)))}
+
+    def clear(_: dict[str, Any]) -> Any:
+        control.hostile.clear()
+        return {"pending": 0}
+
+    return [("POST", arm), ("DELETE", clear)]

@@ -637,13 +637,16 @@ def watch_stop_signals(app: FluxApp) -> Callable[[], None]:
 
 
 async def run_app(app: FluxApp) -> int:
-    """Run ``app`` to its end with the stop signals watched; its exit status."""
+    """Run ``app`` to its end with the stop signals watched; its exit status (1 after a
+    crash, with the crash report named on stderr; 128 + N after signal N)."""
+    from flux_tui.ui.exit_status import viewer_exit_code
+
     undo = watch_stop_signals(app)
     try:
         await app.run_async()
     finally:
         undo()
-    return int(app.return_code or 0)
+    return viewer_exit_code(app)
 
 
 def run_viewer(profile: Profile, *, start: str | None = None, config: Config | None = None,

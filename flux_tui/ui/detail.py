@@ -16,8 +16,20 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from flux_tui.data.formats import format_time, format_value, jsonl_line, safe_text
+from flux_tui.data.formats import format_time, format_value, json_text, jsonl_line, safe_text
 from flux_tui.feed.types import Reading
+
+# A list/object value is shown this deep and this long; `y` still copies it whole. A value
+# nested 300 levels deep crashed the viewer when shown in full.
+DETAIL_DEPTH = 8
+DETAIL_CHARS = 2000
+
+
+def detail_value(value: Any) -> str:
+    """A payload value for the detail table: containers limited in depth and length."""
+    if isinstance(value, dict | list | tuple):
+        return safe_text(json_text(value, max_depth=DETAIL_DEPTH, max_chars=DETAIL_CHARS))
+    return format_value(value)
 
 
 def reading_json(reading: Reading) -> str:
@@ -45,7 +57,7 @@ def detail_table(reading: Reading, prev: Any = None, *, utc: bool = False,
     if prev is not None:
         rows.append(("previous val", format_value(prev)))
     for key, value in reading.payload.items():
-        rows.append((safe_text(str(key)), format_value(value)))
+        rows.append((safe_text(str(key)), detail_value(value)))
     for key, value in rows:
         table.add_row(Text(key), Text(value))
     return table
