@@ -24,11 +24,13 @@ from flux_tui.api.client import RealtimeClient
 from flux_tui.api.device import DeviceFlow
 from flux_tui.api.enterprise import EnterpriseClient
 from flux_tui.api.errors import ConfigError, FluxError
+from flux_tui.api.iterator_refusals import IteratorRefusals
 from flux_tui.api.token_cache import CachedToken, TokenCache, login_token_cache
 from flux_tui.api.user_auth import DEVICE_GRANT, UserTokenProvider
 from flux_tui.config import Config, Profile
 from flux_tui.data.names import AssetDirectory
-from flux_tui.feed.reader import ShardReader, Start
+from flux_tui.feed.reader import ShardReader
+from flux_tui.feed.start import StartAt, StartFormError, parse_start
 from flux_tui.feed.types import FeedItem, SourceFacts
 from flux_tui.view.source import FeedSource, PersonLogin, SourceItem
 
@@ -47,10 +49,13 @@ SIM_ENTERPRISE_URL = f"{SIM_ORIGIN}/axil/enterprise-objects"
 # gateway's own 29 s limit.
 HTTP_TIMEOUT = httpx.Timeout(35.0, connect=10.0)
 HTTP_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
-STARTS: dict[str, Start] = {"latest": "latest", "trim-horizon": "trim-horizon"}
 #: The demo's Auth0 approves every device login by itself after a moment, so
 #: `flux-tui login --profile demo` (and the viewer's re-login dialog) can be tried alone.
 DEMO_AUTH0_OPTIONS: dict[str, Any] = {"auto_approve_after": 3.0, "device_interval": 1}
+
+#: The demo's history before its 2-minute backlog, so `flux-tui demo --from 10m` has
+#: something to show; generated only when a reader reaches into it.
+DEMO_HISTORY_SECONDS = 1800.0
 
 Grant = Literal["auto", "device_code", "client_credentials"]
 
@@ -145,6 +150,7 @@ def build_simulator(profile: Profile, settings: SimSettings | None = None) -> Si
             company=profile.company or "demo",
             auth0_options=dict(DEMO_AUTH0_OPTIONS),
             scenario=True,  # the demo shows a silent unit and a low-suction trip at once
+            history_seconds=DEMO_HISTORY_SECONDS,
         )
     return Simulator(settings)
 
@@ -193,7 +199,7 @@ def check_can_connect(profile: Profile, grant: Grant = "auto") -> None:
 async def open_feed(
     profile: Profile,
     *,
-    start: str | None = None,
+    start: str | StartAt | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     page_limit: int | None = None,
     simulator: Simulator | None = None,
@@ -203,7 +209,9 @@ async def open_feed(
 ) -> FeedSession:
     """Build the feed session for ``profile``; no request is sent until the reader runs.
 
-    ``start`` (``latest``/``trim-horizon``) and ``page_limit`` default to the profile's.
+    ``start`` (any ``--from`` form: ``latest``, ``trim-horizon``, an ISO time, ``15m``; or
+    a :class:`StartAt`) and ``page_limit`` (a ceiling) default to the profile's.
+    ``positions=`` (a reader option) continues a resumed session after its last readings.
     ``transport`` replaces the network (tests). ``simulator`` supplies the in-process
     simulator of a simulator profile (else one is built with default settings).
     ``grant`` forces the kind of token (see :func:`choose_grant`); ``device_code`` on a
@@ -213,9 +221,6 @@ async def open_feed(
     instead of failing, so the reader pauses and resumes where it was.
     Raises ConfigError when the profile lacks what the connection needs.
     """
-    start = start or profile.start
-    if start not in STARTS:
-        raise profile.error(f"{start!r} is not allowed: latest or trim-horizon", "start")
     limit = profile.page_limit if page_limit is None else page_limit
     # The gateway counts per token and every process of a profile shares its cached token,
     # so they share one budget through the profile's ledger. The in-process simulator's
@@ -250,6 +255,12 @@ async def open_feed(
         cache = (
             login_token_cache(profile.name) if chosen == "device_code" else TokenCache(profile.name)
         )
+    try:
+        # A duration counts back from the simulator's own clock (tests run it manually).
+        now = simulator.clock.now() if simulator is not None else None
+        start_at = parse_start(start or profile.start, now=now)
+    except StartFormError as exc:
+        raise profile.error(str(exc), "start") from None
     # TLS verification stays on: there is no option to turn it off.
     http = httpx.AsyncClient(
         transport=transport,
@@ -275,7 +286,12 @@ async def open_feed(
                 token_url, profile.audience, client_id, secret, http=http, cache=cache
             )
         client = RealtimeClient(base_url, company, tokens=tokens, budget=budget, http=http)
-        reader = ShardReader(client, start=STARTS[start], page_limit=limit, **reader_options)
+        # The in-process simulator is new each run: what it refused means nothing later.
+        refusals = (
+            IteratorRefusals() if profile.simulator else IteratorRefusals.for_profile(profile.name)
+        )
+        reader_options.setdefault("refusals", refusals)
+        reader = ShardReader(client, start=start_at, page_limit=limit, **reader_options)
         enterprise = EnterpriseClient(enterprise_url, tokens, http) if enterprise_url else None
         if names_cache:
             names = AssetDirectory.for_profile(

@@ -27,7 +27,7 @@ DEV_ENTERPRISE_URL = "https://dev-api.axil.ai/axil/enterprise-objects"
 DEFAULT_TOKEN_URL = "https://axil.auth0.com/oauth/token"
 DEFAULT_AUDIENCE = "https://api.axil.ai"
 DEFAULT_RATE_LIMIT = "100/60s"  # the API's documented throttle for one client
-DEFAULT_PAGE_LIMIT = 1000
+DEFAULT_PAGE_LIMIT = 10_000  # a ceiling: pages this big only while behind
 PAGE_LIMIT_RANGE = (1, 10000)  # the Kinesis GetRecords Limit bounds
 STARTS = ("latest", "trim-horizon")
 SECRET_COMMAND_TIMEOUT = 30.0
@@ -60,14 +60,14 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
     "prd": {"base_url": PRD_BASE_URL, "enterprise_url": PRD_ENTERPRISE_URL},
     "dev": {"base_url": DEV_BASE_URL, "enterprise_url": DEV_ENTERPRISE_URL},
     # The embedded simulator: its own built-in client, no credentials from the user; it
-    # starts at the backlog so there is something to see at once.
+    # starts 2 minutes back so there is something to see at once (it holds 30 minutes).
     "demo": {
         "base_url": SIM_BASE_URL,
         "simulator": True,
         "company": "demo",
         "client_id": "flux-demo",
         "client_secret": "demo-secret",
-        "start": "trim-horizon",
+        "start": "2m",
         "device_client_id": SIM_DEVICE_CLIENT_ID,
     },
 }
@@ -177,10 +177,15 @@ def validate(
                 raise fail(str(exc)) from None
         elif key == "start":
             if value not in STARTS:
-                raise fail(
-                    f"{value!r} is not allowed{suggest(value, STARTS)}; allowed: "
-                    + " or ".join(STARTS)
-                )
+                from flux_tui.feed.start import FORMS, StartFormError, parse_start
+
+                try:
+                    parse_start(str(value))
+                except StartFormError as exc:
+                    hint = suggest(str(value), STARTS)
+                    raise fail(
+                        f"{exc}" if not hint else f"{value!r} is not allowed{hint}; use {FORMS}"
+                    ) from None
         elif (
             key
             in (

@@ -74,7 +74,7 @@ def parse_start(text: str | StartAt, *, now: float | None = None) -> StartAt:
     now = time.time() if now is None else now
     raw = text.strip()
     lowered = raw.lower()
-    if lowered in ("latest", "trim-horizon", "trim_horizon"):
+    if lowered in ("latest", "trim-horizon"):
         return LATEST if lowered == "latest" else TRIM_HORIZON
     seconds = duration_seconds(lowered)
     if seconds is not None:
