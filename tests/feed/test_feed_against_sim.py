@@ -84,7 +84,12 @@ class Rig:
 
 
 def build_rig(
-    *, calls: int = 10, window: float = 10.0, start: str = "trim-horizon", **settings: Any
+    *,
+    calls: int = 10,
+    window: float = 10.0,
+    start: Any = "trim-horizon",
+    reader_options: dict[str, Any] | None = None,
+    **settings: Any,
 ) -> tuple[Rig, httpx.AsyncClient]:
     """Simulator, real client and reader sharing the simulator's manual clock."""
     settings.setdefault("rate", 10.0)
@@ -113,14 +118,11 @@ def build_rig(
     client = RealtimeClient(
         "http://sim/realtime", "demo", tokens=tokens, budget=budget, http=http, sleep=vsleep
     )
+    options: dict[str, Any] = {"page_limit": 100, **(reader_options or {})}
+    if callable(start):
+        start = start(clock.now())  # a start relative to the simulator's clock
     reader = ShardReader(
-        client,
-        budget,
-        start=start,  # type: ignore[arg-type]
-        page_limit=100,
-        clock=clock.now,
-        sleep=vsleep,
-        wall=clock.now,
+        client, budget, start=start, clock=clock.now, sleep=vsleep, wall=clock.now, **options
     )
     return Rig(sim, client, budget, reader), http
 
