@@ -73,6 +73,13 @@ def add_parser(
         help="the gateway's per-token budget, CALLS/WINDOW, or 'off'",
     )
     parser.add_argument(
+        "--retention",
+        type=_finite,
+        default=24.0,
+        metavar="HOURS",
+        help="how long records stay readable (default 24)",
+    )
+    parser.add_argument(
         "--strict-iterators",
         action="store_true",
         help="refuse every iterator type but TRIM_HORIZON and LATEST (400 InvalidArgument"
@@ -99,9 +106,11 @@ def run_sim(args: argparse.Namespace) -> int:
         or (args.rate is not None and args.rate <= 0)
         or args.backlog < 0
         or args.history < 0
+        or args.retention <= 0
     ):
         print(
-            "flux-tui: error: --shards must be >= 1, --rate > 0, --backlog and --history >= 0",
+            "flux-tui: error: --shards must be >= 1, --rate and --retention > 0, --backlog and "
+            "--history >= 0",
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -111,6 +120,7 @@ def run_sim(args: argparse.Namespace) -> int:
         shards=args.shards,
         backlog_seconds=args.backlog,
         history_seconds=args.history,
+        retention_hours=args.retention,
         strict_iterators=args.strict_iterators,
         throttle=None if args.throttle == "off" else args.throttle,
     )

@@ -14,7 +14,7 @@ import asyncio
 import math
 import signal
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from flux_tui.api import errors
 from flux_tui.cli.output import (
@@ -184,14 +184,15 @@ def stop_rule(args: argparse.Namespace, *, names: bool = False) -> StopWhen:
                     headless=True, names_wait=wait)
 
 
-def headless_view(profile: Profile, filter_text: str | None) -> LiveView:
+def headless_view(profile: Profile, filter_text: str | None, **feed_options: Any) -> LiveView:
     """The view ``tail`` and ``record`` run: the profile's feed, no store, the filter (a
-    syntax error raises ConfigError here, before anything is opened)."""
+    syntax error raises ConfigError here, before anything is opened). ``feed_options`` go
+    to ``open_feed`` (``record --resume`` passes the reader its positions)."""
 
     async def opener() -> FeedSource:
         from flux_tui.connect import open_feed  # the feed layers load only when streaming
 
-        return await open_feed(profile)
+        return await open_feed(profile, **feed_options)
 
     view = LiveView(opener)
     view.set_filter(compile_filter(filter_text, view.names))

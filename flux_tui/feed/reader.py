@@ -570,7 +570,8 @@ class ShardReader:
         if span is None:
             hours = getattr(self.stream, "retention_period_hours", None)
             retention = int(hours * 3_600_000) if hours else None
-            span = retention_gap(track, page.records, retention, _ms(self._wall()) or 0)
+            behind, now = page.millis_behind_latest, _ms(self._wall()) or 0
+            span = retention_gap(track, page.records, behind, retention, now)
         if span is not None:
             self.stats.gaps += 1
             reason = "records after the last one read may have expired from retention"

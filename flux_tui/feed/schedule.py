@@ -319,14 +319,21 @@ def read_pause(records: Records) -> float:
 
 
 def retention_gap(
-    track: ShardTrack, records: Records, retention_ms: int | None, now_ms: int
+    track: ShardTrack, records: Records, millis_behind: int, retention_ms: int | None, now_ms: int
 ) -> tuple[int | None, int | None] | None:
     """After a re-open at a sequence number: the span retention trimmed, if it passed the
-    last delivered record (its arrival is older than the retention period)."""
+    last delivered record (its arrival is older than the retention period).
+
+    "Now" is the server's when the page tells it (its last arrival plus MillisBehindLatest),
+    so a client clock that is off does not invent or hide a gap; ``now_ms`` otherwise.
+    """
     if not track.check_retention:
         return None
     track.check_retention = False
     last = track.last_arrival_ms
+    newest = arrival_ms(records[-1]) if records else None
+    if newest is not None:
+        now_ms = newest + max(0, millis_behind)
     if retention_ms is None or last is None or last >= now_ms - retention_ms:
         return None
     return last, (arrival_ms(records[0]) if records else now_ms)

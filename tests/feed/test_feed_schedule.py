@@ -215,7 +215,10 @@ def test_a_partly_delivered_record_gives_only_its_remaining_sub_records() -> Non
 
 def test_retention_gap_only_when_the_last_record_is_older_than_retention() -> None:
     track = ShardTrack("a", last_seq=5, last_arrival_ms=1_000, check_retention=True)
-    assert retention_gap(track, [], 10_000, 5_000) is None and not track.check_retention
+    assert retention_gap(track, [], 0, 10_000, 5_000) is None and not track.check_retention
     track.check_retention = True
     first = [{"SequenceNumber": "9", "ApproximateArrivalTimestamp": 30.0}]
-    assert retention_gap(track, first, 10_000, 20_000) == (1_000, 30_000)
+    assert retention_gap(track, first, 0, 10_000, 2_000) == (1_000, 30_000)  # server's now
+    track.check_retention = True
+    first = [{"SequenceNumber": "9", "ApproximateArrivalTimestamp": 3.0}]
+    assert retention_gap(track, first, 0, 10_000, 90_000) is None  # our clock is off
