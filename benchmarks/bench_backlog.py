@@ -106,6 +106,8 @@ async def drain(args: argparse.Namespace, port: int) -> None:
     print(f"drained {len(records):,} records ({readings:,} readings) in {seconds:.1f} s, "
           f"{stats.requests} requests, {stats.throttled} throttled (429), "
           f"{counters['throttled']} 429s sent by the sim")  # fmt: skip
+    full = sum(1 for n in pages if n >= RECORDS_PER_CALL)
+    print(f"{len(pages)} pages with records, {full} full; load average {os.getloadavg()[0]:.1f}")
     print(
         f"records/s:  {per_second:,.0f}   readings/s: {readings / seconds if seconds else 0:,.0f}"
     )
