@@ -196,6 +196,24 @@ def check_can_connect(profile: Profile, grant: Grant = "auto") -> None:
         profile.check_complete()
 
 
+def resolve_start(
+    profile: Profile, start: str | StartAt | None, simulator: Simulator | None
+) -> StartAt:
+    """``start`` (else the profile's) parsed; a duration counts back from the in-process
+    simulator's own clock when there is one (tests run it manually)."""
+    try:
+        now = simulator.clock.now() if simulator is not None else None
+        return parse_start(start or profile.start, now=now)
+    except StartFormError as exc:
+        raise profile.error(str(exc), "start") from None
+
+
+def refusals_for(profile: Profile) -> IteratorRefusals:
+    """The profile's memory of refused iterator types; the in-process simulator is new each
+    run, so what it refused means nothing later (memory only)."""
+    return IteratorRefusals() if profile.simulator else IteratorRefusals.for_profile(profile.name)
+
+
 async def open_feed(
     profile: Profile,
     *,
@@ -255,12 +273,7 @@ async def open_feed(
         cache = (
             login_token_cache(profile.name) if chosen == "device_code" else TokenCache(profile.name)
         )
-    try:
-        # A duration counts back from the simulator's own clock (tests run it manually).
-        now = simulator.clock.now() if simulator is not None else None
-        start_at = parse_start(start or profile.start, now=now)
-    except StartFormError as exc:
-        raise profile.error(str(exc), "start") from None
+    start_at = resolve_start(profile, start, simulator)
     # TLS verification stays on: there is no option to turn it off.
     http = httpx.AsyncClient(
         transport=transport,
@@ -286,11 +299,7 @@ async def open_feed(
                 token_url, profile.audience, client_id, secret, http=http, cache=cache
             )
         client = RealtimeClient(base_url, company, tokens=tokens, budget=budget, http=http)
-        # The in-process simulator is new each run: what it refused means nothing later.
-        refusals = (
-            IteratorRefusals() if profile.simulator else IteratorRefusals.for_profile(profile.name)
-        )
-        reader_options.setdefault("refusals", refusals)
+        reader_options.setdefault("refusals", refusals_for(profile))
         reader = ShardReader(client, start=start_at, page_limit=limit, **reader_options)
         enterprise = EnterpriseClient(enterprise_url, tokens, http) if enterprise_url else None
         if names_cache:

@@ -176,16 +176,7 @@ def validate(
             except ValueError as exc:
                 raise fail(str(exc)) from None
         elif key == "start":
-            if value not in STARTS:
-                from flux_tui.feed.start import FORMS, StartFormError, parse_start
-
-                try:
-                    parse_start(str(value))
-                except StartFormError as exc:
-                    hint = suggest(str(value), STARTS)
-                    raise fail(
-                        f"{exc}" if not hint else f"{value!r} is not allowed{hint}; use {FORMS}"
-                    ) from None
+            _check_start(value, fail)
         elif (
             key
             in (
@@ -230,6 +221,19 @@ def _check_ttl(value: Any, fail: Any) -> float:
             '(e.g. "12h"), up to 365 days'
         )
     return seconds
+
+
+def _check_start(value: Any, fail: Any) -> None:
+    """``start``: any ``--from`` form (latest, trim-horizon, a time, a duration back)."""
+    if value in STARTS:
+        return
+    from flux_tui.feed.start import FORMS, StartFormError, parse_start
+
+    try:
+        parse_start(str(value))
+    except StartFormError as exc:
+        hint = suggest(str(value), STARTS)
+        raise fail(f"{value!r} is not allowed{hint}; use {FORMS}" if hint else str(exc)) from None
 
 
 def _check_page_limit(value: Any, fail: Any) -> int:
