@@ -107,6 +107,10 @@ async def drain(args: argparse.Namespace, port: int) -> None:
           f"{stats.requests} requests, {stats.throttled} throttled (429), "
           f"{counters['throttled']} 429s sent by the sim")  # fmt: skip
     full = sum(1 for n in pages if n >= RECORDS_PER_CALL)
+    calls = counters.get("endpoint_calls", {})
+    print(f"sim: {calls} calls, Kinesis errors {counters.get('kinesis_errors', {})}; "
+          f"client retries {stats.retries}; page sizes below full: "
+          f"{sorted(n for n in pages if n < RECORDS_PER_CALL)[:12]}")  # fmt: skip
     print(f"{len(pages)} pages with records, {full} full; load average {os.getloadavg()[0]:.1f}")
     print(
         f"records/s:  {per_second:,.0f}   readings/s: {readings / seconds if seconds else 0:,.0f}"

@@ -41,6 +41,7 @@ from flux_tui.feed.schedule import (
     TrackStatus,
     arrival_ms,
     drop_delivered_subs,
+    fill_seconds,
     idle_interval,
     info,
     lineage_order,
@@ -544,6 +545,7 @@ class ShardReader:
         track.caught_up = not track.behind
         track.iterator = page.next_shard_iterator
         track.retry_at = started + read_pause(page.records)
+        track.fill_seconds = fill_seconds(page.records, self._limit.maximum)
         if skipping:
             self._estimate_fallback(track, page.records, count >= limit)
             track.skipping = not records and track.behind

@@ -33,6 +33,9 @@ SKIP_LIMIT = 10_000
 # Steady state (everything caught up) uses at most this share of the rate budget, so bursts,
 # re-describes and iterator re-opens always find room.
 IDLE_HEADROOM = 0.7
+# While a backlog drains, a caught-up shard is polled at most this far apart: bigger pages
+# leave the budget to the shards behind, and the shard's own readings are not held long.
+MAX_DRAIN_IDLE = 30.0
 # Iterators expire 5 minutes after they were issued: idle polling must come back sooner.
 MAX_IDLE_INTERVAL = 240.0
 BACKOFF_BASE = 1.0
@@ -83,6 +86,7 @@ class ShardTrack:
     behind: bool = True  # unknown counts as behind: poll promptly
     caught_up: bool = False  # last answer: MillisBehindLatest == 0 and a short page
     millis_behind: int = 0
+    fill_seconds: float = 0.0  # how long this shard takes to hold a full page, as measured
     readings: int = 0
     children: list[str] = field(default_factory=list)
 
@@ -91,9 +95,16 @@ class ShardTrack:
         """May be given a call now (ignoring time and budget)."""
         return self.status is TrackStatus.READING and not self.in_flight and not self.hold
 
-    def due_at(self, idle: float) -> float:
-        """clock() at which this shard should next be called."""
-        gap = SHARD_CALL_GAP if (self.behind or self.iterator is None) else idle
+    def due_at(self, idle: float, draining: bool = False) -> float:
+        """clock() at which this shard should next be called. While other shards drain a
+        backlog (``draining``), a caught-up shard waits until it holds about a full page
+        (at most :data:`MAX_DRAIN_IDLE`): small pages would spend the budget they need."""
+        if self.behind or self.iterator is None:
+            gap = SHARD_CALL_GAP
+        elif draining:
+            gap = max(idle, min(self.fill_seconds, MAX_DRAIN_IDLE))
+        else:
+            gap = idle
         return max(self.last_call + gap, self.retry_at)
 
 
@@ -175,10 +186,10 @@ def pick_next(
     """
     best: ShardTrack | None = None
     best_key: tuple[float, int] = (math.inf, 0)
-    for track in tracks:
-        if not track.pollable:
-            continue
-        key = (max(track.due_at(idle), not_before), -track.millis_behind)
+    candidates = [t for t in tracks if t.pollable]
+    draining = any(t.behind and t.iterator is not None for t in candidates)
+    for track in candidates:
+        key = (max(track.due_at(idle, draining), not_before), -track.millis_behind)
         if key < best_key:
             best, best_key = track, key
     return best, best_key[0]
@@ -306,6 +317,16 @@ def trim_gap(
     if first is None or track.last_seq is None or first <= track.last_seq:
         return None
     return track.last_arrival_ms, arrival_ms(records[0])
+
+
+def fill_seconds(records: Records, limit: int) -> float:
+    """Seconds a shard takes to gather ``limit`` records, from the arrival span of a page."""
+    if len(records) < 2:
+        return math.inf
+    first, last = arrival_ms(records[0]), arrival_ms(records[-1])
+    if first is None or last is None or last <= first:
+        return math.inf
+    return (last - first) / 1000 / (len(records) - 1) * limit
 
 
 def read_pause(records: Records) -> float:

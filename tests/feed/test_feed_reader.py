@@ -84,6 +84,7 @@ class FakeStream:
         self.refuse: set[str] = set()  # iterator types refused, like a strict gateway
         self.kinds: list[str] = []  # iterator types opened, in order
         self.retention_hours = 10**6
+        self.extra_behind_ms = 0  # added to MillisBehindLatest: how far the tip is ahead
 
     # --- scripting ---------------------------------------------------------------------
 
@@ -220,7 +221,9 @@ class FakeStream:
             for seq, payload in page
         ]
         return GetRecordsResponse(
-            records=records, next_shard_iterator=nxt, millis_behind_latest=left * 100
+            records=records,
+            next_shard_iterator=nxt,
+            millis_behind_latest=left * 100 + self.extra_behind_ms,
         )
 
 
@@ -514,11 +517,13 @@ async def test_records_trimmed_while_expired_are_reported_as_a_gap(
     stream = make(time_)
     if strict:
         stream.refuse = set(STRICT)
-    else:
-        stream.retention_hours = 1  # the fake's arrivals are from 2022: long expired
+    stream.retention_hours = 1
     stream.add_shard("s0", n=10)
     reader = reader_for(stream, page_limit=100)
     items = await collect(reader, caught_up)
+    if not strict:
+        # Two hours pass on the server: its tip is ahead of everything the fake holds.
+        stream.extra_behind_ms = 2 * 3_600_000
     stream.put("s0", 10)  # 10..19: never read, then 10..14 expire from retention
     stream.shards["s0"].trimmed = 15
     stream.expire_all()

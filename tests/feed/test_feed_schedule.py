@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from flux_tui.api import errors
 from flux_tui.feed.schedule import (
     BACKOFF_CAP,
+    MAX_DRAIN_IDLE,
     MAX_IDLE_INTERVAL,
     SHARD_CALL_GAP,
     Health,
@@ -17,6 +19,7 @@ from flux_tui.feed.schedule import (
     ShardTrack,
     TrackStatus,
     drop_delivered_subs,
+    fill_seconds,
     idle_interval,
     info,
     lineage_order,
@@ -222,3 +225,16 @@ def test_retention_gap_only_when_the_last_record_is_older_than_retention() -> No
     track.check_retention = True
     first = [{"SequenceNumber": "9", "ApproximateArrivalTimestamp": 3.0}]
     assert retention_gap(track, first, 0, 10_000, 90_000) is None  # our clock is off
+
+
+def test_while_others_drain_a_caught_up_shard_waits_for_about_a_full_page() -> None:
+    behind = ShardTrack("a", status=R, iterator="i", behind=True, last_call=10.0)
+    live = ShardTrack("b", status=R, iterator="i", behind=False, last_call=10.0, fill_seconds=8.0)
+    assert live.due_at(1.0, draining=False) == 11.0
+    assert live.due_at(1.0, draining=True) == 18.0
+    live.fill_seconds = math.inf
+    assert live.due_at(1.0, draining=True) == 10.0 + MAX_DRAIN_IDLE
+    best, due = pick_next([behind, live], idle=1.0)
+    assert best is behind and due == 10.0 + SHARD_CALL_GAP
+    records = [{"ApproximateArrivalTimestamp": t} for t in (100.0, 100.5, 101.0)]
+    assert fill_seconds(records, 10_000) == 5000.0 and fill_seconds(records[:1], 10) == math.inf
