@@ -103,7 +103,7 @@ class FeedSession:
 
     def facts(self) -> SourceFacts:
         """The figures the status bar and the run summary show."""
-        budget, stats = self.budget, self.client.stats
+        budget, stats, progress = self.budget, self.client.stats, self.reader.progress
         return SourceFacts(
             profile=self.profile.name,
             company=self.profile.company,
@@ -113,6 +113,9 @@ class FeedSession:
             token_expires_at=self.tokens.expires_at,
             requests=stats.requests,
             throttled=stats.throttled,
+            millis_behind=self.reader.millis_behind,
+            drain_rate=progress.readings_per_second,
+            eta_seconds=progress.eta_seconds,
         )
 
     def person_login(self) -> PersonLogin | None:
