@@ -186,9 +186,15 @@ def pick_next(
     """
     best: ShardTrack | None = None
     best_key: tuple[float, int] = (math.inf, 0)
-    candidates = [t for t in tracks if t.pollable]
-    draining = any(t.behind and t.iterator is not None for t in candidates)
-    for track in candidates:
+    tracks = list(tracks)
+    # A shard behind counts while its call is in flight too: that is when the others poll.
+    draining = any(
+        t.behind and t.iterator is not None and t.status is TrackStatus.READING and not t.hold
+        for t in tracks
+    )
+    for track in tracks:
+        if not track.pollable:
+            continue
         key = (max(track.due_at(idle, draining), not_before), -track.millis_behind)
         if key < best_key:
             best, best_key = track, key
