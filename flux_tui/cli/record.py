@@ -149,9 +149,8 @@ def prepare_resume(args: argparse.Namespace, progress: Progress) -> Resumed | in
     """Check ``--resume FILE``, make its end appendable and read where it stopped: the
     positions go to the reader, the start to the profile. An int is the exit status of a
     refusal."""
-    from flux_tui.data.session_resume import make_appendable, resume_point
-
     from flux_tui.data.parquet_write import is_parquet_name
+    from flux_tui.data.session_resume import make_appendable, resume_point
 
     path: Path = args.resume
     if args.start is not None or args.force:
