@@ -24,11 +24,13 @@ from flux_tui.api.client import RealtimeClient
 from flux_tui.api.device import DeviceFlow
 from flux_tui.api.enterprise import EnterpriseClient
 from flux_tui.api.errors import ConfigError, FluxError
+from flux_tui.api.iterator_refusals import IteratorRefusals
 from flux_tui.api.token_cache import CachedToken, TokenCache, login_token_cache
 from flux_tui.api.user_auth import DEVICE_GRANT, UserTokenProvider
 from flux_tui.config import Config, Profile
 from flux_tui.data.names import AssetDirectory
-from flux_tui.feed.reader import ShardReader, Start
+from flux_tui.feed.reader import ShardReader
+from flux_tui.feed.start import StartAt, StartFormError, parse_start
 from flux_tui.feed.types import FeedItem, SourceFacts
 from flux_tui.view.source import FeedSource, PersonLogin, SourceItem
 
@@ -47,10 +49,13 @@ SIM_ENTERPRISE_URL = f"{SIM_ORIGIN}/axil/enterprise-objects"
 # gateway's own 29 s limit.
 HTTP_TIMEOUT = httpx.Timeout(35.0, connect=10.0)
 HTTP_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
-STARTS: dict[str, Start] = {"latest": "latest", "trim-horizon": "trim-horizon"}
 #: The demo's Auth0 approves every device login by itself after a moment, so
 #: `flux-tui login --profile demo` (and the viewer's re-login dialog) can be tried alone.
 DEMO_AUTH0_OPTIONS: dict[str, Any] = {"auto_approve_after": 3.0, "device_interval": 1}
+
+#: The demo's history before its 2-minute backlog, so `flux-tui demo --from 10m` has
+#: something to show; generated only when a reader reaches into it.
+DEMO_HISTORY_SECONDS = 1800.0
 
 Grant = Literal["auto", "device_code", "client_credentials"]
 
@@ -98,7 +103,7 @@ class FeedSession:
 
     def facts(self) -> SourceFacts:
         """The figures the status bar and the run summary show."""
-        budget, stats = self.budget, self.client.stats
+        budget, stats, progress = self.budget, self.client.stats, self.reader.progress
         return SourceFacts(
             profile=self.profile.name,
             company=self.profile.company,
@@ -108,6 +113,9 @@ class FeedSession:
             token_expires_at=self.tokens.expires_at,
             requests=stats.requests,
             throttled=stats.throttled,
+            millis_behind=self.reader.millis_behind,
+            drain_rate=progress.readings_per_second,
+            eta_seconds=progress.eta_seconds,
         )
 
     def person_login(self) -> PersonLogin | None:
@@ -145,6 +153,7 @@ def build_simulator(profile: Profile, settings: SimSettings | None = None) -> Si
             company=profile.company or "demo",
             auth0_options=dict(DEMO_AUTH0_OPTIONS),
             scenario=True,  # the demo shows a silent unit and a low-suction trip at once
+            history_seconds=DEMO_HISTORY_SECONDS,
         )
     return Simulator(settings)
 
@@ -190,10 +199,28 @@ def check_can_connect(profile: Profile, grant: Grant = "auto") -> None:
         profile.check_complete()
 
 
+def resolve_start(
+    profile: Profile, start: str | StartAt | None, simulator: Simulator | None
+) -> StartAt:
+    """``start`` (else the profile's) parsed; a duration counts back from the in-process
+    simulator's own clock when there is one (tests run it manually)."""
+    try:
+        now = simulator.clock.now() if simulator is not None else None
+        return parse_start(start or profile.start, now=now)
+    except StartFormError as exc:
+        raise profile.error(str(exc), "start") from None
+
+
+def refusals_for(profile: Profile) -> IteratorRefusals:
+    """The profile's memory of refused iterator types; the in-process simulator is new each
+    run, so what it refused means nothing later (memory only)."""
+    return IteratorRefusals() if profile.simulator else IteratorRefusals.for_profile(profile.name)
+
+
 async def open_feed(
     profile: Profile,
     *,
-    start: str | None = None,
+    start: str | StartAt | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     page_limit: int | None = None,
     simulator: Simulator | None = None,
@@ -203,7 +230,9 @@ async def open_feed(
 ) -> FeedSession:
     """Build the feed session for ``profile``; no request is sent until the reader runs.
 
-    ``start`` (``latest``/``trim-horizon``) and ``page_limit`` default to the profile's.
+    ``start`` (any ``--from`` form: ``latest``, ``trim-horizon``, an ISO time, ``15m``; or
+    a :class:`StartAt`) and ``page_limit`` (a ceiling) default to the profile's.
+    ``positions=`` (a reader option) continues a resumed session after its last readings.
     ``transport`` replaces the network (tests). ``simulator`` supplies the in-process
     simulator of a simulator profile (else one is built with default settings).
     ``grant`` forces the kind of token (see :func:`choose_grant`); ``device_code`` on a
@@ -213,9 +242,6 @@ async def open_feed(
     instead of failing, so the reader pauses and resumes where it was.
     Raises ConfigError when the profile lacks what the connection needs.
     """
-    start = start or profile.start
-    if start not in STARTS:
-        raise profile.error(f"{start!r} is not allowed: latest or trim-horizon", "start")
     limit = profile.page_limit if page_limit is None else page_limit
     # The gateway counts per token and every process of a profile shares its cached token,
     # so they share one budget through the profile's ledger. The in-process simulator's
@@ -250,6 +276,7 @@ async def open_feed(
         cache = (
             login_token_cache(profile.name) if chosen == "device_code" else TokenCache(profile.name)
         )
+    start_at = resolve_start(profile, start, simulator)
     # TLS verification stays on: there is no option to turn it off.
     http = httpx.AsyncClient(
         transport=transport,
@@ -278,7 +305,8 @@ async def open_feed(
             base_url, company, tokens=tokens, budget=budget, http=http,
             deadline=profile.call_deadline,
         )
-        reader = ShardReader(client, start=STARTS[start], page_limit=limit, **reader_options)
+        reader_options.setdefault("refusals", refusals_for(profile))
+        reader = ShardReader(client, start=start_at, page_limit=limit, **reader_options)
         enterprise = EnterpriseClient(enterprise_url, tokens, http) if enterprise_url else None
         if names_cache:
             names = AssetDirectory.for_profile(

@@ -43,6 +43,8 @@ Listener = Callable[[object], None]
 M = TypeVar("M", bound=BaseModel)
 
 MAX_LIMIT = 10_000
+#: Iterator types that start at a sequence number (``StartingSequenceNumber``).
+SEQUENCE_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
 # A 429 storm must end eventually even though throttles do not use up normal retries.
 MAX_THROTTLES = 20
 # DescribeStream pages hold 100 shards; a stream with 100,000 shards is far beyond Flux.
@@ -160,12 +162,39 @@ class RealtimeClient:
                 shards[shard.shard_id] = shard
         return first.model_copy(update={"shards": list(shards.values()), "has_more_shards": False})
 
-    async def get_shard_iterator(self, shard_id: str, iterator_type: str = "LATEST") -> str:
-        """A new iterator for ``shard_id``; ``iterator_type`` is ``TRIM_HORIZON`` or ``LATEST``."""
-        body = {"ShardId": shard_id, "ShardIteratorType": iterator_type}
-        data, status = await self._call(
-            f"{self.stream_url}/shard-iterator", body, what=f"shard iterator for {shard_id}"
-        )
+    async def get_shard_iterator(
+        self,
+        shard_id: str,
+        iterator_type: str = "LATEST",
+        *,
+        sequence: str | int | None = None,
+        timestamp: float | None = None,
+    ) -> str:
+        """A new iterator for ``shard_id``.
+
+        ``iterator_type``: ``TRIM_HORIZON``, ``LATEST``, ``AT_TIMESTAMP`` (``timestamp``: epoch
+        seconds, sent as a JSON number), ``AT_SEQUENCE_NUMBER`` or ``AFTER_SEQUENCE_NUMBER``
+        (``sequence``). A gateway that refuses one of the last three (InvalidArgument or
+        Validation, as a 400 or as a 200 with ``__type``) raises
+        :class:`~flux_tui.api.errors.IteratorTypeRefusedError`.
+        """
+        body: dict[str, Any] = {"ShardId": shard_id, "ShardIteratorType": iterator_type}
+        if iterator_type in SEQUENCE_TYPES:
+            if sequence is None:
+                raise ValueError(f"{iterator_type} needs a sequence number")
+            body["StartingSequenceNumber"] = str(sequence)
+        elif iterator_type == "AT_TIMESTAMP":
+            if timestamp is None:
+                raise ValueError("AT_TIMESTAMP needs a timestamp")
+            body["Timestamp"] = round(float(timestamp), 3)
+        try:
+            data, status = await self._call(
+                f"{self.stream_url}/shard-iterator", body, what=f"shard iterator for {shard_id}"
+            )
+        except (errors.InvalidArgumentError, errors.ValidationError) as exc:
+            if iterator_type in ("TRIM_HORIZON", "LATEST"):
+                raise
+            raise errors.IteratorTypeRefusedError(iterator_type, exc) from exc
         answer = self._parse(ShardIteratorResponse, data, what="shard iterator", status=status)
         return answer.shard_iterator
 

@@ -32,6 +32,8 @@ The tree (each class says what a caller should do through :attr:`FluxError.actio
             ├── ExpiredIteratorError       ExpiredIterator                                 NEW_ITERATOR
             ├── InvalidArgumentError       InvalidArgument (``about_iterator`` tells which) NEW_ITERATOR
             │                              when about the iterator, else FATAL
+            ├── IteratorTypeRefusedError   AT_TIMESTAMP / AT|AFTER_SEQUENCE_NUMBER refused   FALLBACK
+            ├── ValidationError            ValidationException                             FATAL
             ├── ResourceNotFoundError      the stream or shard is gone                     REDESCRIBE
             ├── AccessDeniedKinesisError   AccessDenied and every KMS*                     FATAL
             └── UnknownKinesisError        any other ``__type``                            FATAL
@@ -59,6 +61,7 @@ class Action(enum.Enum):
     SHRINK = "shrink"  # retry with a smaller page limit
     NEW_ITERATOR = "new-iterator"  # the shard iterator is unusable: open a new one
     REDESCRIBE = "redescribe"  # the shard or stream is gone: describe the stream again
+    FALLBACK = "fallback"  # an iterator type was refused: open at TRIM_HORIZON and skip
     FATAL = "fatal"  # cannot succeed by retrying: stop and tell the user
 
 
@@ -246,6 +249,27 @@ class InvalidArgumentError(KinesisError):
         self.action = Action.NEW_ITERATOR if self.about_iterator else Action.FATAL
 
 
+class ValidationError(KinesisError):
+    """ValidationException: a request field the backend does not accept."""
+
+    action = Action.FATAL
+
+
+class IteratorTypeRefusedError(KinesisError):
+    """The gateway refused an iterator type beyond the documented TRIM_HORIZON and LATEST
+    (``AT_TIMESTAMP``, ``AT/AFTER_SEQUENCE_NUMBER``): read from TRIM_HORIZON and skip."""
+
+    action = Action.FALLBACK
+
+    def __init__(self, iterator_type: str, cause: KinesisError) -> None:
+        super().__init__(
+            cause.type,
+            f"the API refused iterator type {iterator_type}: {cause.detail}",
+            cause.status,
+        )
+        self.iterator_type = iterator_type
+
+
 class ResourceNotFoundError(KinesisError):
     action = Action.REDESCRIBE
 
@@ -267,6 +291,7 @@ _KINESIS_TYPES: dict[str, type[KinesisError]] = {
     "ExpiredIteratorException": ExpiredIteratorError,
     "InvalidArgumentException": InvalidArgumentError,
     "ResourceNotFoundException": ResourceNotFoundError,
+    "ValidationException": ValidationError,
     "AccessDeniedException": AccessDeniedKinesisError,
     "KMSAccessDeniedException": AccessDeniedKinesisError,
     "KMSDisabledException": AccessDeniedKinesisError,

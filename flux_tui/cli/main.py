@@ -30,6 +30,7 @@ from flux_tui.cli import (
     tail,
 )
 from flux_tui.cli.output import EXIT_OK, EXIT_SIGNAL_BASE, EXIT_USAGE, report_error
+from flux_tui.cli.tail import start_form
 from flux_tui.config import Profile, load_config
 
 EPILOG = """\
@@ -71,8 +72,10 @@ def _viewer_options(parser: argparse.ArgumentParser, suppress: bool = False) -> 
         "--from",
         dest="start",
         **default,
-        choices=("latest", "trim-horizon"),
-        help="viewer: where to start reading (default: the profile's start)",
+        type=start_form,
+        metavar="WHEN",
+        help="viewer: where to start reading: latest, trim-horizon, a time "
+        "(2026-11-29T06:00:00Z) or a duration back from now (15m); default: the profile's",
     )
     parser.add_argument(
         "--low-bandwidth",

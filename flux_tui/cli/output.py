@@ -213,7 +213,8 @@ class Progress:
     def event(self, item: object) -> None:
         """Report a reader event if it changes what the user should know."""
         if isinstance(item, StateChanged):
-            if item.state != self._last_state:
+            # The same state again carries news in its detail (the reader's fallback notice).
+            if item.state != self._last_state or item.detail:
                 self._last_state = item.state
                 self.say(
                     f"state: {item.state.value}" + (f" ({item.detail})" if item.detail else "")

@@ -72,6 +72,27 @@ def add_parser(
         default="100/60s",
         help="the gateway's per-token budget, CALLS/WINDOW, or 'off'",
     )
+    parser.add_argument(
+        "--retention",
+        type=_finite,
+        default=24.0,
+        metavar="HOURS",
+        help="how long records stay readable (default 24)",
+    )
+    parser.add_argument(
+        "--strict-iterators",
+        action="store_true",
+        help="refuse every iterator type but TRIM_HORIZON and LATEST (400 InvalidArgument"
+        "Exception), like a gateway forwarding only the documented ones; the control API "
+        'switches it with POST /_sim/iterators {"strict": false}',
+    )
+    parser.add_argument(
+        "--history",
+        type=_finite,
+        default=0.0,
+        metavar="SECONDS",
+        help="older history before the backlog, generated only when a reader reaches into it",
+    )
     parser.set_defaults(run=run_sim, needs_profile=False)
 
 
@@ -80,9 +101,17 @@ def run_sim(args: argparse.Namespace) -> int:
     from flux_tui.sim.server import serve
     from flux_tui.sim.settings import SimSettings
 
-    if args.shards < 1 or (args.rate is not None and args.rate <= 0) or args.backlog < 0:
+    if (
+        args.shards < 1
+        or (args.rate is not None and args.rate <= 0)
+        or args.backlog < 0
+        or args.history < 0
+        or args.retention <= 0
+    ):
         print(
-            "flux-tui: error: --shards must be >= 1, --rate > 0 and --backlog >= 0", file=sys.stderr
+            "flux-tui: error: --shards must be >= 1, --rate and --retention > 0, --backlog and "
+            "--history >= 0",
+            file=sys.stderr,
         )
         return EXIT_USAGE
     settings = SimSettings(
@@ -90,6 +119,9 @@ def run_sim(args: argparse.Namespace) -> int:
         rate=args.rate,
         shards=args.shards,
         backlog_seconds=args.backlog,
+        history_seconds=args.history,
+        retention_hours=args.retention,
+        strict_iterators=args.strict_iterators,
         throttle=None if args.throttle == "off" else args.throttle,
     )
     try:

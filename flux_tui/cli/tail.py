@@ -14,7 +14,7 @@ import asyncio
 import math
 import signal
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from flux_tui.api import errors
 from flux_tui.cli.output import (
@@ -62,9 +62,11 @@ def add_stream_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--from",
         dest="start",
-        choices=("latest", "trim-horizon"),
-        help="where to start: new readings only (latest) or the oldest retained "
-        "(trim-horizon); default: the profile's start",
+        type=start_form,
+        metavar="WHEN",
+        help="where to start: latest (new readings only), trim-horizon (the oldest "
+        "retained), a time (2026-11-29T06:00:00Z, 2026-11-29T06:00:00-06:00, no zone = "
+        "local) or a duration back from now (90s, 15m, 2h, 1d); default: the profile's start",
     )
     parser.add_argument(
         "--duration", type=_positive_float, metavar="SECONDS", help="stop after this many seconds"
@@ -105,6 +107,17 @@ def _positive_float(text: str) -> float:
     if not (math.isfinite(value) and value > 0):  # nan would stop at once, inf never
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
     return value
+
+
+def start_form(text: str) -> str:
+    """``--from``: one of the start forms (a usage error, exit 2, lists them); a time in
+    the future is an error too."""
+    from flux_tui.feed.start import StartFormError, check_start
+
+    try:
+        return check_start(text)
+    except StartFormError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _ascii_int(text: str) -> int:
@@ -177,14 +190,15 @@ def stop_rule(args: argparse.Namespace, *, names: bool = False) -> StopWhen:
                     headless=True, names_wait=wait)
 
 
-def headless_view(profile: Profile, filter_text: str | None) -> LiveView:
+def headless_view(profile: Profile, filter_text: str | None, **feed_options: Any) -> LiveView:
     """The view ``tail`` and ``record`` run: the profile's feed, no store, the filter (a
-    syntax error raises ConfigError here, before anything is opened)."""
+    syntax error raises ConfigError here, before anything is opened). ``feed_options`` go
+    to ``open_feed`` (``record --resume`` passes the reader its positions)."""
 
     async def opener() -> FeedSource:
         from flux_tui.connect import open_feed  # the feed layers load only when streaming
 
-        return await open_feed(profile)
+        return await open_feed(profile, **feed_options)
 
     view = LiveView(opener)
     view.set_filter(compile_filter(filter_text, view.names))

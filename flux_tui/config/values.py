@@ -27,7 +27,7 @@ DEV_ENTERPRISE_URL = "https://dev-api.axil.ai/axil/enterprise-objects"
 DEFAULT_TOKEN_URL = "https://axil.auth0.com/oauth/token"
 DEFAULT_AUDIENCE = "https://api.axil.ai"
 DEFAULT_RATE_LIMIT = "100/60s"  # the API's documented throttle for one client
-DEFAULT_PAGE_LIMIT = 1000
+DEFAULT_PAGE_LIMIT = 10_000  # a ceiling: pages this big only while behind
 PAGE_LIMIT_RANGE = (1, 10000)  # the Kinesis GetRecords Limit bounds
 STARTS = ("latest", "trim-horizon")
 SECRET_COMMAND_TIMEOUT = 30.0
@@ -63,14 +63,14 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
     "prd": {"base_url": PRD_BASE_URL, "enterprise_url": PRD_ENTERPRISE_URL},
     "dev": {"base_url": DEV_BASE_URL, "enterprise_url": DEV_ENTERPRISE_URL},
     # The embedded simulator: its own built-in client, no credentials from the user; it
-    # starts at the backlog so there is something to see at once.
+    # starts 2 minutes back so there is something to see at once (it holds 30 minutes).
     "demo": {
         "base_url": SIM_BASE_URL,
         "simulator": True,
         "company": "demo",
         "client_id": "flux-demo",
         "client_secret": "demo-secret",
-        "start": "trim-horizon",
+        "start": "2m",
         "device_client_id": SIM_DEVICE_CLIENT_ID,
     },
 }
@@ -179,11 +179,7 @@ def validate(
             except ValueError as exc:
                 raise fail(str(exc)) from None
         elif key == "start":
-            if value not in STARTS:
-                raise fail(
-                    f"{value!r} is not allowed{suggest(value, STARTS)}; allowed: "
-                    + " or ".join(STARTS)
-                )
+            _check_start(value, fail)
         elif (
             key
             in (
@@ -241,6 +237,19 @@ def _check_deadline(value: Any, fail: Any) -> float:
     if seconds is None or not low <= seconds <= high:  # also false for nan
         raise fail(f"{value!r} is not allowed: seconds from {low:g} to {high:g}")
     return float(seconds)
+
+
+def _check_start(value: Any, fail: Any) -> None:
+    """``start``: any ``--from`` form (latest, trim-horizon, a time, a duration back)."""
+    if value in STARTS:
+        return
+    from flux_tui.feed.start import FORMS, StartFormError, parse_start
+
+    try:
+        parse_start(str(value))
+    except StartFormError as exc:
+        hint = suggest(str(value), STARTS)
+        raise fail(f"{value!r} is not allowed{hint}; use {FORMS}" if hint else str(exc)) from None
 
 
 def _check_page_limit(value: Any, fail: Any) -> int:

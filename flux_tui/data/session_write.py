@@ -190,9 +190,13 @@ class SessionWriter:
         metadata: dict[str, Any],
         overwrite: bool = False,
         csv_guard: bool = True,
+        append: bool = False,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        """``append``: continue an existing session (``record --resume``): the readings go
+        after the file's (a ``.gz`` gets a new gzip member, a CSV no second header) and the
+        sidecar keeps its count, times and gaps, with the resumption noted."""
         self.path = Path(path)
         self.format, self.compressed = session_format(self.path)
         self.sidecar = sidecar_path(self.path)
@@ -212,12 +216,16 @@ class SessionWriter:
         self._error: str | None = None  # why the recording stopped early, if it did
         self._csv_buffer = io.StringIO()
         self._csv = CsvRows(self._csv_buffer)
-        if not overwrite and os.path.lexists(self.sidecar):
+        self._appending = append
+        if not overwrite and not append and os.path.lexists(self.sidecar):
             # Another recording's metadata (or anything at that name) is not ours to replace.
             raise FileExistsError(errno.EEXIST, f"{self.sidecar} already exists", str(self.sidecar))
+        if append:
+            self._carry_over(wall_clock())
+        mode = "ab" if append else "wb" if overwrite else "xb"
         try:
             # "x" refuses an existing file atomically (no check-then-create race).
-            self._raw: IO[bytes] = open(self.path, "wb" if overwrite else "xb")  # noqa: SIM115
+            self._raw: IO[bytes] = open(self.path, mode)  # noqa: SIM115
         except FileExistsError:
             raise FileExistsError(errno.EEXIST, f"{self.path} already exists", str(self.path)
                                   ) from None
@@ -349,8 +357,38 @@ class SessionWriter:
             except (OSError, ValueError):
                 pass  # the unflushed tail could not be written: the error is being reported
 
+    def _carry_over(self, now: float) -> None:
+        """Continue the sidecar of the session being resumed (when it has a readable one)."""
+        try:
+            old = orjson.loads(self.sidecar.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            old = None
+        if not isinstance(old, dict):
+            self._user_meta["resumed"] = [{"at": _utc_iso(now), "count_before": None}]
+            return
+        own = {"format", "format_version", "data_file", "data_format", "compressed",
+               "app_version", "started_at", "ended_at", "complete", "error", "count",
+               "duplicates_skipped", "first_epoch_ms", "last_epoch_ms", "gaps", "sidecar"}  # fmt: skip
+        self._user_meta = {**{k: v for k, v in old.items() if k not in own}, **self._user_meta}
+        count = old.get("count")
+        self.count = count if isinstance(count, int) and count >= 0 else 0
+        gaps = old.get("gaps")
+        self._gaps = [g for g in gaps if isinstance(g, dict)] if isinstance(gaps, list) else []
+        for key, attr in (("first_epoch_ms", "_first_ms"), ("last_epoch_ms", "_last_ms")):
+            if isinstance(old.get(key), int):
+                setattr(self, attr, old[key])
+        started = old.get("started_at")
+        if isinstance(started, str):
+            try:
+                self._started = datetime.fromisoformat(started).timestamp()
+            except ValueError:
+                pass
+        earlier = old.get("resumed")
+        resumed: list[Any] = earlier if isinstance(earlier, list) else []
+        self._user_meta["resumed"] = [*resumed, {"at": _utc_iso(now), "count_before": self.count}]
+
     def _start(self) -> None:
-        if self.format == "csv":
+        if self.format == "csv" and not self._appending:
             self._csv.writerow(CSV_COLUMNS)
             self._stream.write(self._take_csv())
         self._flush()

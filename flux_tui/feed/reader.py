@@ -21,14 +21,17 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, Self
 
 from flux_tui.api import errors
+from flux_tui.api.iterator_refusals import IteratorRefusals
 from flux_tui.feed.decoder import decode_records
+from flux_tui.feed.progress import CatchUp
 from flux_tui.feed.schedule import (
     SKIP_LIMIT,
     Health,
@@ -36,17 +39,22 @@ from flux_tui.feed.schedule import (
     ShardInfo,
     ShardTrack,
     TrackStatus,
+    arrival_ms,
+    drop_delivered_subs,
+    fill_seconds,
     idle_interval,
     info,
     lineage_order,
     note_delivered,
-    open_kind,
+    open_plan,
     pick_next,
     read_pause,
     release_children,
+    retention_gap,
     trim_gap,
     undelivered,
 )
+from flux_tui.feed.start import StartAt, parse_start
 from flux_tui.feed.types import (
     Batch,
     CaughtUp,
@@ -62,6 +70,10 @@ from flux_tui.feed.types import (
 )
 
 Start = Literal["latest", "trim-horizon"]
+#: A resumed session's position on one shard: (sequence number, last sub-record delivered
+#: or None for the whole record, its arrival in epoch ms or None).
+Position = tuple[int, int | None, int | None]
+DEFAULT_PAGE_LIMIT = 10_000  # the API's most: Limit delays nothing, so a backlog drains fast
 _HEALTHY = (FeedState.CONNECTING, FeedState.CATCHING_UP, FeedState.LIVE)
 BIG_PAGE_BYTES = 4_000_000  # pages above this do not grow the limit (gateway cap is 10 MB)
 
@@ -116,10 +128,14 @@ class ShardReader:
     """Reads every shard of a Flux Realtime stream; ``async for item in reader`` yields
     :data:`~flux_tui.feed.types.FeedItem`s (batches of readings and reader events).
 
-    ``start`` is where shards listed at start-up begin (``latest`` skips closed shards);
-    shards that appear later are read from their beginning, after their parents.
-    ``page_limit`` is the first GetRecords ``Limit``; it adapts between ``min_limit`` and
-    ``max_limit`` (default: ``page_limit`` itself, so it only grows back after shrinking).
+    ``start`` is where shards listed at start-up begin: ``latest`` (skips closed shards),
+    ``trim-horizon``, or a :class:`~flux_tui.feed.start.StartAt` time (or any ``--from``
+    form): exactly the records that arrived at or after it, on every listed shard, closed
+    parents included. Shards that appear later are read from their beginning, after their
+    parents. ``positions`` (a resumed session) gives shards the record to continue after.
+    ``page_limit`` is the GetRecords ``Limit`` ceiling (default the API's 10,000): pages
+    shrink on trouble (down to ``min_limit``) and grow back while behind. ``refusals``
+    remembers iterator types the gateway refused (then TRIM_HORIZON and skip).
     ``idle_interval`` is the shortest pause between polls of a caught-up shard (stretched so
     steady polling keeps budget headroom). ``clock``/``sleep``
     (monotonic, for scheduling) and ``wall`` (epoch seconds, for stamps) are injectable.
@@ -130,8 +146,10 @@ class ShardReader:
         client: Any,
         budget: Any = None,
         *,
-        start: Start = "latest",
-        page_limit: int = 1000,
+        start: Start | StartAt | str = "latest",
+        positions: Mapping[str, Position] | None = None,
+        refusals: IteratorRefusals | None = None,
+        page_limit: int = DEFAULT_PAGE_LIMIT,
         min_limit: int = 10,
         max_limit: int | None = None,
         idle_interval: float = 1.0,
@@ -145,11 +163,12 @@ class ShardReader:
         wall: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
-        if start not in ("latest", "trim-horizon"):
-            raise ValueError(f"start must be 'latest' or 'trim-horizon', not {start!r}")
+        self.start_at = parse_start(start, now=wall())  # ValueError for a bad form
+        self.start: Start = "latest" if self.start_at.kind == "latest" else "trim-horizon"
         self.client = client
         self.budget = budget if budget is not None else client.budget
-        self.start: Start = start
+        self.positions = dict(positions or {})
+        self.refusals = refusals if refusals is not None else IteratorRefusals()
         # The configured page_limit is "the most records asked for in one call" unless the
         # caller allows more: by default the limit shrinks and grows back up to it.
         ceiling = page_limit if max_limit is None else max_limit
@@ -163,6 +182,8 @@ class ShardReader:
         self._clock, self._sleep, self._wall = clock, sleep, wall
         self.stats = ReaderStats()
         self.stream: Any = None  # the last StreamDescription
+        self.progress = CatchUp()
+        self.notice = ""  # the fallback's one sentence (with its cost), once known
         self._tracks: dict[str, ShardTrack] = {}
         self._outbox = _Outbox(queue_size)
         self._state = FeedState.CONNECTING
@@ -434,8 +455,11 @@ class ShardReader:
                 continue
             parents = tuple(p for p in (shard.parent_shard_id, shard.adjacent_parent_shard_id) if p)
             track = ShardTrack(shard_id, parents, initial=first)
-            if first and self.start == "latest" and shard.is_closed:
+            if first and self.start_at.kind == "latest" and shard.is_closed:
                 track.status = TrackStatus.SKIPPED  # a LATEST tail has nothing to read there
+            if first:
+                track.since_ms = self.start_at.at_ms  # every shard listed now, closed ones too
+            self._place(track)
             self._tracks[shard_id] = track
         for track in self._tracks.values():
             if track.shard_id in listed:
@@ -445,8 +469,28 @@ class ShardReader:
                 track.status = TrackStatus.GONE
                 track.hold = False
                 self._emit(ShardClosed(track.shard_id, self._children_of(track.shard_id)))
+        if first:
+            self._report_lost_positions(listed)
         release_children(self._tracks)
         self._update_caught_up()
+
+    def _place(self, track: ShardTrack) -> None:
+        """A resumed session's position on this shard, if it has one."""
+        position = self.positions.get(track.shard_id)
+        if position is None:
+            return
+        track.last_seq, track.last_sub, track.last_arrival_ms = position
+        track.since_ms = None
+        if track.status is TrackStatus.SKIPPED:
+            track.status = TrackStatus.WAITING  # resuming: read the rest of a closed shard
+
+    def _report_lost_positions(self, listed: Mapping[str, Any]) -> None:
+        """Shards of a resumed session no longer listed: their rest expired unread."""
+        for shard_id, (_, _, arrival) in self.positions.items():
+            if shard_id not in listed:
+                self.stats.gaps += 1
+                reason = "the shard is no longer in the stream's retention"
+                self._emit(Gap(shard_id, arrival, _ms(self._wall()), reason))
 
     def _children_of(self, shard_id: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
         children = list(extra)
@@ -458,17 +502,25 @@ class ShardReader:
     # --- one shard -----------------------------------------------------------------------
 
     async def _open(self, track: ShardTrack) -> None:
-        kind, gap = open_kind(track, self.start == "latest")
+        plan = open_plan(track, self.start_at.kind == "latest", self.refusals.refused)
         gap_from = _ms(track.last_ok_wall)
-        iterator = await self.client.get_shard_iterator(track.shard_id, kind)
+        try:
+            iterator = await self.client.get_shard_iterator(
+                track.shard_id, plan.kind, sequence=plan.sequence, timestamp=plan.timestamp
+            )
+        except errors.IteratorTypeRefusedError as exc:
+            self.stats.requests += 1
+            self.refusals.note(exc.iterator_type)  # the next open plans the fallback
+            self._emit(FeedProblem(exc, 0.0))
+            return
         self.stats.requests += 1
         track.iterator = iterator
         track.behind, track.caught_up = True, False
         if not track.opened:
-            track.opened, track.start_kind = True, kind
+            track.opened, track.start_kind = True, plan.kind
             track.last_ok_wall = self._wall()
             self._emit(ShardOpened(track.shard_id, track.parents))
-        elif gap:
+        elif plan.gap:
             self.stats.gaps += 1
             reason = "iterator expired before any record was read; re-opened at LATEST"
             self._emit(Gap(track.shard_id, gap_from, _ms(self._wall()), reason))
@@ -485,11 +537,7 @@ class ShardReader:
         self.stats.pages += 1
         track.last_ok_wall = received = self._wall()
         count = len(page.records)
-        span = trim_gap(track, page.records, page.millis_behind_latest)
-        if span is not None:
-            self.stats.gaps += 1
-            reason = "records after the last one read may have expired from retention"
-            self._emit(Gap(track.shard_id, span[0], span[1], reason))
+        self._check_gaps(track, page)
         records, skipped = undelivered(track, page.records)
         self.stats.duplicates_skipped += skipped
         track.millis_behind = page.millis_behind_latest
@@ -497,30 +545,71 @@ class ShardReader:
         track.caught_up = not track.behind
         track.iterator = page.next_shard_iterator
         track.retry_at = started + read_pause(page.records)
+        track.fill_seconds = fill_seconds(page.records, self._limit.maximum)
         if skipping:
+            self._estimate_fallback(track, page.records, count >= limit)
             track.skipping = not records and track.behind
         else:
-            self._adapt_limit(latency, count >= limit)
+            self._adapt_limit(latency, track.behind)
         self._note_success()
         if records:
             readings, decode_errors = decode_records(track.shard_id, records)
+            readings = drop_delivered_subs(track, readings)
             note_delivered(track, records)
             track.readings += len(readings)
             self.stats.readings += len(readings)
             self.stats.decode_errors += len(decode_errors)
             batch = Batch(track.shard_id, readings, decode_errors, track.millis_behind, received)
             await self._outbox.put_batch(batch)  # waits while the consumer is behind
+        self.progress.note(received, self.stats.readings, self.millis_behind)
         if track.iterator is None:
             self._finish(track, page)
         self._update_caught_up()
 
+    def _check_gaps(self, track: ShardTrack, page: Any) -> None:
+        """Records between the last delivered one and this page that retention trimmed."""
+        span = trim_gap(track, page.records, page.millis_behind_latest)
+        if span is None:
+            hours = getattr(self.stream, "retention_period_hours", None)
+            retention = int(hours * 3_600_000) if hours else None
+            behind, now = page.millis_behind_latest, _ms(self._wall()) or 0
+            span = retention_gap(track, page.records, behind, retention, now)
+        if span is not None:
+            self.stats.gaps += 1
+            reason = "records after the last one read may have expired from retention"
+            self._emit(Gap(track.shard_id, span[0], span[1], reason))
+
+    def _estimate_fallback(self, track: ShardTrack, records: Any, full: bool) -> None:
+        """Say once, on the state line, what the TRIM_HORIZON fallback costs: from the
+        first skipped page, the calls left to reach the position on each shard skipping."""
+        if not track.fallback or self.notice:
+            return
+        target: int | None
+        if track.since_ms is not None and self.start_at.at is not None:
+            what, refused = f"starting at {self.start_at.describe()}", "AT_TIMESTAMP"
+            target = track.since_ms
+        else:
+            what, refused = "resuming after the last record read", "AFTER_SEQUENCE_NUMBER"
+            target = track.last_arrival_ms
+        calls = 1
+        first = arrival_ms(records[0]) if records else None
+        last = arrival_ms(records[-1]) if records else None
+        if full and target is not None and first is not None and last is not None:
+            calls += max(0, math.ceil((target - last) / max(1, last - first)))
+        shards = max(1, sum(1 for t in self._tracks.values() if t.fallback or t.skipping))
+        self.notice = (
+            f"{what} means reading from the oldest retained record: ~{calls * shards:,} calls "
+            f"(the API refused {refused})"
+        )
+        self._emit(StateChanged(self._state, self.notice))
+
     def _limit_for(self, track: ShardTrack) -> PageLimit:
         return self._skip_limit if track.skipping else self._limit
 
-    def _adapt_limit(self, latency: float, full: bool) -> None:
+    def _adapt_limit(self, latency: float, behind: bool) -> None:
         if latency > self.slow_answer:
             self._limit.shrink()
-        elif full and latency < self.quick_answer:
+        elif behind and latency < self.quick_answer:
             page_bytes = getattr(self.client, "page_bytes", 0)
             if not isinstance(page_bytes, int) or page_bytes < BIG_PAGE_BYTES:
                 self._limit.grow()

@@ -3,7 +3,8 @@
 Per-shard state (:class:`ShardTrack`), lineage (a child waits for its parents), which shard
 is polled next and when (:func:`pick_next`), how slowly caught-up shards are polled
 (:func:`idle_interval`), the adaptive page size (:class:`PageLimit`) and a shard's read
-position across iterator re-opens (:func:`open_kind`, :func:`undelivered`, :func:`trim_gap`).
+position across iterator re-opens (:func:`open_plan`, :func:`undelivered`, :func:`trim_gap`,
+:func:`retention_gap`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import enum
 import math
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,9 @@ SKIP_LIMIT = 10_000
 # Steady state (everything caught up) uses at most this share of the rate budget, so bursts,
 # re-describes and iterator re-opens always find room.
 IDLE_HEADROOM = 0.7
+# While a backlog drains, a caught-up shard is polled at most this far apart: bigger pages
+# leave the budget to the shards behind, and the shard's own readings are not held long.
+MAX_DRAIN_IDLE = 30.0
 # Iterators expire 5 minutes after they were issued: idle polling must come back sooner.
 MAX_IDLE_INTERVAL = 240.0
 BACKOFF_BASE = 1.0
@@ -63,12 +67,18 @@ class ShardTrack:
     status: TrackStatus = TrackStatus.WAITING
     iterator: str | None = None
     opened: bool = False  # ShardOpened already reported
-    start_kind: str | None = None  # "LATEST" or "TRIM_HORIZON", first open
+    start_kind: str | None = None  # the iterator type of the first open
     last_seq: int | None = None  # highest sequence number delivered (records, not subs)
+    # Sub-records 0..last_sub of record last_seq were delivered, maybe not all of it (a
+    # session resumed from its file); None: the whole record was.
+    last_sub: int | None = None
     last_arrival_ms: int | None = None  # arrival of that record, for gap spans
+    since_ms: int | None = None  # start time: records that arrived before it are not read
     last_ok_wall: float | None = None  # time.time() of the last good answer
     check_gap: bool = False  # re-opened at TRIM_HORIZON: is the first record past last_seq?
+    check_retention: bool = False  # re-opened after last_seq: did retention pass it?
     skipping: bool = False  # re-reading what was delivered, up to last_seq (big pages)
+    fallback: bool = False  # opened at TRIM_HORIZON because the wanted type was refused
     hold: bool = False  # not polled until the stream is described again
     in_flight: bool = False
     last_call: float = -math.inf  # clock() when the last call for this shard started
@@ -76,6 +86,7 @@ class ShardTrack:
     behind: bool = True  # unknown counts as behind: poll promptly
     caught_up: bool = False  # last answer: MillisBehindLatest == 0 and a short page
     millis_behind: int = 0
+    fill_seconds: float = 0.0  # how long this shard takes to hold a full page, as measured
     readings: int = 0
     children: list[str] = field(default_factory=list)
 
@@ -84,9 +95,16 @@ class ShardTrack:
         """May be given a call now (ignoring time and budget)."""
         return self.status is TrackStatus.READING and not self.in_flight and not self.hold
 
-    def due_at(self, idle: float) -> float:
-        """clock() at which this shard should next be called."""
-        gap = SHARD_CALL_GAP if (self.behind or self.iterator is None) else idle
+    def due_at(self, idle: float, draining: bool = False) -> float:
+        """clock() at which this shard should next be called. While other shards drain a
+        backlog (``draining``), a caught-up shard waits until it holds about a full page
+        (at most :data:`MAX_DRAIN_IDLE`): small pages would spend the budget they need."""
+        if self.behind or self.iterator is None:
+            gap = SHARD_CALL_GAP
+        elif draining:
+            gap = max(idle, min(self.fill_seconds, MAX_DRAIN_IDLE))
+        else:
+            gap = idle
         return max(self.last_call + gap, self.retry_at)
 
 
@@ -168,10 +186,16 @@ def pick_next(
     """
     best: ShardTrack | None = None
     best_key: tuple[float, int] = (math.inf, 0)
+    tracks = list(tracks)
+    # A shard behind counts while its call is in flight too: that is when the others poll.
+    draining = any(
+        t.behind and t.iterator is not None and t.status is TrackStatus.READING and not t.hold
+        for t in tracks
+    )
     for track in tracks:
         if not track.pollable:
             continue
-        key = (max(track.due_at(idle), not_before), -track.millis_behind)
+        key = (max(track.due_at(idle, draining), not_before), -track.millis_behind)
         if key < best_key:
             best, best_key = track, key
     return best, best_key[0]
@@ -240,19 +264,45 @@ def arrival_ms(record: dict[str, Any]) -> int | None:
     return int(arrival_seconds(record.get("ApproximateArrivalTimestamp")) * 1000) or None
 
 
-def open_kind(track: ShardTrack, latest: bool) -> tuple[str, bool]:
-    """The iterator type to open ``track`` at, and whether that re-open leaves a gap.
+@dataclass(frozen=True, slots=True)
+class OpenPlan:
+    """How to open a shard's iterator: the type, its argument, and what the open means."""
 
-    First open: LATEST for shards listed at start of a ``latest`` tail, else TRIM_HORIZON.
-    Re-open: TRIM_HORIZON, skipping what was delivered (nothing lost, nothing twice) - unless
-    a LATEST tail delivered nothing yet, which has no position to skip to: LATEST and a gap.
+    kind: str
+    sequence: int | None = None  # AT/AFTER_SEQUENCE_NUMBER
+    timestamp: float | None = None  # AT_TIMESTAMP, epoch seconds
+    gap: bool = False  # LATEST after an expiry with nothing read: a gap
+    fallback: bool = False  # TRIM_HORIZON instead of a refused type: skip to the position
+
+
+def open_plan(track: ShardTrack, latest: bool, refused: Callable[[str], bool]) -> OpenPlan:
+    """How to open ``track`` now; sets the track's skip and gap checks to match.
+
+    After something was delivered (or a resumed session's position): the record after it
+    (``AFTER_SEQUENCE_NUMBER``; ``AT_SEQUENCE_NUMBER`` when only some of its sub-records
+    were). With a start time and nothing delivered: ``AT_TIMESTAMP``. A type the gateway
+    ``refused`` becomes TRIM_HORIZON plus skipping (by sequence, or by arrival time).
+    Else as before: LATEST for a ``latest`` tail's first shards, TRIM_HORIZON otherwise,
+    and a LATEST tail that delivered nothing re-opens at LATEST with a gap.
     """
+    track.check_gap = track.check_retention = track.skipping = track.fallback = False
+    if track.last_seq is not None:
+        kind = "AFTER_SEQUENCE_NUMBER" if track.last_sub is None else "AT_SEQUENCE_NUMBER"
+        if not refused(kind):
+            track.check_retention = True
+            return OpenPlan(kind, sequence=track.last_seq)
+        track.check_gap = track.skipping = track.fallback = True
+        return OpenPlan("TRIM_HORIZON", fallback=True)
+    if track.since_ms is not None:
+        if not refused("AT_TIMESTAMP"):
+            return OpenPlan("AT_TIMESTAMP", timestamp=track.since_ms / 1000)
+        track.skipping = track.fallback = True
+        return OpenPlan("TRIM_HORIZON", fallback=True)
     if not track.opened:
-        return ("LATEST" if track.initial and latest else "TRIM_HORIZON"), False
-    if track.start_kind == "TRIM_HORIZON" or track.last_seq is not None:
-        track.check_gap = track.skipping = track.last_seq is not None
-        return "TRIM_HORIZON", False
-    return "LATEST", True
+        return OpenPlan("LATEST" if track.initial and latest else "TRIM_HORIZON")
+    if track.start_kind == "TRIM_HORIZON":
+        return OpenPlan("TRIM_HORIZON")
+    return OpenPlan("LATEST", gap=True)
 
 
 def trim_gap(
@@ -275,6 +325,16 @@ def trim_gap(
     return track.last_arrival_ms, arrival_ms(records[0])
 
 
+def fill_seconds(records: Records, limit: int) -> float:
+    """Seconds a shard takes to gather ``limit`` records, from the arrival span of a page."""
+    if len(records) < 2:
+        return math.inf
+    first, last = arrival_ms(records[0]), arrival_ms(records[-1])
+    if first is None or last is None or last <= first:
+        return math.inf
+    return (last - first) / 1000 / (len(records) - 1) * limit
+
+
 def read_pause(records: Records) -> float:
     """Seconds the shard needs before it can serve again after a page of ``records``."""
     encoded = 0
@@ -285,24 +345,74 @@ def read_pause(records: Records) -> float:
     return encoded * 3 / 4 / SHARD_READ_BYTES_PER_SECOND  # base64: 4 characters, 3 bytes
 
 
+def retention_gap(
+    track: ShardTrack, records: Records, millis_behind: int, retention_ms: int | None, now_ms: int
+) -> tuple[int | None, int | None] | None:
+    """After a re-open at a sequence number: the span retention trimmed, if it passed the
+    last delivered record (its arrival is older than the retention period).
+
+    "Now" is the server's when the page tells it (its last arrival plus MillisBehindLatest),
+    so a client clock that is off does not invent or hide a gap; ``now_ms`` otherwise.
+    """
+    if not track.check_retention:
+        return None
+    track.check_retention = False
+    last = track.last_arrival_ms
+    newest = arrival_ms(records[-1]) if records else None
+    if newest is not None:
+        now_ms = newest + max(0, millis_behind)
+    if retention_ms is None or last is None or last >= now_ms - retention_ms:
+        return None
+    return last, (arrival_ms(records[0]) if records else now_ms)
+
+
 def undelivered(track: ShardTrack, records: Records) -> tuple[Records, int]:
-    """The records after the last delivered one, and how many were skipped as re-reads."""
+    """The records not delivered yet, and how many were skipped as re-reads.
+
+    Past the last delivered record (or at it, when only some of its sub-records were);
+    with a start time and nothing delivered, from the first record that arrived at or
+    after it (Kinesis' AT_TIMESTAMP, also when TRIM_HORIZON stands in for it).
+    """
     last = track.last_seq
-    if last is None or not records:
+    if last is None:
+        since = track.since_ms
+        if since is None or not records:
+            return records, 0
+        for i, record in enumerate(records):
+            arrived = arrival_ms(record)
+            if arrived is None or arrived >= since:
+                return records[i:], i
+        return [], len(records)
+    if not records:
         return records, 0
+    floor = last if track.last_sub is None else last - 1
     first = seq_int(records[0])
-    if first is not None and first > last:
+    if first is not None and first > floor:
         return records, 0  # the usual case: one int() per page
-    kept = [r for r in records if (s := seq_int(r)) is None or s > last]
+    kept = [r for r in records if (s := seq_int(r)) is None or s > floor]
     return kept, len(records) - len(kept)
+
+
+def drop_delivered_subs(track: ShardTrack, readings: list[Any]) -> list[Any]:
+    """Of a re-read partly delivered record (``last_sub`` set), drop the sub-records that
+    were delivered; once the record has been passed, the track forgets ``last_sub``."""
+    sub, last = track.last_sub, track.last_seq
+    if sub is None or last is None or not readings:
+        return readings
+    text = str(last)
+    kept = [r for r in readings if not (r.seq == text and r.sub <= sub)]
+    track.last_sub = None
+    return kept
 
 
 def note_delivered(track: ShardTrack, records: Records) -> None:
     """Move the shard's position to the last of ``records`` (they are in sequence order)."""
     last = seq_int(records[-1]) if records else None
-    if last is not None and (track.last_seq is None or last > track.last_seq):
+    if last is not None and (track.last_seq is None or last >= track.last_seq):
         track.last_seq = last
+        track.last_sub = None
         track.last_arrival_ms = arrival_ms(records[-1])
+        track.since_ms = None  # positioned by sequence from now on
 
 
 # --- failures: backoff and the state to show ---------------------------------------------------

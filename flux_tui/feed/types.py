@@ -145,6 +145,9 @@ class SourceFacts:
     token_expires_at: float | None = None  # time.time() when the access token expires
     requests: int = 0  # HTTP attempts (the client's count)
     throttled: int = 0  # 429 answers
+    millis_behind: int | None = None  # how far the read position is behind the stream's tip
+    drain_rate: float | None = None  # readings a second delivered lately (while catching up)
+    eta_seconds: float | None = None  # until caught up at the measured pace (None: unknown)
 
 
 ReaderEvent = StateChanged | Throttled | Gap | ShardOpened | ShardClosed | CaughtUp | FeedProblem

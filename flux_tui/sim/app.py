@@ -70,6 +70,11 @@ class Counters:
         }
 
 
+# History is generated in steps of at least a minute, so reading back in small steps
+# (AT_SEQUENCE_NUMBER re-opens walking backwards) does not regenerate a slice per call.
+HISTORY_STEP_MS = 60_000
+
+
 class Simulator:
     """A seeded, clock-driven stand-in for the whole Flux deployment.
 
@@ -108,10 +113,13 @@ class Simulator:
         self.auth = auth
         self.started_ms = self.clock.now_ms()
         backlog_ms = int(s.backlog_seconds * 1000)
+        # Older history (if any) is generated on demand, before the backlog's first record.
+        self.history_floor_ms = self.started_ms - backlog_ms
+        self.history_start_ms = self.history_floor_ms - int(max(0.0, s.history_seconds) * 1000)
         self.stream = Stream(
             s.stream_name,
             shards=s.shards,
-            now_ms=self.started_ms - backlog_ms,
+            now_ms=self.history_start_ms,
             seed=s.seed,
             iterator_ttl_ms=int(s.iterator_ttl * 1000),
             retention_ms=s.retention_ms,
@@ -147,6 +155,36 @@ class Simulator:
         if now_ms - self._last_trim_ms >= 1000:
             self.stream.trim(now_ms)
             self._last_trim_ms = now_ms
+
+    def ensure_history(self, kind: str, body: dict[str, Any]) -> None:
+        """Generate the older history an iterator of ``kind`` reaches into, if not done yet."""
+        if self.history_floor_ms <= self.history_start_ms:
+            return
+        reach: int | None = None
+        if kind == "TRIM_HORIZON":
+            reach = self.history_start_ms
+        elif kind == "AT_TIMESTAMP" and isinstance(body.get("Timestamp"), int | float):
+            reach = int(body["Timestamp"] * 1000)
+        elif kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+            seq = body.get("StartingSequenceNumber")
+            if isinstance(seq, str) and seq.isascii() and seq.isdigit():
+                reach = self.stream.seq_ms(int(seq))
+        if reach is not None and reach < self.history_floor_ms:
+            self._prepend_history(max(reach - HISTORY_STEP_MS, self.history_start_ms))
+
+    def _prepend_history(self, t0: int) -> None:
+        """Readings taken in [t0, floor) that also arrived before the floor go before
+        everything held (later arrivals would break the shards' arrival order: dropped)."""
+        floor = self.history_floor_ms
+        rows = []
+        dumps = orjson.dumps
+        for order, (pk, payload) in enumerate(self.fleet.generate(t0, floor)):
+            arrival = int(payload.get("rtms") or payload.get("epochMs") or t0)
+            if t0 <= arrival < floor:
+                rows.append((arrival, order, pk, payload))
+        rows.sort(key=lambda row: (row[0], row[1]))
+        self.stream.prepend([(a, pk, dumps(p)) for a, _, pk, p in rows])
+        self.history_floor_ms = t0
 
     def _generate_until(self, t1: int) -> None:
         t0 = self._generated_ms

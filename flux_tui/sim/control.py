@@ -146,6 +146,11 @@ class SimControl:
     def clear_faults(self) -> None:
         self._sim.faults.clear()
 
+    def strict_iterators(self, strict: bool = True) -> bool:
+        """Refuse (True) or allow (False) every iterator type but TRIM_HORIZON and LATEST."""
+        self._sim.settings.strict_iterators = bool(strict)
+        return self._sim.settings.strict_iterators
+
     def delete_stream(self) -> None:
         """The stream disappears: every call answers ResourceNotFoundException."""
         self._sim.stream.exists = False
@@ -271,7 +276,11 @@ def control_routes(control: SimControl) -> list[Route]:
         (control.restore_stream if body.get("exists", True) else control.delete_stream)()
         return {"exists": control.simulator.stream.exists}
 
+    def iterators(body: dict[str, Any]) -> Any:
+        return {"strict": control.strict_iterators(bool(body.get("strict", True)))}
+
     return [
+        Route("/_sim/iterators", guarded(iterators), methods=["POST"]),
         Route("/_sim/counters", guarded(lambda _: control.counters()), methods=["GET"]),
         Route("/_sim/produced", guarded(produced), methods=["GET"]),
         Route("/_sim/records", guarded(put), methods=["POST"]),

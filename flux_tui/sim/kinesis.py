@@ -11,6 +11,7 @@ import base64
 import bisect
 import hashlib
 import hmac
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,29 @@ SEQ_PREFIX = 49 * 10**54  # makes 56-digit numbers like real Kinesis sequence nu
 SEQ_MS = 10**16  # the arrival millisecond sits above a stream-wide counter
 MAX_LIMIT = 10_000
 MAX_PAGE_BYTES = 10 * 1024 * 1024
+
+
+def checked_timestamp(value: Any, now_ms: int) -> int:
+    """AT_TIMESTAMP's ``Timestamp`` (epoch seconds, a JSON number) in ms, as Kinesis checks it."""
+    if value is None:
+        raise KinesisFault(
+            "InvalidArgumentException",
+            "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
+            "Current request has no timestamp parameter.",
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise KinesisFault(
+            "SerializationException",
+            f"class java.lang.String can not be converted to Timestamp: {value!r}",
+        )
+    at_ms = round(value * 1000)
+    if at_ms > now_ms:
+        raise KinesisFault(
+            "InvalidArgumentException",
+            f"The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+            f"timestampInMillis: {at_ms}, currentTimestampInMillis: {now_ms}",
+        )
+    return at_ms
 
 
 class KinesisFault(Exception):
@@ -286,6 +310,37 @@ class Stream:
             self._drop_oldest(shard, len(shard.seqs) - self.max_records_per_shard * 9 // 10)
         return shard.shard_id, seq
 
+    def prepend(self, records: list[tuple[int, str, bytes]]) -> int:
+        """Put older history before everything held: ``(arrival_ms, partition_key, data)``
+        sorted by arrival, all older than any record held. The shards that were open then
+        (the first ones, by hash range) take them. Returns how many were put."""
+        firsts = sorted(
+            (s for s in self.shards.values() if s.parent is None and s.adjacent_parent is None),
+            key=lambda s: s.start_hash,
+        )
+        starts = [s.start_hash for s in firsts]
+        per_shard: dict[str, list[tuple[int, int, dict[str, Any], int]]] = {}
+        for arrival, key, data in records:
+            shard = firsts[bisect.bisect_right(starts, hash_key(key)) - 1]
+            self._counter += 1
+            seq = self._seq_base + arrival * SEQ_MS + self._counter
+            wire = {
+                "ApproximateArrivalTimestamp": arrival / 1000,
+                "Data": base64.b64encode(data).decode("ascii"),
+                "EncryptionType": "KMS",
+                "PartitionKey": key,
+                "SequenceNumber": str(seq),
+            }
+            per_shard.setdefault(shard.shard_id, []).append((seq, arrival, wire, len(data)))
+        for shard_id, rows in per_shard.items():
+            shard = self.shards[shard_id]
+            shard.seqs[:0] = [r[0] for r in rows]
+            shard.arrivals[:0] = [r[1] for r in rows]
+            shard.wire[:0] = [r[2] for r in rows]
+            shard.sizes[:0] = [r[3] for r in rows]
+        self.records_put += len(records)
+        return len(records)
+
     def _drop_oldest(self, shard: Shard, n: int) -> None:
         if n <= 0:
             return
@@ -322,32 +377,61 @@ class Stream:
         sig = hmac.new(self._secret, body, hashlib.sha256).digest()[:16]
         return base64.b64encode(sig + body).decode("ascii")
 
+    def seq_ms(self, seq: int) -> int:
+        """The arrival millisecond a sequence number of this stream was made at."""
+        return (seq - self._seq_base) // SEQ_MS
+
     def iterator_for(
-        self, shard_id: str, kind: str, now_ms: int, sequence: str | None = None
+        self,
+        shard_id: str,
+        kind: str,
+        now_ms: int,
+        sequence: str | None = None,
+        timestamp: Any = None,
     ) -> str:
-        """GetShardIterator."""
+        """GetShardIterator, with Kinesis' iterator types and its errors."""
         shard = self.shard(shard_id)
         if kind == "TRIM_HORIZON":
             after = shard.starting_seq - 1
         elif kind == "LATEST":
             after = shard.ending_seq if shard.ending_seq is not None else self.last_seq
         elif kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
-            # int() would also take ' 12', '1_2' and other scripts' digits; Kinesis does not
-            if not (isinstance(sequence, str) and sequence.isascii() and sequence.isdigit()):
-                raise KinesisFault(
-                    "InvalidArgumentException",
-                    f"StartingSequenceNumber {sequence!r} is not a sequence number",
-                )
-            n = int(sequence)
+            n = self._checked_sequence(shard, sequence)
             after = n - 1 if kind == "AT_SEQUENCE_NUMBER" else n
+        elif kind == "AT_TIMESTAMP":
+            at_ms = checked_timestamp(timestamp, now_ms)
+            # The first record that arrived at or after the time; a closed shard whose
+            # records are all older ends at once (no next iterator, its children listed).
+            index = bisect.bisect_left(shard.arrivals, at_ms)
+            after = shard.seqs[index - 1] if index > 0 else shard.starting_seq - 1
+            if index >= len(shard.seqs) and shard.ending_seq is not None:
+                after = shard.ending_seq
         else:
             raise KinesisFault(
                 "InvalidArgumentException",
                 f"1 validation error detected: Value '{kind}' at 'shardIteratorType' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, "
-                "AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST]",
+                "AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]",
             )
         return self.make_iterator(shard_id, after, now_ms)
+
+    def _checked_sequence(self, shard: Shard, sequence: Any) -> int:
+        # int() would also take ' 12', '1_2' and other scripts' digits; Kinesis does not
+        if not (isinstance(sequence, str) and sequence.isascii() and sequence.isdigit()):
+            raise KinesisFault(
+                "InvalidArgumentException",
+                f"StartingSequenceNumber {sequence!r} is not a sequence number",
+            )
+        n = int(sequence)
+        top = shard.ending_seq if shard.ending_seq is not None else self.last_seq
+        if not shard.starting_seq <= n <= top:
+            raise KinesisFault(
+                "InvalidArgumentException",
+                f"StartingSequenceNumber {sequence} used in GetShardIterator on shard "
+                f"{shard.shard_id} in stream {self.name} under account is invalid because it "
+                "did not come from this stream.",
+            )
+        return n
 
     def _open_iterator(self, iterator: Any, now_ms: int) -> tuple[Shard, int]:
         invalid = KinesisFault("InvalidArgumentException", "Invalid ShardIterator.")

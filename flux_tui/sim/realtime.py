@@ -251,9 +251,16 @@ class RealtimeApi:
             shard_id = body.get("ShardId")
             if not isinstance(shard_id, str):
                 raise KinesisFault("InvalidArgumentException", "ShardId is required")
-            kind = body.get("ShardIteratorType")
+            kind = str(body.get("ShardIteratorType"))
+            if sim.settings.strict_iterators and kind not in ("TRIM_HORIZON", "LATEST"):
+                # A gateway whose mapping template knows only the two documented types.
+                raise KinesisFault(
+                    "InvalidArgumentException",
+                    f"Unsupported ShardIteratorType {kind}: use TRIM_HORIZON or LATEST",
+                )
+            sim.ensure_history(kind, body)
             iterator = stream.iterator_for(
-                shard_id, str(kind), now_ms, body.get("StartingSequenceNumber")
+                shard_id, kind, now_ms, body.get("StartingSequenceNumber"), body.get("Timestamp")
             )
             return {"ShardIterator": iterator}
         if "ShardIterator" not in body:

@@ -40,6 +40,13 @@ class SimSettings:
     suction pressure five minutes in (otherwise they happen at seed-given times)."""
     backlog_seconds: float = 120.0
     """History preloaded at start so a TRIM_HORIZON read has something to catch up on."""
+    history_seconds: float = 0.0
+    """Older history before the backlog, generated only when an iterator reaches into it
+    (TRIM_HORIZON, AT_TIMESTAMP, a sequence number): the demo's 30 minutes cost nothing
+    until someone asks for them."""
+    strict_iterators: bool = False
+    """Refuse every iterator type but TRIM_HORIZON and LATEST (400 InvalidArgumentException),
+    like a gateway that forwards only the documented types. The control API can switch it."""
     retention_hours: float = 24.0
     """Records (and closed shards) older than this are trimmed."""
     iterator_ttl: float = 300.0

@@ -50,6 +50,7 @@ from flux_tui.ui.filter_bar import FilterBar
 from flux_tui.ui.help import HelpScreen, key_sections
 from flux_tui.ui.log_view import TagLog
 from flux_tui.ui.login_dialog import LoginDialog
+from flux_tui.ui.look_back import LookBackDialog
 from flux_tui.ui.main_screen import MainScreen
 from flux_tui.ui.path_dialog import PathChoice, PathDialog
 from flux_tui.ui.sparklines import SparkPanel
@@ -111,6 +112,8 @@ VIEW_BINDINGS: list[BindingType] = [
     Binding("i", "unit_details", "Unit info", show=False, id="unit-details"),
     Binding("e", "decode_errors", "Errors", show=False, id="decode-errors"),
     Binding("ctrl+r", "reconnect", "Reconnect", show=False, id="reconnect"),
+    Binding("b", "look_back", "Look back (reopen the feed from earlier)", show=False,
+            id="look-back"),
     Binding("tab", "focus_next", "Next panel", show=False, id="next-panel"),
 ]
 
@@ -132,8 +135,12 @@ class FluxApp(AlarmActions, App[int]):
                  config: Config | None = None, low_bandwidth: bool = False,
                  clock: Callable[[], float] = time.time, capacity: int = 200_000,
                  utc: bool = False, theme: str | None = None,
-                 user_theme_dir: Path | None = None, alarms: AlarmSetup | None = None) -> None:
+                 user_theme_dir: Path | None = None, alarms: AlarmSetup | None = None,
+                 look_back: Callable[[str], SourceOpener] | None = None) -> None:
+        """``look_back`` gives the opener of the live feed starting at a ``--from`` form
+        (the `b` key); None: the key only says it is not available."""
         super().__init__()
+        self._look_back = look_back
         self.sub_title = title
         self._config = config
         ui = config.ui_settings() if config is not None else UiSettings()  # [ui], read once
@@ -393,6 +400,29 @@ class FluxApp(AlarmActions, App[int]):
         self._retry_delay = 2.0
         self._last_problem = ""
         self.notify("Reconnecting…", timeout=2)
+        self.start_feed()
+
+    def action_look_back(self) -> None:
+        """Reopen the live feed from earlier (the prompt proposes 15m); the filter and the
+        pinned tags stay, the log starts again from there."""
+        if self._look_back is None or self.view.replay is not None:
+            self.notify("Look back reopens a live feed: none is open", timeout=3)
+            return
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self.run_worker(self.look_back(text), group="look-back", exclusive=True)
+
+        self.push_screen(LookBackDialog(), chosen)
+
+    async def look_back(self, text: str) -> None:
+        """Reopen the live feed at ``text`` (a ``--from`` form) from an empty log."""
+        if self._look_back is None:
+            return
+        self.workers.cancel_group(self, "feed")  # no page of the old feed after the clear
+        self.view.use_live(self._look_back(text))
+        await self.main.restart_tree()
+        self.notify(f"Reading again from {text}", timeout=4)
         self.start_feed()
 
     def action_filter(self) -> None:
@@ -659,10 +689,13 @@ def run_viewer(profile: Profile, *, start: str | None = None, config: Config | N
     """
     from flux_tui.connect import open_feed
 
-    async def opener() -> FeedSource:
-        return await open_feed(profile, start=start, grant=grant, wait_for_login=True)
+    def opener_from(start_at: str | None) -> SourceOpener:
+        async def opener() -> FeedSource:
+            return await open_feed(profile, start=start_at, grant=grant, wait_for_login=True)
+
+        return opener
 
     title = profile.name + (f" · {profile.company}" if profile.company else "")
-    app = FluxApp(opener, title=title, config=config, low_bandwidth=low_bandwidth,
-                  alarms=alarm_setup(config, profile.simulator))
+    app = FluxApp(opener_from(start), title=title, config=config, low_bandwidth=low_bandwidth,
+                  alarms=alarm_setup(config, profile.simulator), look_back=opener_from)
     return asyncio.run(run_app(app))

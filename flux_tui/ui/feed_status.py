@@ -9,6 +9,9 @@ from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import FeedState, SourceFacts
 from flux_tui.ui.status_bar import StatusInfo
 
+#: Below this a feed catching up is as good as live: the bar shows the usual lag instead.
+BEHIND_SHOWN_MS = 5_000
+
 
 def status_from(store: LiveStore, facts: SourceFacts, now: float, *, paused: bool = False,
                 recording: str | None = None, names_state: str | None = None) -> StatusInfo:
@@ -28,6 +31,10 @@ def status_from(store: LiveStore, facts: SourceFacts, now: float, *, paused: boo
         info.budget_total = facts.budget_total
         resets = facts.budget_resets_in or 0.0
         info.budget_resets_in = round(resets) if resets > 0 else None
+    if store.state is FeedState.CATCHING_UP and (facts.millis_behind or 0) >= BEHIND_SHOWN_MS:
+        info.behind_ms = facts.millis_behind
+        eta = facts.eta_seconds
+        info.eta_s = round(eta) if eta is not None else None
     if facts.token_expires_at:
         info.token_expires_in = round(facts.token_expires_at - time.time())
     return info

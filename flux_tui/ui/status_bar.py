@@ -38,6 +38,8 @@ class StatusInfo:
     state: FeedState = FeedState.CONNECTING
     rate: float = 0.0
     lag_ms: int | None = None
+    behind_ms: int | None = None  # while catching up: how far behind the stream's tip
+    eta_s: float | None = None  # while catching up: until caught up at the measured pace
     delay_ms: float | None = None
     budget_left: int | None = None
     budget_total: int | None = None
@@ -131,7 +133,11 @@ class StatusBar(Widget):
         if info.paused:
             parts.append(Text("⏸ paused", style("status--warn")))
         parts.append(Text(f"{human_count(info.rate)} rec/s"))
-        if info.lag_ms is not None:
+        if info.behind_ms is not None:
+            eta = f" · ETA {human_duration(info.eta_s)}" if info.eta_s is not None else ""
+            parts.append(Text(f"behind {human_duration(info.behind_ms / 1000)}{eta}",
+                              style("status--warn")))
+        elif info.lag_ms is not None:
             parts.append(Text(f"lag {info.lag_ms / 1000:.1f} s"))
         if info.delay_ms is not None:
             parts.append(Text(f"delay {info.delay_ms / 1000:.1f} s"))

@@ -221,6 +221,7 @@ class LiveView:
         self._open = open_source
         self.store = store
         self.clock = clock
+        self._live_clock = clock
         self.listener = listener
         self.names = ViewNames()
         self.source: FeedSource | None = None
@@ -316,6 +317,17 @@ class LiveView:
             return replay
 
         self._open = opener or just_the_replay
+
+    def use_live(self, opener: SourceOpener) -> None:
+        """Make a live feed the source of the next :meth:`run`, from an empty store (the
+        viewer's look-back reopens the feed at an earlier start this way). The filter
+        stays; a replay being shown is left."""
+        self.replay = None
+        self.clock = self._live_clock
+        if self.store is not None:
+            self.store.clock = self._live_clock
+            self.store.clear()
+        self._open = opener
 
     # --- running --------------------------------------------------------------------------
 

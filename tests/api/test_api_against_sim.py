@@ -253,3 +253,34 @@ async def test_a_wrong_secret_is_a_plain_message(world: World) -> None:
         await world.client(tokens=tokens).describe_stream()
     assert "wrong client id or secret" in str(info.value)
     assert "wrong-secret-xyz" not in str(info.value)
+
+
+@pytest.mark.parametrize("as_200", [False, True], ids=["400", "200 with __type"])
+async def test_a_refused_iterator_type_is_its_own_error(as_200: bool) -> None:
+    world = World(strict_iterators=True, errors_as_200=as_200)
+    client = world.client()
+    shard = (await client.describe_all()).shards[0].shard_id
+    for kind, extra in (
+        ("AT_TIMESTAMP", {"timestamp": T0 - 5}),
+        ("AFTER_SEQUENCE_NUMBER", {"sequence": "1"}),
+    ):
+        with pytest.raises(errors.IteratorTypeRefusedError) as err:
+            await client.get_shard_iterator(shard, kind, **extra)  # type: ignore[arg-type]
+        assert err.value.iterator_type == kind and err.value.action is errors.Action.FALLBACK
+    assert await client.get_shard_iterator(shard, "TRIM_HORIZON")
+    await world.http.aclose()
+
+
+async def test_at_timestamp_and_after_sequence_number_through_the_client(world: World) -> None:
+    client = world.client()
+    shard = (await client.describe_all()).shards[0].shard_id
+    at = await client.get_shard_iterator(shard, "AT_TIMESTAMP", timestamp=T0 - 10)
+    page = await client.get_records(at, 10_000)
+    assert page.records and min(r["ApproximateArrivalTimestamp"] for r in page.records) >= T0 - 10
+    middle = page.records[len(page.records) // 2]["SequenceNumber"]
+    after = await client.get_shard_iterator(shard, "AFTER_SEQUENCE_NUMBER", sequence=middle)
+    rest = await client.get_records(after, 10_000)
+    assert int(rest.records[0]["SequenceNumber"]) > int(middle)
+    assert [r["SequenceNumber"] for r in rest.records] == [
+        r["SequenceNumber"] for r in page.records if int(r["SequenceNumber"]) > int(middle)
+    ][: len(rest.records)]

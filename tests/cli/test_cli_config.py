@@ -131,7 +131,7 @@ def test_config_location_from_env(tmp_path: Path) -> None:
         ("page_limit = 10001", "page_limit", "from 1 to 10000"),
         ('page_limit = "lots"', "page_limit", "from 1 to 10000"),
         ('rate_limit = "fast"', "rate_limit", "CALLS/WINDOW"),
-        ('start = "oldest"', "start", "latest or trim-horizon"),
+        ('start = "oldest"', "start", "latest, trim-horizon, an ISO-8601 time"),
         ('start = "trim_horizon"', "start", "did you mean 'trim-horizon'"),
         ('base_url = "ftp://x/realtime"', "base_url", "not a URL"),
         ('base_url = "http://api.axil.ai/realtime"', "base_url", "only allowed for a loopback"),

@@ -108,9 +108,7 @@ def assert_jsonl_readings(out: str) -> int:
 
 
 def test_demo_tail_until_caught_up(tmp_path: Path) -> None:
-    done = flux(
-        tmp_path, "tail", "--profile", "demo", "--from", "trim-horizon", "--until-caught-up"
-    )
+    done = flux(tmp_path, "tail", "--profile", "demo", "--from", "3m", "--until-caught-up")
     assert done.returncode == 0, done.stderr
     assert assert_jsonl_readings(done.stdout) > 1000
     assert "stopped (caught up)" in done.stderr and "Traceback" not in done.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from flux_tui.api import errors
 from flux_tui.api.budget import RateBudget
 from flux_tui.api.models import GetRecordsResponse, SequenceNumberRange, Shard, StreamDescription
 from flux_tui.feed.reader import ShardReader
+from flux_tui.feed.start import StartAt
 from flux_tui.feed.types import (
     Batch,
     CaughtUp,
@@ -30,6 +32,7 @@ from flux_tui.feed.types import (
 )
 
 EXPIRY = 300.0
+ARRIVAL0 = 1_652_128_224.0
 
 
 class FakeTime:
@@ -78,6 +81,10 @@ class FakeStream:
         self.failures: list[tuple[str, str | None, Exception]] = []
         self.latency = 0.0
         self.invalid_before = -1  # iterator tokens numbered below this are expired
+        self.refuse: set[str] = set()  # iterator types refused, like a strict gateway
+        self.kinds: list[str] = []  # iterator types opened, in order
+        self.retention_hours = 10**6
+        self.extra_behind_ms = 0  # added to MillisBehindLatest: how far the tip is ahead
 
     # --- scripting ---------------------------------------------------------------------
 
@@ -147,19 +154,47 @@ class FakeStream:
                     ),
                 )
             )
-        return StreamDescription(shards=shards, stream_name="fake", stream_status="ACTIVE")
+        return StreamDescription(
+            shards=shards,
+            stream_name="fake",
+            stream_status="ACTIVE",
+            retention_period_hours=self.retention_hours,
+        )
 
     def _issue(self, shard_id: str, pos: int) -> str:
         token = next(self.tokens)
         self.iterators[f"it-{token}"] = (shard_id, pos, self.time.now)
         return f"it-{token}"
 
-    async def get_shard_iterator(self, shard_id: str, kind: str) -> str:
+    async def get_shard_iterator(
+        self,
+        shard_id: str,
+        kind: str,
+        *,
+        sequence: int | None = None,
+        timestamp: float | None = None,
+    ) -> str:
         await self._call("iterator", shard_id)
         shard = self.shards.get(shard_id)
         if shard is None:
             raise errors.ResourceNotFoundError("ResourceNotFoundException", "no shard", 400)
-        pos = shard.trimmed if kind == "TRIM_HORIZON" else len(shard.records)
+        self.kinds.append(kind)
+        if kind in self.refuse:
+            cause = errors.InvalidArgumentError("InvalidArgumentException", "no", 400)
+            raise errors.IteratorTypeRefusedError(kind, cause)
+        seqs = [seq for seq, _ in shard.records]
+        if kind == "TRIM_HORIZON":
+            pos = shard.trimmed
+        elif kind == "AFTER_SEQUENCE_NUMBER":
+            pos = max(shard.trimmed, bisect.bisect_right(seqs, sequence))
+        elif kind == "AT_SEQUENCE_NUMBER":
+            pos = max(shard.trimmed, bisect.bisect_left(seqs, sequence))
+        elif kind == "AT_TIMESTAMP":
+            assert timestamp is not None
+            arrivals = [ARRIVAL0 + p["tagId"] for _, p in shard.records]
+            pos = max(shard.trimmed, bisect.bisect_left(arrivals, timestamp))
+        else:
+            pos = len(shard.records)
         self.calls[-1] = (*self.calls[-1][:3], 0 if kind == "TRIM_HORIZON" else 1)
         return self._issue(shard_id, pos)
 
@@ -180,13 +215,15 @@ class FakeStream:
             {
                 "SequenceNumber": str(seq),
                 "Data": base64.b64encode(orjson.dumps(payload)).decode(),
-                "ApproximateArrivalTimestamp": 1_652_128_224.0 + payload["tagId"],
+                "ApproximateArrivalTimestamp": ARRIVAL0 + payload["tagId"],
                 "PartitionKey": "pk",
             }
             for seq, payload in page
         ]
         return GetRecordsResponse(
-            records=records, next_shard_iterator=nxt, millis_behind_latest=left * 100
+            records=records,
+            next_shard_iterator=nxt,
+            millis_behind_latest=left * 100 + self.extra_behind_ms,
         )
 
 
@@ -436,8 +473,16 @@ async def test_a_shard_that_disappears_is_dropped_after_describing_again(time_: 
 # --- iterator expiry -------------------------------------------------------------------
 
 
-async def test_expired_iterators_are_reopened_without_dupes_or_loss(time_: FakeTime) -> None:
+STRICT = {"AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"}
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["passthrough", "strict"])
+async def test_expired_iterators_are_reopened_without_dupes_or_loss(
+    time_: FakeTime, strict: bool
+) -> None:
     stream = make(time_)
+    if strict:
+        stream.refuse = set(STRICT)
     stream.add_shard("s0", n=23)
     reader = reader_for(stream, page_limit=10, max_limit=10)
     items = await collect(reader, lambda i, its: len(delivered(its)) >= 10)
@@ -448,18 +493,37 @@ async def test_expired_iterators_are_reopened_without_dupes_or_loss(time_: FakeT
     items += await collect(reader, lambda i, its: len(delivered(its)) == 4)
     await reader.aclose()
     assert [v for _, v in delivered(items)] == list(range(27))
-    assert reader.stats.reopens >= 2 and reader.stats.duplicates_skipped >= 10
-    limits = [c[3] for c in stream.calls if c[1] == "records"]
-    assert set(limits) == {10, 10_000}  # re-reads skip in the biggest pages a call allows
     assert kinds(items, Gap) == []
-    assert [p.retry_in for p in kinds(items, FeedProblem)] == [0.0] * reader.stats.reopens
+    limits = [c[3] for c in stream.calls if c[1] == "records"]
+    if strict:
+        # The refusal is remembered: one refused call, then TRIM_HORIZON and skip, in the
+        # biggest pages a call allows.
+        assert stream.kinds.count("AFTER_SEQUENCE_NUMBER") == 1
+        assert reader.stats.reopens >= 2 and reader.stats.duplicates_skipped >= 10
+        assert set(limits) == {10, 10_000}
+        assert "oldest retained record" in reader.notice
+    else:
+        assert stream.kinds[1:] == ["AFTER_SEQUENCE_NUMBER"] * reader.stats.reopens
+        assert reader.stats.reopens >= 2 and reader.stats.duplicates_skipped == 0
+        assert set(limits) == {10} and not reader.notice
+        problems = kinds(items, FeedProblem)
+        assert [p.retry_in for p in problems] == [0.0] * reader.stats.reopens
 
 
-async def test_records_trimmed_while_expired_are_reported_as_a_gap(time_: FakeTime) -> None:
+@pytest.mark.parametrize("strict", [False, True], ids=["passthrough", "strict"])
+async def test_records_trimmed_while_expired_are_reported_as_a_gap(
+    time_: FakeTime, strict: bool
+) -> None:
     stream = make(time_)
+    if strict:
+        stream.refuse = set(STRICT)
+    stream.retention_hours = 1
     stream.add_shard("s0", n=10)
     reader = reader_for(stream, page_limit=100)
     items = await collect(reader, caught_up)
+    if not strict:
+        # Two hours pass on the server: its tip is ahead of everything the fake holds.
+        stream.extra_behind_ms = 2 * 3_600_000
     stream.put("s0", 10)  # 10..19: never read, then 10..14 expire from retention
     stream.shards["s0"].trimmed = 15
     stream.expire_all()
@@ -470,6 +534,29 @@ async def test_records_trimmed_while_expired_are_reported_as_a_gap(time_: FakeTi
     assert gap.end_ms == (1_652_128_224 + 15) * 1000
     assert [v for _, v in delivered(items)] == [15, 16, 17, 18, 19]
     assert reader.stats.gaps == 1
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["passthrough", "strict"])
+async def test_a_start_time_gives_exactly_what_arrived_from_it_on_every_shard(
+    time_: FakeTime, strict: bool
+) -> None:
+    stream = make(time_)
+    if strict:
+        stream.refuse = set(STRICT)
+    stream.add_shard("s0", n=30)
+    stream.split("s0", ("s1", "s2"))  # s0 closed, still in retention
+    stream.put("s1", 5)
+    stream.put("s2", 5)
+    since = ARRIVAL0 + 20  # records 20.. of s0, and all of the children
+    reader = reader_for(stream, start=StartAt("time", since, "x"))
+    items = await collect(reader, caught_up)
+    await reader.aclose()
+    assert sorted(v for _, v in delivered(items)) == list(range(20, 40))
+    assert reader.stats.gaps == 0
+    if strict:
+        assert reader.stats.duplicates_skipped == 20 and "starting at" in reader.notice
+    else:
+        assert reader.stats.duplicates_skipped == 0 and "AT_TIMESTAMP" in stream.kinds
 
 
 async def test_a_latest_tail_with_nothing_read_reopens_at_latest_with_a_gap(

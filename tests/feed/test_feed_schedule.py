@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -9,20 +10,25 @@ import pytest
 from flux_tui.api import errors
 from flux_tui.feed.schedule import (
     BACKOFF_CAP,
+    MAX_DRAIN_IDLE,
     MAX_IDLE_INTERVAL,
     SHARD_CALL_GAP,
     Health,
+    OpenPlan,
     PageLimit,
     ShardTrack,
     TrackStatus,
+    drop_delivered_subs,
+    fill_seconds,
     idle_interval,
     info,
     lineage_order,
     note_delivered,
-    open_kind,
+    open_plan,
     parents_done,
     pick_next,
     release_children,
+    retention_gap,
     trim_gap,
     undelivered,
 )
@@ -151,13 +157,84 @@ def test_positions_compare_sequence_numbers_as_integers() -> None:
     assert [r["SequenceNumber"] for r in kept] == ["1000", "1005"] and skipped == 2
     note_delivered(track, kept)
     assert track.last_seq == 1005
-    assert open_kind(track, latest=True) == ("TRIM_HORIZON", False) and track.check_gap
+    plan = open_plan(track, latest=True, refused={"AFTER_SEQUENCE_NUMBER"}.__contains__)
+    assert plan == OpenPlan("TRIM_HORIZON", fallback=True) and track.check_gap and track.skipping
     assert trim_gap(track, [{"SequenceNumber": "1010"}], 0) == (None, None)
     assert not track.check_gap
 
 
-def test_open_kind_for_new_and_empty_latest_shards() -> None:
-    assert open_kind(ShardTrack("a", initial=True), latest=True) == ("LATEST", False)
-    assert open_kind(ShardTrack("b", initial=False), latest=True) == ("TRIM_HORIZON", False)
+def never(_: str) -> bool:
+    return False
+
+
+def always(_: str) -> bool:
+    return True
+
+
+def test_open_plan_for_new_and_empty_latest_shards() -> None:
+    assert open_plan(ShardTrack("a", initial=True), True, never) == OpenPlan("LATEST")
+    assert open_plan(ShardTrack("b", initial=False), True, never) == OpenPlan("TRIM_HORIZON")
     empty_tail = ShardTrack("c", opened=True, start_kind="LATEST")
-    assert open_kind(empty_tail, latest=True) == ("LATEST", True)
+    assert open_plan(empty_tail, True, never) == OpenPlan("LATEST", gap=True)
+
+
+def test_open_plan_resumes_after_the_last_record_and_at_a_partly_delivered_one() -> None:
+    track = ShardTrack("a", opened=True, start_kind="LATEST", last_seq=10**40)
+    assert open_plan(track, True, never) == OpenPlan("AFTER_SEQUENCE_NUMBER", sequence=10**40)
+    assert track.check_retention and not track.skipping
+    track.last_sub = 2
+    assert open_plan(track, True, never) == OpenPlan("AT_SEQUENCE_NUMBER", sequence=10**40)
+
+
+def test_open_plan_starts_at_a_time_or_falls_back_to_skipping_by_arrival() -> None:
+    track = ShardTrack("a", initial=True, since_ms=1_700_000_000_500)
+    assert open_plan(track, False, never) == OpenPlan("AT_TIMESTAMP", timestamp=1_700_000_000.5)
+    assert open_plan(track, False, always) == OpenPlan("TRIM_HORIZON", fallback=True)
+    assert track.skipping and track.fallback and not track.check_gap
+    records = [
+        {"SequenceNumber": str(n), "ApproximateArrivalTimestamp": t}
+        for n, t in ((1, 1_700_000_000.0), (2, 1_700_000_000.499), (3, 1_700_000_000.5), (4, 1.8e9))
+    ]
+    kept, skipped = undelivered(track, records)
+    assert [r["SequenceNumber"] for r in kept] == ["3", "4"] and skipped == 2
+    note_delivered(track, kept)
+    assert track.since_ms is None and track.last_seq == 4  # by sequence from now on
+
+
+def test_a_partly_delivered_record_gives_only_its_remaining_sub_records() -> None:
+    track = ShardTrack("a", last_seq=7, last_sub=1)
+    records = [{"SequenceNumber": n} for n in ("6", "7", "8")]
+    kept, skipped = undelivered(track, records)
+    assert [r["SequenceNumber"] for r in kept] == ["7", "8"] and skipped == 1
+
+    class R:
+        def __init__(self, seq: str, sub: int) -> None:
+            self.seq, self.sub = seq, sub
+
+    readings = [R("7", 0), R("7", 1), R("7", 2), R("8", 0)]
+    left = drop_delivered_subs(track, readings)
+    assert [(r.seq, r.sub) for r in left] == [("7", 2), ("8", 0)] and track.last_sub is None
+
+
+def test_retention_gap_only_when_the_last_record_is_older_than_retention() -> None:
+    track = ShardTrack("a", last_seq=5, last_arrival_ms=1_000, check_retention=True)
+    assert retention_gap(track, [], 0, 10_000, 5_000) is None and not track.check_retention
+    track.check_retention = True
+    first = [{"SequenceNumber": "9", "ApproximateArrivalTimestamp": 30.0}]
+    assert retention_gap(track, first, 0, 10_000, 2_000) == (1_000, 30_000)  # server's now
+    track.check_retention = True
+    first = [{"SequenceNumber": "9", "ApproximateArrivalTimestamp": 3.0}]
+    assert retention_gap(track, first, 0, 10_000, 90_000) is None  # our clock is off
+
+
+def test_while_others_drain_a_caught_up_shard_waits_for_about_a_full_page() -> None:
+    behind = ShardTrack("a", status=R, iterator="i", behind=True, last_call=10.0)
+    live = ShardTrack("b", status=R, iterator="i", behind=False, last_call=10.0, fill_seconds=8.0)
+    assert live.due_at(1.0, draining=False) == 11.0
+    assert live.due_at(1.0, draining=True) == 18.0
+    live.fill_seconds = math.inf
+    assert live.due_at(1.0, draining=True) == 10.0 + MAX_DRAIN_IDLE
+    best, due = pick_next([behind, live], idle=1.0)
+    assert best is behind and due == 10.0 + SHARD_CALL_GAP
+    records = [{"ApproximateArrivalTimestamp": t} for t in (100.0, 100.5, 101.0)]
+    assert fill_seconds(records, 10_000) == 5000.0 and fill_seconds(records[:1], 10) == math.inf

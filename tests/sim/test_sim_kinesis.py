@@ -371,3 +371,58 @@ def test_any_resharding_history_reads_back_exactly_once_in_key_order(
             done.add(shard_id)
             pending.remove(shard_id)
     assert read == written
+
+
+def test_at_timestamp_starts_at_the_first_record_that_arrived_at_or_after_it() -> None:
+    stream = make_stream(shards=1)
+    sid = "shardId-000000000000"
+    for i in range(5):
+        stream.put("k", b"%d" % i, T0 + 1000 * i)
+    it = stream.iterator_for(sid, "AT_TIMESTAMP", T0 + 10_000, timestamp=(T0 + 2000) / 1000)
+    page = stream.get_records(it, 10, T0 + 10_000)
+    assert [base64.b64decode(r["Data"]) for r in page["Records"]] == [b"2", b"3", b"4"]
+    it = stream.iterator_for(sid, "AT_TIMESTAMP", T0 + 10_000, timestamp=(T0 + 1500) / 1000)
+    assert base64.b64decode(stream.get_records(it, 1, T0 + 10_000)["Records"][0]["Data"]) == b"2"
+
+
+def test_at_timestamp_on_a_closed_shard_past_its_records_ends_it_at_once() -> None:
+    stream = make_stream(shards=1)
+    stream.put("k", b"old", T0)
+    parent = "shardId-000000000000"
+    stream.split(parent, T0 + 1000)
+    it = stream.iterator_for(parent, "AT_TIMESTAMP", T0 + 5000, timestamp=(T0 + 2000) / 1000)
+    page = stream.get_records(it, 10, T0 + 5000)
+    assert page["Records"] == [] and "NextShardIterator" not in page and page["ChildShards"]
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "kind"),
+    [
+        (None, "InvalidArgumentException"),  # no Timestamp
+        ((T0 + 60_000) / 1000, "InvalidArgumentException"),  # in the future
+        ("2023-11-14", "SerializationException"),  # not a number
+        (True, "SerializationException"),
+    ],
+)
+def test_at_timestamp_errors_are_kinesis_own(timestamp: object, kind: str) -> None:
+    stream = make_stream(shards=1)
+    with pytest.raises(KinesisFault) as err:
+        stream.iterator_for("shardId-000000000000", "AT_TIMESTAMP", T0, timestamp=timestamp)
+    assert err.value.type == kind
+
+
+def test_a_sequence_number_of_another_shard_or_stream_is_invalid() -> None:
+    stream = make_stream(shards=2)
+    with pytest.raises(KinesisFault) as err:
+        stream.iterator_for("shardId-000000000000", "AFTER_SEQUENCE_NUMBER", T0, "1" * 70)
+    assert "did not come from this stream" in err.value.message
+
+
+def test_prepended_history_goes_before_everything_in_arrival_order() -> None:
+    stream = make_stream(shards=1, now_ms=T0 - 60_000)
+    stream.put("k", b"now", T0)
+    stream.prepend([(T0 - 30_000, "k", b"a"), (T0 - 20_000, "k", b"b")])
+    records = read_all(stream, "shardId-000000000000", T0)
+    assert [base64.b64decode(r["Data"]) for r in records] == [b"a", b"b", b"now"]
+    seqs = [int(r["SequenceNumber"]) for r in records]
+    assert seqs == sorted(seqs) and seqs[0] >= stream.shards["shardId-000000000000"].starting_seq

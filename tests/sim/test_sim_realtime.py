@@ -472,3 +472,41 @@ def test_token_throttle_forgets_tokens_gone_quiet() -> None:
         assert not throttle.allow(f"t{hour}", now + 2)  # the window still holds
     assert throttle.tokens_tracked <= 2
     assert throttle.allow("t0", 8 * 3600.0)  # a forgotten token starts with a full window
+
+
+@pytest.mark.parametrize("as_200", [False, True])
+async def test_strict_iterators_refuse_all_but_the_documented_types(as_200: bool) -> None:
+    sim = make_sim(strict_iterators=True, errors_as_200=as_200)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim.app), base_url="http://sim"
+    ) as http:
+        api = Api(http, await get_token(http))
+        shard = (await api.describe())["Shards"][0]["ShardId"]
+        body = {"ShardId": shard, "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": T0 - 5}
+        refused = await api.call("/shard-iterator", body)
+        assert refused.status_code == (200 if as_200 else 400)
+        assert refused.json()["__type"] == "InvalidArgumentException"
+        ok = await api.call("/shard-iterator", {"ShardId": shard, "ShardIteratorType": "LATEST"})
+        assert ok.status_code == 200 and "ShardIterator" in ok.json()
+        sim.control.strict_iterators(False)
+        allowed = await api.call("/shard-iterator", body)
+        assert allowed.status_code == 200 and "ShardIterator" in allowed.json()
+
+
+async def test_history_is_generated_only_when_an_iterator_reaches_into_it() -> None:
+    sim = make_sim(shards=1, history_seconds=600.0, backlog_seconds=10.0)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim.app), base_url="http://sim"
+    ) as http:
+        api = Api(http, await get_token(http))
+        shard = (await api.describe())["Shards"][0]["ShardId"]
+        held = len(sim.stream.shards[shard].seqs)
+        body = {"ShardId": shard, "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": T0 - 300}
+        r = await api.call("/shard-iterator", body)
+        it = r.json()["ShardIterator"]
+        page = (await api.call("/records", {"ShardIterator": it, "Limit": 10_000})).json()
+        assert len(sim.stream.shards[shard].seqs) > held  # five more minutes, made now
+        arrivals = [rec["ApproximateArrivalTimestamp"] for rec in page["Records"]]
+        assert arrivals and min(arrivals) >= T0 - 300 and arrivals == sorted(arrivals)
+        seqs = [int(rec["SequenceNumber"]) for rec in page["Records"]]
+        assert seqs == sorted(seqs)
