@@ -125,7 +125,7 @@ def test_units_never_go_on_states_or_text() -> None:
     assert shown.show("Engine Load", 68.1) == "68.1 %"
     assert shown.show("Suction Pressure", None) == "—"
     assert shown.show("Suction Pressure", True) == "true"
-    assert shown.show("Suction Pressure", "\x1b[31mred") == "?[31mred"
+    assert shown.show("Suction Pressure", "\x1b[31mred") == "␛[31mred"
     assert shown.show_raw_too("Run Status", 1) == "Running (1)"
 
 
