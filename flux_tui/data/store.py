@@ -1,8 +1,8 @@
-"""The bounded live state the viewer reads: a log ring of readings, per-tag state and series,
-the asset tree, feed counters and a filtered view of the log.
+"""The bounded live state the viewer reads: the log (a ring of columns, :mod:`columns`),
+per-tag state and tiered history, the asset tree, feed counters and a filtered view.
 
 Fed whole batches by the reader's worker; read by widgets on a timer. Pure Python (no Textual):
-the hot path is :meth:`LiveStore.ingest`, a single loop over plain tuples.
+the hot path is :meth:`LiveStore.ingest`, a single loop over the batch's readings.
 """
 
 from __future__ import annotations
@@ -14,8 +14,21 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from flux_tui.data.columns import (
+    CODE,
+    FALSE,
+    FLOAT,
+    INT,
+    MISSING_MS,
+    NONE,
+    OTHER,
+    SPARSE,
+    TRUE,
+    ReadingColumns,
+    Template,
+    _Batch,
+)
 from flux_tui.data.tag_state import (
-    SERIES_KEEP,
     SeriesStats,
     TagKey,
     TagState,
@@ -40,33 +53,31 @@ __all__ = ["LiveStore", "Predicate", "SeriesStats", "TagKey", "TagState", "UnitS
 Predicate = Callable[[Reading], bool]
 
 _RATE_WINDOW = 5.0  # seconds the readings/s figure averages over
+DEFAULT_HISTORY = 2_000_000  # readings the log holds ([ui] history)
+_MAX_VARIANTS = 8  # templates a tag may have (a label that changes...); then sparse
+_I32 = 2**31
+_SEQ_SPAN = 2**63
+_NO_DELTA = -(2**31)  # the columns' "none" for rtms/arrival
 
 
 class LiveStore:
     """The bounded live state. ``ingest(batch)`` per page; widgets read the rest.
 
-    The log is a fixed-size ring addressed by *absolute position* (0 for the first reading
-    ever ingested): position ``p`` is held while ``p >= total - capacity``. A parallel ring
-    holds each line's previous value of the same tag (for the change arrow), so a retained
-    reading costs three list slots (24 bytes) plus, with a filter, 8 bytes in the match index.
-
-    Why readings are kept as plain tuples of their scalar fields with the payload apart:
-    a ``Reading`` (a tuple subclass holding a dict) stays tracked by the garbage collector
-    for ever, and a full collection walking 200,000 of them stalls the UI for 50-200 ms. A
-    plain tuple of scalars is untracked by the first young collection; the payload dicts
-    (JSON scalars only) are untracked from birth. ``reading_at`` rebuilds the ``Reading``.
+    The log is a ring of :class:`~flux_tui.data.columns.ReadingColumns` addressed by
+    *absolute position* (0 for the first reading ever ingested): position ``p`` is held
+    while ``p >= total - capacity``. A held reading costs 44 bytes of typed arrays (plus 8
+    in the match index when a filter keeps it); ``reading_at`` rebuilds the ``Reading``
+    and its payload exactly. Nothing per reading is tracked by the garbage collector, so a
+    full collection does not grow with the history.
     """
 
-    def __init__(self, capacity: int = 200_000, *, clock: Callable[[], float] = time.time,
-                 error_capacity: int = 200) -> None:
+    def __init__(self, capacity: int = DEFAULT_HISTORY, *,
+                 clock: Callable[[], float] = time.time, error_capacity: int = 200) -> None:
         if capacity <= 0:
             raise ValueError("capacity must be positive")
         self.capacity = capacity
         self.clock = clock
-        self._ring: list[tuple[Any, ...] | None] = [None] * capacity  # Reading[:-1]
-        self._payload: list[dict[str, Any] | None] = [None] * capacity
-        self._prev: list[Any] = [None] * capacity
-        self.total = 0  # readings ever ingested (the next absolute position)
+        self.cols = ReadingColumns(capacity)
         self.tags: dict[TagKey, TagState] = {}
         self.units: dict[Any, UnitState] = {}
         # org -> site -> [unit ids]: the tree model, in first-seen order
@@ -86,24 +97,34 @@ class LiveStore:
         self.arrival_delay_ms: float | None = None  # arrival - epochMs, last batch
         self.latest_ms = 0  # newest epochMs seen: the stream's "now" while catching up
         self._predicate: Predicate | None = None
+        self._verdicts: list[bool | None] = []  # the filter's answer per template, if fixed
         self._matches = array("q")  # absolute positions that pass the predicate, ascending
         self._match_start = 0  # index of the first match still held (lazy trim)
+        self._tag_of: list[TagState] = []  # template number -> its tag
 
-    def clear(self) -> None:
-        """Forget every reading, tag and counter (a replay jumped, or another session was
-        opened); the filter stays. The version counters keep growing, so widgets that
-        compare them notice the change."""
+    def clear(self, *, keep_state: bool = True) -> None:
+        """Forget every reading, tag and counter (another session was opened); the filter
+        stays, and so does the feed state unless ``keep_state`` is False. The version
+        counters keep growing, so widgets that compare them notice the change."""
         version, tree_version, predicate = self.version, self.tree_version, self._predicate
+        state, detail = self.state, self.state_detail
         # Re-running __init__ resets every field, including ones added later.
         self.__init__(self.capacity, clock=self.clock,  # type: ignore[misc]
                       error_capacity=self.errors.maxlen or 200)
         self.version, self.tree_version = version + 1, tree_version + 1
         self._predicate = predicate
+        if keep_state:
+            self.state, self.state_detail = state, detail
+
+    @property
+    def total(self) -> int:
+        """Readings ever ingested (the next absolute position)."""
+        return self.cols.total
 
     # --- ingest ---------------------------------------------------------------------------
 
     def ingest(self, batch: Batch) -> None:
-        """Take one decoded page: log ring, per-tag state and series, counters, filter."""
+        """Take one decoded page: the log, per-tag state and history, counters, filter."""
         readings = batch.readings
         if batch.errors:
             self.errors.extend(batch.errors)
@@ -116,29 +137,72 @@ class LiveStore:
             self.version += 1
             return
         if n > self.capacity:  # only the newest fit; skipped ones still count as seen
-            self.total += n - self.capacity
+            self.cols.skip(n - self.capacity)
             readings = readings[-self.capacity:]
-            n = self.capacity
-        tags = self.tags
-        prevs: list[Any] = [None] * n
+        start = self.total
+        encoded = self._encode(readings)
+        last = readings[-1]
+        if last.epoch_ms is not None and type(last.arrival) is float:
+            self.arrival_delay_ms = last.arrival * 1000.0 - last.epoch_ms
+        for u in {r.asset_id for r in readings}:  # cheap: a page holds few units
+            unit = self.units.get(u)
+            if unit is not None:
+                unit.last_ms = max(unit.last_ms, max(
+                    (t.last_ms for t in unit.tags.values()), default=0))
+        self.cols.write(encoded)
+        if self._predicate is not None:
+            self._matches.extend(self.cols.filter(self._predicate, start, self.total,
+                                                  self._verdicts))
+            self._trim_matches()
+        self.version += 1
+
+    def _encode(self, readings: list[Reading]) -> _Batch:
+        """The per-reading loop: tag state, tiered history and the columns of each reading."""
+        cols = self.cols
+        out = _Batch()
+        put_tpl, put_ms, put_val, put_kind = (out.tpl.append, out.ms.append, out.val.append,
+                                              out.kind.append)
+        put_rt, put_arr, put_src, put_seq = (out.rt.append, out.arr.append, out.src.append,
+                                             out.seq.append)
+        put_sub, put_back = out.sub.append, out.back.append
+        sparse = out.sparse.append
+        tags, sources, source_of, code_of = self.tags, cols.sources, cols._source_of, cols._code_of
+        extra = len(Reading._fields) > 15  # a Reading with more fields: kept whole when set
+        pos = cols.total
+        i = 0
         delay_sum = 0
         delay_n = 0
         latest = self.latest_ms
-        i = 0
         for r in readings:
-            tag_id = r.tag_id
-            key = (r.asset_id, tag_id if tag_id is not None else r.tag_name)
+            tag_id = r[9]
+            key = (r[8], tag_id if tag_id is not None else r[11])
             t = tags.get(key)
             if t is None:
                 t = self._new_tag(key, r)
-            prev = t.last
-            prevs[i] = prev
-            i += 1  # noqa: SIM113 - a manual index is cheaper than enumerate here
-            val = r.val
-            t.prev = prev
+            val = r[13]
+            t.prev = t.last
             t.last = val
             t.count += 1
-            ms = r.epoch_ms
+            lp = t.last_pos
+            put_back(pos - lp if 0 <= lp and pos - lp < _I32 else 0)
+            t.last_pos = pos
+            vt = type(val)
+            if vt is float:
+                kind, num = FLOAT, val
+            elif vt is int and -(2**53) < val < 2**53:
+                kind, num = INT, float(val)
+            elif val is None:
+                kind, num = NONE, 0.0
+            elif vt is bool:
+                kind, num = (TRUE if val else FALSE), 0.0
+            elif vt is str:
+                c = code_of.get(val)
+                if c is None:
+                    c = cols.code(val)
+                kind, num = (CODE, float(c)) if c >= 0 else (OTHER, 0.0)
+            else:
+                kind, num = OTHER, 0.0
+            ms = r[4]
             if ms is not None:
                 gap = ms - t.last_ms
                 if gap > 0:
@@ -147,56 +211,83 @@ class LiveStore:
                         t.interval_ms = gap if t.interval_ms == 0 else t.interval_ms * 0.8 + gap * 0.2
                     t.last_ms = ms
                 latest = max(latest, ms)
-                rt = r.rtms
+                rt = r[5]
                 if rt is not None:
                     delay_sum += rt - ms
                     delay_n += 1
-                sec = ms // 1000
-                times = t.times
-                # one point per second: a faster tag overwrites its point (keeps memory fixed)
-                if times and times[-1] == sec:
-                    t.values[-1] = val if type(val) is float else t.code_of(val)
-                else:
-                    times.append(sec)
-                    t.values.append(val if type(val) is float else t.code_of(val))
-                    if len(times) > 2 * SERIES_KEEP:
-                        del times[:SERIES_KEEP]
-                        del t.values[:SERIES_KEEP]
+                t.tiers.add(ms // 1000, num if kind <= INT else t.code_of(val))
+            # Columns when a template rebuilds this reading exactly, else kept whole.
+            p = r[14]
+            where = None
+            if kind != OTHER and not (extra and any(r[15:])):
+                tp = t.template
+                if tp is not None:
+                    q = tp.base.copy()
+                    if tp.has_e:
+                        q["epochMs"] = ms
+                    if tp.has_rt:
+                        q["rtms"] = r[5]
+                    if tp.has_v:
+                        q["val"] = val
+                    if not (q == p and r[6:13] == tp.facts and _exact(tp, p, ms, r[5], val)):
+                        tp = None
+                if tp is None:
+                    tp = self._variant(t, r, ms, val)
+                if tp is not None:
+                    where = _where(r, ms, cols, sources, source_of)
+            if where is None:
+                sparse((i, r))
+                put_tpl(SPARSE)
+                put_ms(MISSING_MS if type(ms) is not int else ms)
+                put_val(num)
+                put_kind(OTHER)
+                put_rt(0)
+                put_arr(0)
+                put_src(0)
+                put_seq(0)
+                put_sub(0)
+            else:
+                put_tpl(tp.number)  # type: ignore[union-attr]
+                put_ms(MISSING_MS if ms is None else ms)
+                put_val(num)
+                put_kind(kind)
+                put_src(where[0])
+                put_seq(where[1])
+                put_rt(where[2])
+                put_arr(where[3])
+                put_sub(where[4])
+            pos += 1
+            i += 1  # noqa: SIM113 - a manual index is cheaper than enumerate here
         self.latest_ms = latest
         if delay_n:
             self.delay_ms = delay_sum / delay_n
-        last = readings[-1]
-        if last.epoch_ms is not None:
-            self.arrival_delay_ms = last.arrival * 1000.0 - last.epoch_ms
-        for u in {r.asset_id for r in readings}:  # cheap: a page holds few units
-            unit = self.units.get(u)
-            if unit is not None:
-                unit.last_ms = max(unit.last_ms, max(
-                    (t.last_ms for t in unit.tags.values()), default=0))
-        self._write_ring(readings, prevs)
-        self.version += 1
+        return out
 
-    def _write_ring(self, readings: list[Reading], prevs: list[Any]) -> None:
-        start = self.total
-        n = len(readings)
-        cap = self.capacity
-        slot = start % cap
-        first = min(n, cap - slot)  # slice assignment: the ring write costs ~nothing per reading
-        scalars = [r[:14] for r in readings]  # see the class docstring: GC-untrackable
-        payloads = [r[14] for r in readings]
-        self._ring[slot:slot + first] = scalars[:first]
-        self._payload[slot:slot + first] = payloads[:first]
-        self._prev[slot:slot + first] = prevs[:first]
-        if first < n:
-            self._ring[0:n - first] = scalars[first:]
-            self._payload[0:n - first] = payloads[first:]
-            self._prev[0:n - first] = prevs[first:]
-        self.total = start + n
-        pred = self._predicate
-        if pred is not None:
-            matches = self._matches
-            matches.extend(start + i for i, r in enumerate(readings) if pred(r))
-            self._trim_matches()
+    def _variant(self, t: TagState, r: Reading, ms: Any, val: Any) -> Any:
+        """The template of tag ``t`` that fits ``r``: another one it had, or a new one
+        (at most a few per tag: then the reading is kept whole)."""
+        p = r[14]
+        if type(p) is not dict:
+            return None
+        for tp in t.variants:
+            q = tp.base.copy()
+            if tp.has_e:
+                q["epochMs"] = ms
+            if tp.has_rt:
+                q["rtms"] = r[5]
+            if tp.has_v:
+                q["val"] = val
+            if q == p and r[6:13] == tp.facts and _exact(tp, p, ms, r[5], val):
+                t.template = tp
+                return tp
+        if len(t.variants) >= _MAX_VARIANTS or not _exact(Template(0, r), p, ms, r[5], val):
+            return None
+        tp = self.cols.new_template(r)
+        if tp is not None:
+            t.variants.append(tp)
+            self._tag_of.append(t)
+            t.template = tp
+        return tp
 
     def _new_tag(self, key: TagKey, r: Reading) -> TagState:
         t = self.tags[key] = TagState(key, r)
@@ -229,29 +320,71 @@ class LiveStore:
     @property
     def first(self) -> int:
         """The oldest absolute position still held."""
-        return max(0, self.total - self.capacity)
+        return self.cols.first
 
     @property
     def held(self) -> int:
-        """How many readings the ring holds."""
+        """How many readings the log holds."""
         return self.total - self.first
 
     def reading_at(self, pos: int) -> Reading:
         """The reading at absolute position ``pos`` (IndexError once it left the ring)."""
         if not self.first <= pos < self.total:
             raise IndexError(pos)
-        return self._rebuild(pos % self.capacity)
-
-    def _rebuild(self, slot: int) -> Reading:
-        fields = self._ring[slot]
-        assert fields is not None
-        return Reading._make((*fields, self._payload[slot]))
+        return self.cols.reading(pos)
 
     def prev_at(self, pos: int) -> Any:
-        """The previous value of the same tag, as it was when ``pos`` arrived."""
+        """The previous value of the same tag (None when it is no longer held)."""
         if not self.first <= pos < self.total:
             raise IndexError(pos)
-        return self._prev[pos % self.capacity]
+        return self.cols.prev_value(pos)
+
+    def time_at(self, pos: int) -> int | None:
+        """The epochMs of position ``pos`` without rebuilding the reading."""
+        if not self.first <= pos < self.total:
+            raise IndexError(pos)
+        ms = self.cols.ms[pos % self.capacity]
+        return None if ms == MISSING_MS else ms
+
+    def truncate(self, total: int) -> None:
+        """Forget the readings from position ``total`` on (a replay went back to it): the
+        log, the filter's matches, each tag's last values and its history after that time."""
+        total = max(self.first, min(total, self.total))
+        if total == self.total:
+            return
+        cut_ms = self.time_at(total)
+        self.cols.truncate(total)
+        m = self._matches
+        del m[bisect_left(m, total, self._match_start):]
+        self._restore_tags(cut_ms)
+        self.version += 1
+
+    def _restore_tags(self, cut_ms: int | None) -> None:
+        """Each tag's last/prev/last_pos as of the end of the (shortened) log."""
+        pending: dict[int, TagState] = {id(t): t for t in self.tags.values()}
+        for t in pending.values():
+            t.last_pos, t.last, t.prev = -1, None, None
+            if cut_ms is not None:
+                t.tiers.clear_after(cut_ms // 1000)
+        cols, tag_of, cap = self.cols, self._tag_of, self.capacity
+        tpl, sparse = cols.tpl, cols.sparse
+        for pos in range(self.total - 1, self.first - 1, -1):
+            if not pending:
+                break
+            number = tpl[pos % cap]
+            if number == SPARSE:
+                r = sparse[pos]
+                tag_id = r[9]
+                t = self.tags.get((r[8], tag_id if tag_id is not None else r[11]))  # type: ignore[assignment]
+            else:
+                t = tag_of[number]
+            if t is not None and pending.pop(id(t), None) is not None:
+                t.last_pos, t.last, t.prev = pos, cols.value(pos), cols.prev_value(pos)
+                ms = cols.ms[pos % cap]
+                if ms != MISSING_MS:
+                    t.last_ms = ms
+        if cut_ms is not None:
+            self.latest_ms = min(self.latest_ms, cut_ms)
 
     # --- the filtered view ----------------------------------------------------------------
 
@@ -263,24 +396,20 @@ class LiveStore:
     def set_filter(self, predicate: Predicate | None) -> None:
         """Filter held lines and every new one; ``None`` removes the filter."""
         self._predicate = predicate
+        self._verdicts = []
         self._matches = array("q")
         self._match_start = 0
         if predicate is not None:
-            cap = self.capacity
-            rebuild = self._rebuild
-            self._matches.extend(
-                p for p in range(self.first, self.total) if predicate(rebuild(p % cap))
-            )
+            self._matches.extend(self.cols.filter(predicate, verdicts=self._verdicts))
         self.version += 1
 
     def _trim_matches(self) -> None:
         first = self.first
         m = self._matches
         s = self._match_start
-        # advance past positions that fell out of the ring, compact only now and then
-        while s < len(m) and m[s] < first:
-            s += 1
-        if s > 4096 and s > len(m) // 2:
+        if s < len(m) and m[s] < first:  # positions that fell out of the ring
+            s = bisect_left(m, first, s)
+        if s > 4096 and s > len(m) // 2:  # compact only now and then
             del m[:s]
             s = 0
         self._match_start = s
@@ -312,20 +441,34 @@ class LiveStore:
         lo = bisect_left(m, pos, self._match_start)
         return lo - self._match_start if lo < len(m) and m[lo] == pos else None
 
+    def view_index_at_or_after(self, pos: int) -> int:
+        """The view index of the first line at position ``pos`` or later (view_len() when
+        there is none)."""
+        if self._predicate is None:
+            return max(0, min(pos, self.total) - self.first)
+        self._trim_matches()
+        return bisect_left(self._matches, pos, self._match_start) - self._match_start
+
     def view_count_since(self, pos: int) -> int:
         """How many view lines are at absolute position ``pos`` or later."""
-        if self._predicate is None:
-            return max(0, self.total - max(pos, self.first))
-        self._trim_matches()
-        m = self._matches
-        return len(m) - bisect_left(m, pos, self._match_start)
+        return self.view_len() - self.view_index_at_or_after(pos)
 
     def view_slice(self, start: int, stop: int) -> Iterator[tuple[int, Reading, Any]]:
         """(position, reading, previous value) for view lines ``start`` to ``stop``."""
-        cap = self.capacity
+        cols = self.cols
         for index in range(max(0, start), min(stop, self.view_len())):
             pos = self.view_pos(index)
-            yield pos, self._rebuild(pos % cap), self._prev[pos % cap]
+            yield pos, cols.reading(pos), cols.prev_value(pos)
+
+    def position_at_time(self, epoch_ms: int) -> int:
+        """The first held position whose time reaches ``epoch_ms`` (readings are in arrival
+        order, so this is a scan over the running maximum; total when none does)."""
+        cols, cap = self.cols, self.capacity
+        ms = cols.ms
+        for pos in range(self.first, self.total):
+            if ms[pos % cap] >= epoch_ms:
+                return pos
+        return self.total
 
     # --- counters -------------------------------------------------------------------------
 
@@ -353,3 +496,54 @@ class LiveStore:
         """The tags of one unit, first-seen order."""
         unit = self.units.get(asset_id)
         return list(unit.tags.values()) if unit else []
+
+
+def _exact(tp: Template, p: dict[str, Any], ms: Any, rtms: Any, val: Any) -> bool:
+    """The payload's own epochMs/rtms/val have the types the columns give back."""
+    return ((not tp.has_e or type(p["epochMs"]) is type(ms))
+            and (not tp.has_rt or type(p["rtms"]) is type(rtms))
+            and (not tp.has_v or type(p["val"]) is type(val)))
+
+
+def _where(r: Reading, ms: Any, cols: ReadingColumns, sources: list[tuple[str, int]],
+           source_of: dict[str, int]) -> tuple[int, int, int, int, int] | None:
+    """(source, sequence delta, rtms delta, arrival delta, sub) of ``r``, or None when one
+    of them does not fit its column (the reading is then kept whole)."""
+    if ms is not None and type(ms) is not int:
+        return None
+    rt = r[5]
+    if rt is None:
+        d_rt = _NO_DELTA
+    elif ms is None or type(rt) is not int or not -_I32 < rt - ms < _I32:
+        return None
+    else:
+        d_rt = rt - ms
+    arrival = r[3]
+    if type(arrival) is not float:
+        return None
+    if arrival == 0.0:
+        d_arr = _NO_DELTA
+    else:
+        if ms is None:
+            return None
+        d_arr = int(arrival * 1000.0 + 0.5) - ms
+        if not -_I32 < d_arr < _I32 or (ms + d_arr) / 1000.0 != arrival:
+            return None
+    sub = r[2]
+    if type(sub) is not int or not 0 <= sub < 256:
+        return None
+    seq = r[1]
+    if type(seq) is not str or not seq.isdigit() or not seq.isascii() or (
+            seq[0] == "0" and len(seq) > 1):
+        return None
+    number = int(seq)
+    shard = r[0]
+    src = source_of.get(shard)
+    if src is not None:
+        delta = number - sources[src][1]
+        if 0 <= delta < _SEQ_SPAN:
+            return src, delta, d_rt, d_arr, sub
+    if type(shard) is not str:
+        return None
+    src = cols.source(shard, number)
+    return None if src < 0 else (src, 0, d_rt, d_arr, sub)

@@ -1,5 +1,6 @@
-"""Per-tag and per-unit live state: a tag's last value, its usual interval and a
-one-point-per-second series of the last hour (sparklines), and a unit's tags in the tree.
+"""Per-tag and per-unit live state: a tag's last value, its usual interval, its tiered
+history for the sparklines (1 s / 10 s / 1 min buckets over 24 h, :mod:`tiers`), and a
+unit's tags in the tree.
 
 Pure Python, no Textual; :class:`~flux_tui.data.store.LiveStore` fills these on ingest.
 """
@@ -8,21 +9,19 @@ from __future__ import annotations
 
 import math
 import os
-from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flux_tui.data.tiers import SPAN, Tiers
 from flux_tui.feed.types import Reading
 
-__all__ = ["SERIES_KEEP", "SERIES_SECONDS", "SeriesStats", "TagKey", "TagState", "UnitState",
-           "tell_apart"]
+__all__ = ["SERIES_SECONDS", "SeriesStats", "TagKey", "TagState", "UnitState", "tell_apart"]
 
 TagKey = tuple[Any, Any]
 """(asset id, tag id or tag name): one tag of one unit."""
 
-SERIES_SECONDS = 3600  # sparklines look back one hour at most
-SERIES_KEEP = SERIES_SECONDS  # points kept per tag (one per second at most)
+SERIES_SECONDS = SPAN  # sparklines look back 24 hours at most
 _STALE_FACTOR = 3.0  # quiet for longer than 3x the usual interval -> stale
 
 
@@ -42,10 +41,11 @@ MAX_CODES = 64  # distinct non-numeric values a tag keeps a code for (a state st
 
 class TagState:
     """What the viewer knows about one tag: last value, the one before, when it was last
-    seen, its usual interval, and a one-point-per-second series of the last hour.
+    seen, its usual interval, and its tiered history (``tiers``).
 
-    Numeric values go into ``values`` as floats; other values (status text, booleans,
+    Numeric values go into the tiers as floats; other values (status text, booleans,
     None) are coded as small integers through ``codes`` so a state strip can be drawn.
+    ``template``/``variants``/``last_pos`` belong to the store's columns.
     """
 
     __slots__ = (
@@ -57,6 +57,7 @@ class TagState:
         "label",
         "last",
         "last_ms",
+        "last_pos",
         "numeric",
         "org_id",
         "prev",
@@ -64,8 +65,9 @@ class TagState:
         "suffix",
         "tag_id",
         "tag_name",
-        "times",
-        "values",
+        "template",
+        "tiers",
+        "variants",
     )  # fmt: skip
 
     def __init__(self, key: TagKey, r: Reading) -> None:
@@ -82,8 +84,10 @@ class TagState:
         self.interval_ms: float = 0.0
         self.count = 0
         self.numeric = True
-        self.times = array("d")  # epoch seconds, one point per second at most
-        self.values = array("d")
+        self.tiers = Tiers()
+        self.template: Any = None  # the store's Template for this tag's readings
+        self.variants: list[Any] = []  # other templates seen (a label changed...)
+        self.last_pos = -1  # the store position of the newest reading
         self.codes: dict[Any, int] = {}
         self.suffix = ""  # " #2" when the unit has other tags of the same label
 
@@ -116,26 +120,20 @@ class TagState:
         return float(code)
 
     def window(self, seconds: float, now: float) -> tuple[list[float], list[float]]:
-        """The series points (times, values) newer than ``now - seconds``."""
-        times = self.times
-        start = now - seconds
-        lo, hi = 0, len(times)
-        while lo < hi:  # bisect by hand: array has no key support and this is tiny
-            mid = (lo + hi) // 2
-            if times[mid] < start:
-                lo = mid + 1
-            else:
-                hi = mid
-        return times[lo:].tolist(), self.values[lo:].tolist()
+        """Points (bucket start seconds, value) newer than ``now - seconds``: the bucket's
+        mean for a numeric tag, its last state for the others; coarser buckets further back."""
+        times, _, _, sums, counts, lasts = self.tiers.points(now - seconds, now + 1)
+        if self.numeric:
+            return times, [s / n for s, n in zip(sums, counts)]
+        return times, lasts
 
     def stats(self, seconds: float, now: float) -> SeriesStats:
         """last/min/max/avg over the window (only meaningful for numeric tags)."""
-        _, values = self.window(seconds, now)
-        values = [v for v in values if not math.isnan(v)]
-        if not values:
+        _, lows, highs, sums, counts, lasts = self.tiers.points(now - seconds, now + 1)
+        total = sum(counts)
+        if not total:
             return SeriesStats(None, None, None, None, 0)
-        return SeriesStats(values[-1], min(values), max(values), sum(values) / len(values),
-                           len(values))
+        return SeriesStats(lasts[-1], min(lows), max(highs), math.fsum(sums) / total, total)
 
     def is_stale(self, now_ms: float) -> bool:
         """Quiet for longer than ~3x the usual interval (never stale before two readings)."""

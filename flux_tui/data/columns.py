@@ -1,0 +1,343 @@
+"""The viewer's held readings as typed columns: what a reading shares with the other
+readings of its tag is kept once, per *template*; what changes is kept per reading in
+``array`` columns of a ring.
+
+Per reading (44 bytes): template number (4), epochMs (8), the value (8) and its kind (1),
+rtms as a delta from epochMs (4), arrival as a delta from epochMs (4), a source number
+(the shard and a sequence-number base; 2), the sequence number as a delta from that base
+(8), the sub-record index (1) and the distance back to the same tag's previous reading (4,
+for the change arrow).
+
+Per template: the payload of the tag's first reading (every field, in its order) and the
+canonical fields (org, site, unit, tag and register ids, tag name, label). A reading whose
+payload equals its template's once its ``epochMs``, ``rtms`` and ``val`` are put in is
+stored as columns; anything else (other fields, an older spelling, a sequence number or
+arrival that does not fit, extra fields a later ``Reading`` may carry) is kept whole in a
+sparse table, so :meth:`ReadingColumns.reading` always gives back the reading that went in.
+
+Why ``array`` and not numpy: the ingest loop appends scalars one by one from Python, where
+an ``array`` append costs about 25 ns and a numpy scalar store several times that; the
+columns need no vector arithmetic on the hot path; and numpy would add a dependency and
+its import's memory to a process whose whole budget is 160 MB. The one bulk operation, the
+filter, runs through ``itertools.compress`` over the template column (C speed).
+
+Nothing per reading is a Python object tracked by the garbage collector: a full collection
+walks only the per-tag objects, however many readings are held.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterator
+from itertools import compress
+from typing import Any
+
+from flux_tui.feed.types import Reading
+
+__all__ = ["MISSING_MS", "ReadingColumns", "Template"]
+
+MISSING_MS = -(2**63)  # epochMs column value of a reading without a time
+_NO_DELTA = -(2**31)  # rtms / arrival column value: none
+_INT32 = 2**31
+_SEQ_SPAN = 2**63
+SPARSE = 0xFFFFFFFF  # template number of a reading kept whole in the sparse table
+MAX_TEMPLATES = 0xFFFFFFF0
+MAX_CODES = 1 << 16  # distinct text values held as codes (more go sparse)
+MAX_SOURCES = 0xFFFF
+# Value kinds
+FLOAT, INT, TRUE, FALSE, NONE, CODE, OTHER = range(7)
+_KIND_VALUE = (None, None, True, False, None)
+_VARYING = frozenset((1, 2, 3, 4, 5, 13, 14, 0))  # Reading fields not fixed by a template
+_EMPTY: dict[str, Any] = {}
+
+
+class Template:
+    """What the readings of one tag share: the payload (``base``, first reading's field
+    order) and the canonical fields. ``has_e``/``has_rt``/``has_v`` say whether the payload
+    carries ``epochMs``/``rtms``/``val`` (those come from the columns)."""
+
+    __slots__ = ("base", "facts", "has_e", "has_rt", "has_v", "number")
+
+    def __init__(self, number: int, r: Reading) -> None:
+        self.number = number
+        self.base: dict[str, Any] = dict(r[14])
+        self.has_e = "epochMs" in self.base
+        self.has_rt = "rtms" in self.base
+        self.has_v = "val" in self.base
+        self.facts: tuple[Any, ...] = tuple(r[6:13])  # org, site, asset, tag, register, name, label
+
+
+class _Probe:
+    """A stand-in reading for the filter: the template's fields, and a note of whether the
+    predicate looked at anything that changes from reading to reading."""
+
+    __slots__ = ("facts", "touched")
+
+    def __init__(self, facts: tuple[Any, ...]) -> None:
+        self.facts = facts
+        self.touched = False
+
+    def __getitem__(self, index: int) -> Any:
+        if index in _VARYING or index < 0:
+            self.touched = True
+            return None
+        return self.facts[index - 6]
+
+    def __len__(self) -> int:
+        return 15
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[Reading._fields.index(name)]
+        except ValueError:
+            raise AttributeError(name) from None
+
+
+def _zeros(code: str) -> array[Any]:
+    return array(code)
+
+
+class ReadingColumns:
+    """A ring of ``capacity`` readings addressed by absolute position (0 = the first ever
+    added): position ``p`` is held while ``total - capacity <= p < total``. The arrays grow
+    up to ``capacity`` and are then overwritten in place (eviction is O(1))."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity <= 0:
+            raise ValueError("capacity must be positive")
+        self.capacity = capacity
+        self.total = 0
+        self.tpl = _zeros("I")
+        self.ms = _zeros("q")
+        self.val = _zeros("d")
+        self.kind = _zeros("b")
+        self.rt = _zeros("i")
+        self.arr = _zeros("i")
+        self.src = _zeros("H")
+        self.seq = _zeros("q")
+        self.sub = _zeros("B")
+        self.back = _zeros("i")  # distance to the same tag's previous reading (0: none)
+        self.templates: list[Template] = []
+        self.sources: list[tuple[str, int]] = []  # (shard, sequence-number base)
+        self._source_of: dict[str, int] = {}
+        self.codes: list[Any] = []  # text values of CODE kind
+        self._code_of: dict[Any, int] = {}
+        self.sparse: dict[int, Reading] = {}
+        self._sparse_order: deque[int] = deque()
+
+    @property
+    def first(self) -> int:
+        """The oldest position held."""
+        return max(0, self.total - self.capacity)
+
+    # --- adding ---------------------------------------------------------------------------
+
+    def new_template(self, r: Reading) -> Template | None:
+        """A template for ``r``'s tag (None once there are too many)."""
+        if len(self.templates) >= MAX_TEMPLATES or type(r[14]) is not dict:
+            return None
+        t = Template(len(self.templates), r)
+        self.templates.append(t)
+        return t
+
+    def code(self, val: Any) -> int:
+        """The code of a text value (-1: too many distinct values, keep it sparse)."""
+        c = self._code_of.get(val)
+        if c is None:
+            if len(self.codes) >= MAX_CODES:
+                return -1
+            c = self._code_of[val] = len(self.codes)
+            self.codes.append(val)
+        return c
+
+    def source(self, shard: str, seq: int) -> int:
+        """The source number for a new sequence-number base of ``shard`` (-1: too many)."""
+        if len(self.sources) >= MAX_SOURCES:
+            return -1
+        number = self._source_of[shard] = len(self.sources)
+        self.sources.append((shard, seq))
+        return number
+
+    def write(self, batch: _Batch) -> None:
+        """Put a batch of encoded readings (see :class:`_Batch`) into the ring."""
+        n = len(batch.tpl)
+        if n > self.capacity:
+            raise ValueError("a batch larger than the ring")
+        start = self.total
+        cap = self.capacity
+        cols = ("tpl", "ms", "val", "kind", "rt", "arr", "src", "seq", "sub", "back")
+        slot = start % cap
+        if start < cap:  # still growing: append what fits, wrap the rest
+            grow = min(n, cap - start)
+            for name in cols:
+                part = getattr(batch, name)
+                getattr(self, name).extend(part[:grow] if grow < n else part)
+            rest_from, slot = grow, 0
+        else:
+            rest_from = 0
+        while rest_from < n:
+            k = min(n - rest_from, cap - slot)
+            for name in cols:
+                getattr(self, name)[slot:slot + k] = getattr(batch, name)[rest_from:rest_from + k]
+            rest_from += k
+            slot = 0
+        self.total = start + n
+        for pos, reading in batch.sparse:
+            self.sparse[start + pos] = reading
+            self._sparse_order.append(start + pos)
+        self._evict_sparse()
+
+    def skip(self, count: int) -> None:
+        """Count ``count`` readings as seen without holding them (a batch larger than the
+        ring: only its newest readings are written, and they fill the ring)."""
+        grow = min(count, max(0, self.capacity - self.total))
+        for name in ("tpl", "ms", "val", "kind", "rt", "arr", "src", "seq", "sub", "back"):
+            column = getattr(self, name)
+            column.extend(array(column.typecode, [0]) * grow)
+        self.total += count
+
+    def _evict_sparse(self) -> None:
+        first = self.first
+        order, sparse = self._sparse_order, self.sparse
+        while order and order[0] < first:
+            sparse.pop(order.popleft(), None)
+
+    def truncate(self, total: int) -> None:
+        """Forget the positions from ``total`` on (a replay went back)."""
+        if not self.first <= total <= self.total:
+            raise ValueError("can only cut inside what is held")
+        if self.total <= self.capacity:  # never wrapped: the arrays simply shrink
+            for name in ("tpl", "ms", "val", "kind", "rt", "arr", "src", "seq", "sub", "back"):
+                del getattr(self, name)[total:]
+        self.total = total
+        order, sparse = self._sparse_order, self.sparse
+        while order and order[-1] >= total:
+            sparse.pop(order.pop(), None)
+
+    # --- reading back ---------------------------------------------------------------------
+
+    def value(self, pos: int) -> Any:
+        """The value at ``pos`` without rebuilding the reading."""
+        slot = pos % self.capacity
+        kind = self.kind[slot]
+        if kind == FLOAT:
+            return self.val[slot]
+        if kind == INT:
+            return int(self.val[slot])
+        if kind == CODE:
+            return self.codes[int(self.val[slot])]
+        if kind == OTHER:
+            return self.sparse[pos][13]
+        return _KIND_VALUE[kind]
+
+    def prev_value(self, pos: int) -> Any:
+        """The same tag's previous value (None when there is none held)."""
+        back = self.back[pos % self.capacity]
+        if back <= 0 or pos - back < self.first:
+            return None
+        return self.value(pos - back)
+
+    def reading(self, pos: int) -> Reading:
+        """The reading at ``pos``, exactly as it was added."""
+        slot = pos % self.capacity
+        number = self.tpl[slot]
+        if number == SPARSE:
+            return self.sparse[pos]
+        t = self.templates[number]
+        payload = t.base.copy()
+        ms = self.ms[slot]
+        epoch = None if ms == MISSING_MS else ms
+        rt = self.rt[slot]
+        rtms = None if rt == _NO_DELTA else epoch + rt  # type: ignore[operator]
+        val = self.value(pos)
+        if t.has_e:
+            payload["epochMs"] = epoch
+        if t.has_rt:
+            payload["rtms"] = rtms
+        if t.has_v:
+            payload["val"] = val
+        shard, base = self.sources[self.src[slot]]
+        arr = self.arr[slot]
+        arrival = 0.0 if arr == _NO_DELTA else (epoch + arr) / 1000.0  # type: ignore[operator]
+        return Reading(shard, str(base + self.seq[slot]), self.sub[slot], arrival, epoch, rtms,
+                       *t.facts, val, payload)
+
+    def template_key(self, pos: int) -> Any:
+        """The template number at ``pos`` (SPARSE for a reading kept whole)."""
+        return self.tpl[pos % self.capacity]
+
+    # --- filtering ------------------------------------------------------------------------
+
+    def filter(self, predicate: Callable[[Any], bool], start: int | None = None,
+               stop: int | None = None, verdicts: list[bool | None] | None = None
+               ) -> Iterator[int]:
+        """Positions from ``start`` to ``stop`` (default: all held) that pass ``predicate``.
+
+        The predicate is first tried on each template with a stand-in that notes whether it
+        looked at anything that changes per reading (time, value, sequence...). When it did
+        not, its answer holds for every reading of that template, and those readings are
+        picked at C speed; only the others are rebuilt and tested one by one. ``verdicts``
+        caches the per-template answers between calls with the same predicate.
+        """
+        first = self.first
+        start = first if start is None else max(start, first)
+        stop = self.total if stop is None else min(stop, self.total)
+        if start >= stop:
+            return iter(())
+        if verdicts is None:
+            verdicts = []
+        verdicts.extend(_verdict(predicate, t.facts) for t in self.templates[len(verdicts):])
+        return _merge_positions(self, predicate, verdicts, start, stop)
+
+
+def _verdict(predicate: Callable[[Any], bool], facts: tuple[Any, ...]) -> bool | None:
+    probe = _Probe(facts)
+    try:
+        result = bool(predicate(probe))
+    except Exception:  # noqa: BLE001 - the stand-in confused it: test reading by reading
+        return None
+    return None if probe.touched else result
+
+
+def _merge_positions(cols: ReadingColumns, predicate: Callable[[Any], bool],
+                     verdicts: list[bool | None], start: int, stop: int) -> Iterator[int]:
+    last = len(verdicts)  # stands for SPARSE in the lists below
+    keep = [v is True for v in verdicts] + [False]
+    check = [v is None for v in verdicts] + [True]
+    cap = cols.capacity
+    reading = cols.reading
+    a = start
+    while a < stop:  # the ring's slots for start..stop: at most two runs
+        slot = a % cap
+        k = min(stop - a, cap - slot)
+        numbers = cols.tpl[slot:slot + k]
+        if SPARSE in numbers:
+            numbers = array("I", (n if n != SPARSE else last for n in numbers))
+        elif not any(check[:last]):  # every verdict holds for its whole template
+            yield from compress(range(a, a + k), map(keep.__getitem__, numbers))
+            a += k
+            continue
+        for i, n in enumerate(numbers):
+            if keep[n] or (check[n] and predicate(reading(a + i))):
+                yield a + i
+        a += k
+
+
+class _Batch:
+    """One ingest's encoded readings, column by column, before they go into the ring."""
+
+    __slots__ = ("arr", "back", "kind", "ms", "rt", "seq", "sparse", "src", "sub", "tpl", "val")
+
+    def __init__(self) -> None:
+        self.tpl = array("I")
+        self.ms = array("q")
+        self.val = array("d")
+        self.kind = array("b")
+        self.rt = array("i")
+        self.arr = array("i")
+        self.src = array("H")
+        self.seq = array("q")
+        self.sub = array("B")
+        self.back = array("i")
+        self.sparse: list[tuple[int, Reading]] = []

@@ -1,0 +1,178 @@
+"""Downsampled history of one tag for the sparklines: buckets of 1 s, 10 s and 1 min, each
+with min, max, sum, count and last, over 24 hours.
+
+Readings go into the 1 s tier (the newest bucket is updated in place). When the 1 s tier
+spans more than :data:`FINE_KEEP` seconds its oldest whole 10 s groups are folded into the
+10 s tier, a group at a time with C-level ``min``/``max``/``sum`` over array slices; the
+10 s tier folds into the 1 min tier the same way, and the 1 min tier drops what is older
+than 24 h. A window (1 min to 24 h) reads the buckets of all three tiers that fall in it:
+the older part comes coarse, the recent part fine, and nothing depends on the log ring, so
+the windows survive its eviction.
+
+Memory: a tag reporting every second holds about 20 min of 1 s buckets, 7 h of 10 s and
+24 h of 1 min ones: ~5,000 buckets of 44 bytes, ~220 KB at most; slower tags less.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_left
+
+__all__ = ["FINE_KEEP", "MID_KEEP", "SPAN", "Tier", "Tiers"]
+
+FINE_KEEP = 15 * 60  # seconds of 1 s buckets kept before folding (the 1m/5m/15m windows)
+MID_KEEP = 6 * 3600  # seconds of 10 s buckets (up to the 6 h window)
+SPAN = 24 * 3600  # the longest window
+_FOLD_FINE = 5 * 60  # fold this much at a time (fewer, larger folds)
+_FOLD_MID = 3600
+
+
+class Tier:
+    """Buckets of ``width`` seconds in time order: start (bucket number × width), min, max,
+    sum, count, last. ``head`` is the index of the first live bucket (cheap trimming)."""
+
+    __slots__ = ("head", "hi", "idx", "last", "lo", "n", "sum", "width")
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.idx = array("q")  # bucket number (epoch seconds // width)
+        self.lo = array("d")
+        self.hi = array("d")
+        self.sum = array("d")
+        self.n = array("I")
+        self.last = array("d")
+        self.head = 0
+
+    def __len__(self) -> int:
+        return len(self.idx) - self.head
+
+    def merge(self, b: int, lo: float, hi: float, s: float, n: int, last: float) -> None:
+        """Add a bucket's figures to bucket ``b`` (appended, or merged where it belongs)."""
+        idx = self.idx
+        if len(idx) > self.head and idx[-1] >= b:
+            at = bisect_left(idx, b, self.head)
+            if at < len(idx) and idx[at] == b:
+                self.lo[at] = min(self.lo[at], lo)
+                self.hi[at] = max(self.hi[at], hi)
+                self.sum[at] += s
+                self.n[at] += n
+                if at == len(idx) - 1:
+                    self.last[at] = last
+                return
+            for column, value in ((idx, b), (self.lo, lo), (self.hi, hi), (self.sum, s),
+                                  (self.n, n), (self.last, last)):
+                column.insert(at, value)  # type: ignore[attr-defined]
+            return
+        idx.append(b)
+        self.lo.append(lo)
+        self.hi.append(hi)
+        self.sum.append(s)
+        self.n.append(n)
+        self.last.append(last)
+
+    def fold_into(self, coarse: Tier, before: int) -> None:
+        """Move the buckets that start before second ``before`` into ``coarse``, grouped
+        by its width."""
+        idx = self.idx
+        start = self.head
+        stop = bisect_left(idx, before // self.width, start)
+        ratio = coarse.width // self.width
+        a = start
+        lo, hi, sm, n, last = self.lo, self.hi, self.sum, self.n, self.last
+        while a < stop:
+            group = idx[a] // ratio
+            b = bisect_left(idx, (group + 1) * ratio, a, stop)
+            coarse.merge(group, min(lo[a:b]), max(hi[a:b]), math.fsum(sm[a:b]), sum(n[a:b]),
+                         last[b - 1])
+            a = b
+        self.drop_before_index(stop)
+
+    def drop_before_index(self, stop: int) -> None:
+        self.head = stop
+        if stop > 2048 and stop > len(self.idx) // 2:
+            for column in (self.idx, self.lo, self.hi, self.sum, self.n, self.last):
+                del column[:stop]
+            self.head = 0
+
+    def drop_before(self, second: int) -> None:
+        """Forget buckets that start before ``second``."""
+        self.drop_before_index(bisect_left(self.idx, second // self.width, self.head))
+
+    def span(self, t0: float, t1: float) -> tuple[int, int]:
+        """Index range of the buckets that start in ``[t0, t1)`` seconds."""
+        w = self.width
+        a = bisect_left(self.idx, math.ceil(t0 / w), self.head)
+        b = bisect_left(self.idx, math.ceil(t1 / w), a)
+        return a, b
+
+
+class Tiers:
+    """The three tiers of one tag."""
+
+    __slots__ = ("coarse", "fine", "mid")
+
+    def __init__(self) -> None:
+        self.fine = Tier(1)
+        self.mid = Tier(10)
+        self.coarse = Tier(60)
+
+    def add(self, second: int, value: float) -> None:
+        """One reading (``value`` a number, or a state's code) at epoch ``second``."""
+        fine = self.fine
+        idx = fine.idx
+        if len(idx) > fine.head and idx[-1] == second:  # the common case: the same second
+            if value < fine.lo[-1]:
+                fine.lo[-1] = value
+            elif value > fine.hi[-1]:
+                fine.hi[-1] = value
+            fine.sum[-1] += value
+            fine.n[-1] += 1
+            fine.last[-1] = value
+            return
+        if len(idx) > fine.head and second < idx[fine.head]:
+            self._late(second, value)
+            return
+        fine.merge(second, value, value, value, 1, value)
+        if second - idx[fine.head] > FINE_KEEP + _FOLD_FINE:
+            self._fold(second)
+
+    def _late(self, second: int, value: float) -> None:
+        """A reading older than the 1 s tier holds: into the coarser tiers."""
+        mid = self.mid
+        if len(mid) and second < mid.idx[mid.head] * 10:
+            self.coarse.merge(second // 60, value, value, value, 1, value)
+        else:
+            mid.merge(second // 10, value, value, value, 1, value)
+
+    def _fold(self, now: int) -> None:
+        cut = (now - FINE_KEEP) // 60 * 60  # whole minutes, so 10 s and 1 min groups stay whole
+        self.fine.fold_into(self.mid, cut)
+        mid = self.mid
+        if len(mid) and now - mid.idx[mid.head] * 10 > MID_KEEP + _FOLD_MID:
+            mid.fold_into(self.coarse, (now - MID_KEEP) // 60 * 60)
+            self.coarse.drop_before(now - SPAN)
+
+    def points(self, t0: float, t1: float) -> tuple[list[float], list[float], list[float],
+                                                      list[float], list[int], list[float]]:
+        """Buckets starting in ``[t0, t1)``, oldest first, from all tiers: (start seconds,
+        min, max, sum, count, last) as lists."""
+        times: list[float] = []
+        out: tuple[list[float], list[float], list[float], list[int], list[float]] = (
+            [], [], [], [], [])
+        for tier in (self.coarse, self.mid, self.fine):
+            a, b = tier.span(t0, t1)
+            if a >= b:
+                continue
+            w = tier.width
+            times.extend(float(i * w) for i in tier.idx[a:b])
+            for column, target in zip((tier.lo, tier.hi, tier.sum, tier.n, tier.last), out):
+                target.extend(column[a:b])  # type: ignore[arg-type]
+        return (times, *out)
+
+    def clear_after(self, second: int) -> None:
+        """Forget buckets from ``second`` on (a replay went back in time)."""
+        for tier in (self.fine, self.mid, self.coarse):
+            cut = bisect_left(tier.idx, math.ceil(second / tier.width), tier.head)
+            for column in (tier.idx, tier.lo, tier.hi, tier.sum, tier.n, tier.last):
+                del column[cut:]
