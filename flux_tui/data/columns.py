@@ -11,7 +11,7 @@ for the change arrow).
 Per template: the payload of the tag's first reading (every field, in its order) and the
 canonical fields (org, site, unit, tag and register ids, tag name, label). A reading whose
 payload equals its template's once its ``epochMs``, ``rtms`` and ``val`` are put in is
-stored as columns; anything else (other fields, an older spelling, a sequence number or
+stored as columns (the payload's field types must match the template's too); anything else (other fields, an older spelling, a sequence number or
 arrival that does not fit, extra fields a later ``Reading`` may carry) is kept whole in a
 sparse table, so :meth:`ReadingColumns.reading` always gives back the reading that went in.
 
@@ -57,7 +57,7 @@ class Template:
     order) and the canonical fields. ``has_e``/``has_rt``/``has_v`` say whether the payload
     carries ``epochMs``/``rtms``/``val`` (those come from the columns)."""
 
-    __slots__ = ("base", "facts", "has_e", "has_rt", "has_v", "number")
+    __slots__ = ("base", "facts", "has_e", "has_rt", "has_v", "number", "types")
 
     def __init__(self, number: int, r: Reading) -> None:
         self.number = number
@@ -66,6 +66,8 @@ class Template:
         self.has_rt = "rtms" in self.base
         self.has_v = "val" in self.base
         self.facts: tuple[Any, ...] = tuple(r[6:13])  # org, site, asset, tag, register, name, label
+        # The payload's value types in order: ``==`` alone would take 2222.0 for 2222.
+        self.types = list(map(type, self.base.values()))
 
 
 class _Probe:
@@ -135,8 +137,10 @@ class ReadingColumns:
 
     def new_template(self, r: Reading) -> Template | None:
         """A template for ``r``'s tag (None once there are too many)."""
-        if len(self.templates) >= MAX_TEMPLATES or type(r[14]) is not dict:
-            return None
+        payload = r[14]
+        if len(self.templates) >= MAX_TEMPLATES or type(payload) is not dict or any(
+                type(v) in (list, dict) for v in payload.values()):
+            return None  # nested values compare equal across types ([1] == [1.0]): kept whole
         t = Template(len(self.templates), r)
         self.templates.append(t)
         return t

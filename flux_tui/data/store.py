@@ -229,7 +229,8 @@ class LiveStore:
                         q["rtms"] = r[5]
                     if tp.has_v:
                         q["val"] = val
-                    if not (q == p and r[6:13] == tp.facts and _exact(tp, p, ms, r[5], val)):
+                    if not (q == p and list(map(type, p.values())) == tp.types
+                            and r[6:13] == tp.facts):
                         tp = None
                 if tp is None:
                     tp = self._variant(t, r, ms, val)
@@ -277,7 +278,7 @@ class LiveStore:
                 q["rtms"] = r[5]
             if tp.has_v:
                 q["val"] = val
-            if q == p and r[6:13] == tp.facts and _exact(tp, p, ms, r[5], val):
+            if q == p and list(map(type, p.values())) == tp.types and r[6:13] == tp.facts:
                 t.template = tp
                 return tp
         if len(t.variants) >= _MAX_VARIANTS or not _exact(Template(0, r), p, ms, r[5], val):
