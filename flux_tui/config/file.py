@@ -243,6 +243,7 @@ default_profile = "prd"
 [ui]
 # theme = "dark"
 # low_bandwidth = false
+# history = 2000000   # readings the log holds (about 44 bytes each)
 """
 
 

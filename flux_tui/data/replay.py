@@ -49,11 +49,13 @@ def speed_label(speed: Speed) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ReplaySeeked:
-    """The replay jumped to ``position_ms``: what follows does not continue what came
-    before, so a viewer clears its log first (``backwards`` says which way it went)."""
+    """The replay jumped to ``position_ms``. Forwards, every reading up to there was played
+    (fast) before this arrives. Backwards, what follows continues from ``row`` (the file's
+    row number), so a viewer cuts its log back to the reading of that row."""
 
     position_ms: int | None
     backwards: bool
+    row: int = 0
 
 
 class _Timeline:
@@ -105,6 +107,10 @@ class SessionReplay:
         self._timeline: _Timeline | None = None
         self._index_task: asyncio.Task[SessionIndex] | None = None
         self._seek: tuple[str, float] | None = None
+        self._ahead_to: tuple[int, int | None] | None = None  # a forward jump: (row, target ms)
+        self._source: Iterator[tuple[int, Reading]] = iter(())
+        self._pending: tuple[int, Reading] | None = None
+        self._anchor: tuple[float, int] | None = None  # (clock, data ms) pacing starts from
         self._reanchor = False
         self._closed = False
         self._wake: asyncio.Event | None = None
@@ -288,73 +294,103 @@ class SessionReplay:
             if isinstance(gap, dict):
                 yield Gap(str(gap.get("shard", "")), _int_or_none(gap.get("start_ms")),
                           _int_or_none(gap.get("end_ms")), str(gap.get("reason", "")))
-        source: Iterator[tuple[int, Reading]] = enumerate(self._stream_file.iter_readings())
-        pending: tuple[int, Reading] | None = None
-        anchor: tuple[float, int] | None = None  # (clock, data ms) pacing starts from
+        self._source = enumerate(self._stream_file.iter_readings())
+        self._pending = None
+        self._anchor = None
         try:
             while not self._closed:
                 if self._seek is not None:
-                    index = await self.load_index()
-                    row, target = self._resolve_seek(index)
-                    backwards = row < self.row
-                    source = ((r, index.reading(r)) for r in range(row, len(index)))
-                    pending, anchor, self.row, self.at_end = None, None, row, False
-                    self.position_ms = target
-                    yield ReplaySeeked(target, backwards)
+                    seeked = await self._start_seek()
+                    if seeked is not None:
+                        yield seeked
                     continue
                 detail = self._detail()
                 if detail != shown:
                     shown = detail
                     yield StateChanged(FeedState.REPLAY, detail)
-                if self.paused or self.at_end:
+                if (self.paused or self.at_end) and self._ahead_to is None:
                     if self.at_end and not self.hold_at_end:
                         return
                     assert self._wake is not None
                     self._wake.clear()
                     if not self._closed and self._seek is None:
                         await self._wake.wait()
-                    anchor = None
+                    self._anchor = None
                     continue
                 if self._reanchor:
-                    self._reanchor, anchor = False, None
-                speed = self._speed
+                    self._reanchor, self._anchor = False, None
                 now = self._clock()
-                batch: list[Reading] = []
-                due = now
-                while len(batch) < self.batch_size:
-                    if pending is None:
-                        pending = next(source, None)
-                        if pending is None:
-                            self.at_end = True
-                            break
-                    row, reading = pending
-                    ms = reading.epoch_ms
-                    if speed is not None and ms is not None:
-                        if anchor is None:
-                            anchor = (now, self.position_ms if self.position_ms is not None
-                                      else ms)
-                        due = anchor[0] + (ms - anchor[1]) / 1000.0 / speed
-                        if due > now:
-                            break
-                    batch.append(reading)
-                    pending = None
-                    self.row = row + 1
-                    if ms is not None and (self.position_ms is None or ms > self.position_ms):
-                        self.position_ms = ms
+                batch, due = self._next_batch(now)
                 if batch:
                     yield Batch(REPLAY_SHARD, batch, [], 0, self.now())
                     if self._index_task is None:
                         self.load_index_soon()  # after the first screen, not before it
+                ahead = self._ahead_to
+                if ahead is not None and (self.row >= ahead[0] or self.at_end):
+                    # a jump forwards played every reading up to its row: it is done
+                    self._ahead_to, self._anchor = None, None
+                    self.position_ms = ahead[1] if ahead[1] is not None else self.position_ms
+                    yield ReplaySeeked(self.position_ms, False, self.row)
+                    continue
                 if self.at_end:
                     continue
-                if speed is None:
+                if self._speed is None or ahead is not None:
                     await self._sleep(0)  # let the viewer draw between pages
                 elif not batch or due > now:
                     await self._sleep(min(max(due - now, 0.0), _NAP))
         finally:
-            close = getattr(source, "close", None)
+            close = getattr(self._source, "close", None)
             if close is not None:
                 close()
+
+    async def _start_seek(self) -> ReplaySeeked | None:
+        """Act on a seek request. Forwards: play every reading up to the target at full
+        speed (the viewer's log keeps them all; ``ReplaySeeked`` follows when there).
+        Backwards: read on from the target's row; the viewer cuts its log back to it."""
+        index = await self.load_index()
+        if self._seek is None:  # asked again while the index loaded: that one is done
+            return None
+        row, target = self._resolve_seek(index)
+        self._anchor = None
+        if row >= self.row:
+            self._ahead_to = (row, target)
+            return None
+        self._ahead_to = None
+        self._source = ((r, index.reading(r)) for r in range(row, len(index)))
+        self._pending, self.row, self.at_end = None, row, False
+        self.position_ms = target
+        return ReplaySeeked(target, True, row)
+
+    def _next_batch(self, now: float) -> tuple[list[Reading], float]:
+        """The readings due by ``now`` (at most a batch; all of them up to a forward jump's
+        row), and when the next one is due."""
+        ahead = self._ahead_to
+        speed = None if ahead is not None else self._speed
+        batch: list[Reading] = []
+        due = now
+        while len(batch) < self.batch_size:
+            if self._pending is None:
+                self._pending = next(self._source, None)
+                if self._pending is None:
+                    self.at_end = True
+                    break
+            row, reading = self._pending
+            if ahead is not None and row >= ahead[0]:
+                break
+            ms = reading.epoch_ms
+            if speed is not None and ms is not None:
+                if self._anchor is None:
+                    self._anchor = (now, self.position_ms if self.position_ms is not None
+                                    else ms)
+                due = self._anchor[0] + (ms - self._anchor[1]) / 1000.0 / speed
+                if due > now:
+                    break
+            batch.append(reading)
+            self._pending = None
+            self.row = row + 1
+            if ms is not None and (self.position_ms is None or ms > self.position_ms):
+                self.position_ms = ms
+        return batch, due
 
     def load_index_soon(self) -> None:
         """Start loading the index in the background (seeking and the exact span need it)."""

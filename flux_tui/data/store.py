@@ -48,7 +48,8 @@ from flux_tui.feed.types import (
 )
 
 # The tag and unit state live in tag_state; they are re-exported for the store's readers.
-__all__ = ["LiveStore", "Predicate", "SeriesStats", "TagKey", "TagState", "UnitState"]
+__all__ = ["DEFAULT_HISTORY", "LiveStore", "Predicate", "SeriesStats", "TagKey", "TagState",
+           "UnitState", "history_setting"]
 
 Predicate = Callable[[Reading], bool]
 
@@ -58,6 +59,16 @@ _MAX_VARIANTS = 8  # templates a tag may have (a label that changes...); then sp
 _I32 = 2**31
 _SEQ_SPAN = 2**63
 _NO_DELTA = -(2**31)  # the columns' "none" for rtms/arrival
+
+
+def history_setting(ui: dict[str, Any]) -> tuple[int, str | None]:
+    """``[ui] history`` (readings the log holds): the value, and a problem to tell the user
+    when the setting is not a whole number of at least 1,000 (the default is used then)."""
+    value = ui.get("history", DEFAULT_HISTORY)
+    if type(value) is not int or value < 1000:
+        return DEFAULT_HISTORY, (f"[ui] history must be a whole number of readings, at least "
+                                 f"1000 (got {value!r}); using {DEFAULT_HISTORY:,}")
+    return value, None
 
 
 class LiveStore:

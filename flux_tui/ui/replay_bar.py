@@ -14,17 +14,27 @@ _BAR = 20  # cells of the progress bar
 KEYS = "k pause · > speed · j/l ±1 min · [/] ±10 %"
 
 
+def _clock(ms: int | None, utc: bool) -> str:
+    """The session's time of day, to the second (``14:02:11``, ``14:02:11Z`` in UTC)."""
+    text = format_time(ms, utc=utc)
+    return text[:8] + ("Z" if utc else "")
+
+
 def progress_text(replay: SessionReplay, *, utc: bool = False) -> str:
-    """``▶ 10×  14:02:11  ━━━━━━━───────────── 35 %  12,000 readings`` (plain text)."""
+    """``▶ 10×  14:02:11  ━━━━━━━───────────── 35 %  of 13:40:00–15:05:26  12,000 readings``
+    (plain text): where the replay is as the session's time of day, and the whole span."""
     icon = "⏸" if replay.paused else ("■" if replay.at_end else "▶")
     state = "paused" if replay.paused else ("end" if replay.at_end else speed_label(replay.speed))
     parts = [f"{icon} {state}"]
     if replay.position_ms is not None:
-        parts.append(format_time(replay.position_ms, utc=utc, date=True))
+        parts.append(_clock(replay.position_ms, utc))
     fraction = replay.fraction
     if fraction is not None:
         done = round(fraction * _BAR)
         parts.append("━" * done + "─" * (_BAR - done) + f" {fraction * 100:3.0f} %")
+    start, end = replay.start_ms, replay.end_ms
+    if start is not None and end is not None:
+        parts.append(f"of {_clock(start, utc)}–{_clock(end, utc)}")
     total = replay.total
     if total is not None:
         parts.append(f"{total:,} readings")

@@ -139,18 +139,22 @@ def test_seek_by_time_and_fraction(tmp_path: Path) -> None:
     seeks = iter([lambda: replay.seek(T0 + 90_000), lambda: replay.seek_fraction(0.5),
                   lambda: replay.seek_by(-45)])
     seen: list[Any] = []
+    ready = [True]  # the next page after a jump asks for the next jump
 
     def control(item: Any, items: list[Any]) -> bool:
         if isinstance(item, ReplaySeeked):
             seen.append(item)
-        if isinstance(item, Batch) and item.readings[0] in (readings[0], readings[90],
-                                                            readings[50]):
+            ready[0] = True
+        elif isinstance(item, Batch) and ready[0]:
+            ready[0] = False
             next(seeks, lambda: None)()
         return False
 
     items = asyncio.run(play(replay, control))
-    assert [(s.position_ms, s.backwards) for s in seen] == [
-        (T0 + 90_000, False), (T0 + 49_500, True), (T0 + 14_000, True)]
+    assert [(s.position_ms, s.backwards, s.row) for s in seen] == [
+        (T0 + 90_000, False, 90), (T0 + 49_500, True, 50), (T0 + 14_000, True, 14)]
+    # forwards, every reading up to the target was played (the log keeps them)
+    assert played(items)[:90] == readings[:90]
     # the last seek went back 45 s from the end of the page 50-59: reading 14 onwards
     assert played(items)[-86:] == readings[14:]
     assert replay.duration_ms == 99_000 and replay.total == 100

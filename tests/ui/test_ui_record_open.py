@@ -10,6 +10,7 @@ from helpers import settle, wait_until
 from screen_text import screen_text
 
 from flux_tui.cli.open_cmd import open_app
+from flux_tui.data.formats import format_time
 from flux_tui.data.recorder import RecorderState
 from flux_tui.data.replay import SessionReplay
 from flux_tui.data.session import SessionWriter, open_session
@@ -157,13 +158,30 @@ async def test_replay_keys_pause_speed_and_seek(tmp_path: Path) -> None:
         await pilot.press("k", "greater_than_sign", "greater_than_sign")  # resume, 10x, max
         assert replay.speed is None
         await wait_until(pilot, lambda: replay.at_end and app.store.total == 100)
-        await pilot.press("left_square_bracket")  # back 10 % of 99 s: from reading 90
-        await wait_until(pilot, lambda: replay.at_end and app.store.total == 10)
-        assert app.store.reading_at(0).epoch_ms == T0_MS + 90_000
-        await pilot.press("j")  # back one minute: reading 39 onwards
-        await wait_until(pilot, lambda: replay.at_end and app.store.total == 61)
+        await pilot.press("k")  # paused at the end
+        await pilot.press("left_square_bracket")  # back 10 % of 99 s: to reading 90
+        # paused, the log shows the readings up to that point (not an empty log), and keeps
+        # the history before it
+        await wait_until(pilot, lambda: app.store.total == 90)
+        assert app.store.reading_at(0).epoch_ms == T0_MS
+        await pilot.press("j")  # back one minute: to reading 30
+        await wait_until(pilot, lambda: app.store.total == 30)
         await settle(pilot)
-        assert "Unit 1111" in screen_text(app)
+        assert app.store.state is FeedState.REPLAY  # a seek never shows "connecting"
+        text = screen_text(app)
+        assert "Unit 1111" in text and "connecting" not in text
+        bar = app.query_one(ReplayBar).text
+        # the position as the session's time of day ), and the session's span
+        at = replay.position_ms
+        assert at == T0_MS + 29_100  # 89.1 s ([ went to 90 % of 99 s), then 60 s back
+        assert format_time(at)[:8] in bar
+        assert f"of {format_time(T0_MS)[:8]}–{format_time(T0_MS + 99_000)[:8]}" in bar
+        await pilot.press("l")  # on one minute: every reading up to there is played
+        await wait_until(pilot, lambda: app.store.total == 90)
+        await pilot.press("k")
+        await wait_until(pilot, lambda: replay.at_end and app.store.total == 100)
+        assert [app.store.reading_at(p).epoch_ms for p in (0, 50, 99)] == [
+            T0_MS, T0_MS + 50_000, T0_MS + 99_000]
 
 
 async def test_a_full_disk_stops_the_recording_and_the_viewer_goes_on(tmp_path: Path) -> None:
