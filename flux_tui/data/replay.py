@@ -13,16 +13,18 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from array import array
-from bisect import bisect_left
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from flux_tui.data.session_index import MISSING_MS, SessionIndex
-from flux_tui.data.session_read import open_session
+import orjson
+
+from flux_tui.data.replay_rows import RowIndex, positioned, rows_from
+from flux_tui.data.session_index import SessionIndex
+from flux_tui.data.session_read import SessionFile, open_session
 from flux_tui.feed.types import (
     Batch,
     FeedItem,
@@ -58,28 +60,6 @@ class ReplaySeeked:
     row: int = 0
 
 
-class _Timeline:
-    """When each row happens, for seeking: the running maximum of the rows' times (file
-    order is arrival order, so times of interleaved shards may step back a little)."""
-
-    def __init__(self, index: SessionIndex) -> None:
-        self.reached = array("q")
-        high = MISSING_MS
-        first = MISSING_MS
-        for ms in index.epoch_ms:
-            if ms != MISSING_MS:
-                if first == MISSING_MS or ms < first:
-                    first = ms
-                high = max(high, ms)
-            self.reached.append(high)
-        self.start_ms: int | None = None if first == MISSING_MS else first
-        self.end_ms: int | None = None if high == MISSING_MS else high
-
-    def row_at(self, ms: int) -> int:
-        """The first row whose time reaches ``ms``."""
-        return bisect_left(self.reached, ms)
-
-
 class SessionReplay:
     """A saved session as a feed source. ``async for item in replay`` (or
     ``replay.reader``, the shape the viewer's opener returns); ``await replay.aclose()``.
@@ -104,15 +84,18 @@ class SessionReplay:
         self.position_ms: int | None = None  # data time of the newest reading played
         self.row = 0  # the next row to play
         self.index: SessionIndex | None = None
-        self._timeline: _Timeline | None = None
         self._index_task: asyncio.Task[SessionIndex] | None = None
         self._seek: tuple[str, float] | None = None
-        self._ahead_to: tuple[int, int | None] | None = None  # a forward jump: (row, target ms)
-        self._source: Iterator[tuple[int, Reading]] = iter(())
+        self._ahead_to: int | None = None  # a forward jump's target time
+        self.rows = RowIndex()  # where each row read so far is in the file (for seeking back)
+        self._fresh: Iterator[tuple[int, Reading]] = self._stream_rows()  # the file, read once
+        self._source: Iterator[tuple[int, Reading]] = self._fresh
+        self._tail_ms: int | None | bool = False  # the file's last time, read from its end
         self._pending: tuple[int, Reading] | None = None
         self._anchor: tuple[float, int] | None = None  # (clock, data ms) pacing starts from
         self._reanchor = False
         self._closed = False
+        self._iterating = False
         self._wake: asyncio.Event | None = None
 
     # --- the FeedSource shape (flux_tui.view.source) ------------------------------------
@@ -140,6 +123,9 @@ class SessionReplay:
         """Stop playing and release the files (the index may still be loading)."""
         self._closed = True
         self._poke()
+        close = getattr(self._fresh, "close", None)
+        if close is not None and not self._iterating:
+            close()
         task = self._index_task
         if task is not None and not task.done():
             task.add_done_callback(_close_when_loaded)
@@ -200,17 +186,24 @@ class SessionReplay:
 
     @property
     def start_ms(self) -> int | None:
-        """The session's first reading time (from the index once loaded, else the sidecar)."""
-        if self._timeline is not None:
-            return self._timeline.start_ms
-        return _int_or_none(self.metadata.get("first_epoch_ms"))
+        """The session's first reading time (the sidecar's, else the earliest read so far)."""
+        if self.rows.complete and self.rows.start_ms is not None:
+            return self.rows.start_ms
+        meta = _int_or_none(self.metadata.get("first_epoch_ms"))
+        return meta if meta is not None else self.rows.start_ms
 
     @property
     def end_ms(self) -> int | None:
-        """The session's last reading time."""
-        if self._timeline is not None:
-            return self._timeline.end_ms
-        return _int_or_none(self.metadata.get("last_epoch_ms"))
+        """The session's last reading time (exact once the file was read to its end; before,
+        the sidecar's, else the time of the file's last lines)."""
+        if self.rows.complete:
+            return self.rows.end_ms
+        meta = _int_or_none(self.metadata.get("last_epoch_ms"))
+        if meta is not None:
+            return meta
+        if self._tail_ms is False:
+            self._tail_ms = _tail_end_ms(self._stream_file)
+        return self._tail_ms if isinstance(self._tail_ms, int) else self.rows.end_ms
 
     @property
     def duration_ms(self) -> int | None:
@@ -228,16 +221,14 @@ class SessionReplay:
 
     @property
     def total(self) -> int | None:
-        """Readings in the file (exact once the index loaded, else the sidecar's count)."""
-        if self.index is not None:
-            return len(self.index)
+        """Readings in the file (exact once it was read to its end, else the sidecar's)."""
+        if self.rows.complete:
+            return len(self.rows)
         return _int_or_none(self.metadata.get("count"))
 
     @property
     def problems(self) -> list[tuple[int, str]]:
         """Damaged lines skipped so far, ``(line_no, reason)``."""
-        if self.index is not None:
-            return self.index.problems
         return self._stream_file.problems
 
     def now(self) -> float:
@@ -271,7 +262,8 @@ class SessionReplay:
         return f"{self.path.name}: " + " · ".join(parts) if parts else self.path.name
 
     async def load_index(self) -> SessionIndex:
-        """The compact index of the whole file, loaded once in a thread."""
+        """The compact index of the whole file, loaded once in a thread (for whole-file
+        filtering; playing and seeking do not need it: they use :attr:`rows`)."""
         self.load_index_soon()
         assert self._index_task is not None
         return await asyncio.shield(self._index_task)
@@ -279,7 +271,6 @@ class SessionReplay:
     def _build_index(self) -> SessionIndex:
         # A separate SessionFile: its problem list is the index's own, not the stream's.
         index = open_session(self.path).index()
-        self._timeline = _Timeline(index)
         self.index = index
         return index
 
@@ -294,9 +285,7 @@ class SessionReplay:
             if isinstance(gap, dict):
                 yield Gap(str(gap.get("shard", "")), _int_or_none(gap.get("start_ms")),
                           _int_or_none(gap.get("end_ms")), str(gap.get("reason", "")))
-        self._source = enumerate(self._stream_file.iter_readings())
-        self._pending = None
-        self._anchor = None
+        self._iterating = True
         try:
             while not self._closed:
                 if self._seek is not None:
@@ -323,13 +312,12 @@ class SessionReplay:
                 batch, due = self._next_batch(now)
                 if batch:
                     yield Batch(REPLAY_SHARD, batch, [], 0, self.now())
-                    if self._index_task is None:
-                        self.load_index_soon()  # after the first screen, not before it
                 ahead = self._ahead_to
-                if ahead is not None and (self.row >= ahead[0] or self.at_end):
-                    # a jump forwards played every reading up to its row: it is done
+                if ahead is not None and (self._reached(ahead) or self.at_end):
+                    # a jump forwards played every reading up to its target: it is done
                     self._ahead_to, self._anchor = None, None
-                    self.position_ms = ahead[1] if ahead[1] is not None else self.position_ms
+                    if not self.at_end:
+                        self.position_ms = ahead
                     yield ReplaySeeked(self.position_ms, False, self.row)
                     continue
                 if self.at_end:
@@ -339,24 +327,46 @@ class SessionReplay:
                 elif not batch or due > now:
                     await self._sleep(min(max(due - now, 0.0), _NAP))
         finally:
-            close = getattr(self._source, "close", None)
+            self._iterating = False
+            close = getattr(self._fresh, "close", None)
             if close is not None:
                 close()
+
+    def _stream_rows(self) -> Iterator[tuple[int, Reading]]:
+        """The file read once, front to back, each row's place recorded in :attr:`rows`."""
+        rows = self.rows
+        add = rows.add
+        for offset, length, reading in positioned(self._stream_file):
+            row = len(rows)
+            add(offset, length, reading.epoch_ms)
+            yield row, reading
+        rows.complete = True
+
+    def _reached(self, target: int) -> bool:
+        """The next reading to play is at or past ``target`` (it would move time there)."""
+        pending = self._pending
+        if pending is None:
+            return False
+        ms = pending[1].epoch_ms
+        return ms is not None and max(ms, self.position_ms or ms) >= target
 
     async def _start_seek(self) -> ReplaySeeked | None:
         """Act on a seek request. Forwards: play every reading up to the target at full
         speed (the viewer's log keeps them all; ``ReplaySeeked`` follows when there).
-        Backwards: read on from the target's row; the viewer cuts its log back to it."""
-        index = await self.load_index()
-        if self._seek is None:  # asked again while the index loaded: that one is done
-            return None
-        row, target = self._resolve_seek(index)
+        Backwards: read the recorded rows again from the target's; the viewer cuts its log
+        back to that row."""
+        target = self._resolve_seek()
         self._anchor = None
-        if row >= self.row:
-            self._ahead_to = (row, target)
+        if target is None:
+            return None
+        played = self.position_ms
+        if played is None or target > played:
+            self._ahead_to = target
+            self._poke()
             return None
         self._ahead_to = None
-        self._source = ((r, index.reading(r)) for r in range(row, len(index)))
+        row = self.rows.row_at(target)
+        self._source = chain(rows_from(self._stream_file, self.rows, row), self._fresh)
         self._pending, self.row, self.at_end = None, row, False
         self.position_ms = target
         return ReplaySeeked(target, True, row)
@@ -375,9 +385,9 @@ class SessionReplay:
                     self.at_end = True
                     break
             row, reading = self._pending
-            if ahead is not None and row >= ahead[0]:
-                break
             ms = reading.epoch_ms
+            if ahead is not None and ms is not None and max(ms, self.position_ms or ms) >= ahead:
+                break
             if speed is not None and ms is not None:
                 if self._anchor is None:
                     self._anchor = (now, self.position_ms if self.position_ms is not None
@@ -397,25 +407,27 @@ class SessionReplay:
         if self._index_task is None:
             self._index_task = asyncio.ensure_future(asyncio.to_thread(self._build_index))
 
-    def _resolve_seek(self, index: SessionIndex) -> tuple[int, int | None]:
-        """(row, target ms) for the pending seek request; clears it."""
+    def _resolve_seek(self) -> int | None:
+        """The target time of the pending seek request (None when the span is unknown);
+        clears the request."""
         request, self._seek = self._seek, None
-        timeline = self._timeline
-        assert request is not None and timeline is not None
+        assert request is not None
         kind, value = request
-        start, end = timeline.start_ms, timeline.end_ms
-        if start is None or end is None:  # no times at all: a fraction of the rows
-            fraction = value if kind == "fraction" else 0.0
-            return min(len(index), int(len(index) * fraction)), None
+        start, end = self.start_ms, self.end_ms
         if kind == "fraction":
+            if start is None or end is None:
+                return None
             target = start + round((end - start) * value)
         elif kind == "by":
             base = self.position_ms if self.position_ms is not None else start
+            if base is None:
+                return None
             target = base + round(value * 1000)
         else:
             target = int(value)
-        target = min(max(target, start), end)
-        return timeline.row_at(target), target
+        if start is not None:
+            target = max(target, start)
+        return min(target, end) if end is not None else target
 
     def _request(self, request: tuple[str, float]) -> None:
         self._seek = request
@@ -435,6 +447,29 @@ def _close_when_loaded(task: asyncio.Task[SessionIndex]) -> None:
     """Close an index whose loading finished after the replay was closed."""
     if not task.cancelled() and task.exception() is None:
         task.result().close()
+
+
+def _tail_end_ms(session: SessionFile) -> int | None:
+    """The latest epochMs among the last lines of a plain JSONL file (a session without a
+    sidecar still shows its span before it was read to the end)."""
+    if session.compressed or session.format != "jsonl":
+        return None
+    try:
+        with open(session.path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - 65536))
+            lines = handle.read().split(b"\n")[1:]
+    except OSError:
+        return None
+    best: int | None = None
+    for line in lines:
+        try:
+            ms = orjson.loads(line).get("epochMs")
+        except (orjson.JSONDecodeError, AttributeError):
+            continue
+        if type(ms) is int and (best is None or ms > best):
+            best = ms
+    return best
 
 
 def _int_or_none(value: Any) -> int | None:

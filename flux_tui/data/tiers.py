@@ -9,8 +9,12 @@ than 24 h. A window (1 min to 24 h) reads the buckets of all three tiers that fa
 the older part comes coarse, the recent part fine, and nothing depends on the log ring, so
 the windows survive its eviction.
 
-Memory: a tag reporting every second holds about 20 min of 1 s buckets, 7 h of 10 s and
-24 h of 1 min ones: ~5,000 buckets of 44 bytes, ~220 KB at most; slower tags less.
+A sparkline has 30-80 cells, so a window needs no finer buckets than that: 1m and 5m read
+1 s buckets (60/300), 15m 10 s ones (90), 1h the last 15 min in 10 s buckets and the rest
+in 1 min ones (~135), 6h and 24h 1 min ones (360/1440).
+
+Memory: a tag reporting every second holds at most ~6 min of 1 s buckets, ~20 min of 10 s
+and 24 h of 1 min ones: ~1,900 buckets of 44 bytes, ~85 KB after a day; a slower tag less.
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ from bisect import bisect_left
 
 __all__ = ["FINE_KEEP", "MID_KEEP", "SPAN", "Tier", "Tiers"]
 
-FINE_KEEP = 15 * 60  # seconds of 1 s buckets kept before folding (the 1m/5m/15m windows)
-MID_KEEP = 6 * 3600  # seconds of 10 s buckets (up to the 6 h window)
-SPAN = 24 * 3600  # the longest window
-_FOLD_FINE = 5 * 60  # fold this much at a time (fewer, larger folds)
-_FOLD_MID = 3600
+FINE_KEEP = 5 * 60  # seconds of 1 s buckets kept before folding (the 1m and 5m windows)
+MID_KEEP = 15 * 60  # seconds of 10 s buckets (the 15m window; 1h is 1 min further back)
+SPAN = 24 * 3600  # the longest window (6h and 24h read 1 min buckets)
+_FOLD_FINE = 60  # fold this much at a time (fewer, larger folds)
+_FOLD_MID = 5 * 60
 
 
 class Tier:
@@ -89,11 +93,13 @@ class Tier:
         self.drop_before_index(stop)
 
     def drop_before_index(self, stop: int) -> None:
-        self.head = stop
-        if stop > 2048 and stop > len(self.idx) // 2:
+        """Forget the buckets before index ``stop``. Folds come once a minute or so per tag
+        and move a few kilobytes: the arrays are compacted at once (dead buckets kept for
+        later would be most of a tier's memory)."""
+        if stop > 0:
             for column in (self.idx, self.lo, self.hi, self.sum, self.n, self.last):
                 del column[:stop]
-            self.head = 0
+        self.head = 0
 
     def drop_before(self, second: int) -> None:
         """Forget buckets that start before ``second``."""
@@ -146,7 +152,7 @@ class Tiers:
             mid.merge(second // 10, value, value, value, 1, value)
 
     def _fold(self, now: int) -> None:
-        cut = (now - FINE_KEEP) // 60 * 60  # whole minutes, so 10 s and 1 min groups stay whole
+        cut = (now - FINE_KEEP) // 60 * 60  # whole minutes: 10 s and 1 min groups stay whole
         self.fine.fold_into(self.mid, cut)
         mid = self.mid
         if len(mid) and now - mid.idx[mid.head] * 10 > MID_KEEP + _FOLD_MID:

@@ -17,7 +17,10 @@ from flux_tui.data.formats import format_value, safe_text
 from flux_tui.data.store import LiveStore, TagKey, TagState
 from flux_tui.ui.labels import clip_middle, unit_label
 
-WINDOWS: tuple[tuple[str, int], ...] = (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600))
+# Every window reads the tag's tiered buckets (data/tiers.py): instant, and independent of
+# how much of the log the ring still holds.
+WINDOWS: tuple[tuple[str, int], ...] = (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600),
+                                        ("6h", 6 * 3600), ("24h", 24 * 3600))
 MAX_PINS = 8
 _BARS = "▁▂▃▄▅▆▇█"
 _STATES = "█▓▒░▚▞▙▟"
@@ -111,7 +114,7 @@ class SparkPanel(Widget):
         self.border_subtitle = f"p pin ({len(self.pinned)}/{MAX_PINS}) · w window"
 
     def cycle_window(self) -> str:
-        """Next window (1m → 5m → 15m → 1h → 1m); returns its name."""
+        """Next window (1m → 5m → 15m → 1h → 6h → 24h → 1m); returns its name."""
         self.window_index = (self.window_index + 1) % len(WINDOWS)
         self._update_titles()
         self.refresh()
