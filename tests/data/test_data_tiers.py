@@ -22,7 +22,7 @@ def test_a_day_at_one_reading_a_second_stays_small_and_covers_every_window() -> 
     assert len(tiers.mid) <= (MID_KEEP + 600) // 10 + 12
     assert len(tiers.coarse) <= SPAN // 60 + 2
     for window in (60, 300, 900, 3600, 6 * 3600, 24 * 3600):
-        times, lows, highs, sums, counts, lasts = tiers.points(now - window, now + 1)
+        times, lows, highs, _sums, counts, _lasts = tiers.points(now - window, now + 1)
         assert times == sorted(times) and times[0] >= now - window - 60
         assert sum(counts) >= window * 0.95  # every second of the window is in some bucket
         if window >= 300:  # the values cycle every 100 s
@@ -48,11 +48,11 @@ def test_folding_loses_nothing_within_the_day(points: list[tuple[int, float]]) -
 
 def test_late_readings_land_in_the_bucket_of_their_time() -> None:
     tiers = Tiers()
-    for s in range(0, 1200):
+    for s in range(1200):
         tiers.add(T0 + s, 1.0)
     tiers.add(T0 + 5, 100.0)  # long folded into the 10 s tier: still counted there
     tiers.add(T0 + 1190, 50.0)  # still in the 1 s tier
-    times, lows, highs, sums, counts, _ = tiers.points(T0, T0 + 1200)
+    times, _lows, highs, _sums, counts, _ = tiers.points(T0, T0 + 1200)
     assert sum(counts) == 1202 and max(highs) == 100.0
     assert highs[times.index(float(T0))] == 100.0  # the 10 s bucket starting at T0
     assert highs[times.index(float(T0 + 1190))] == 50.0
@@ -63,5 +63,5 @@ def test_clear_after_forgets_the_later_buckets() -> None:
     for s in range(2000):
         tiers.add(T0 + s, float(s))
     tiers.clear_after(T0 + 1000)
-    times, _, highs, _, counts, _ = tiers.points(T0, T0 + 3000)
+    times, _, highs, _, _counts, _ = tiers.points(T0, T0 + 3000)
     assert max(times) < T0 + 1000 and max(highs) <= 999.0
