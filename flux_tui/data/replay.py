@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from flux_tui.data.replay_rows import RowIndex, positioned, rows_from
+from flux_tui.data.replay_rows import RowIndex, locate, positioned, rows_from
 from flux_tui.data.session_index import SessionIndex
 from flux_tui.data.session_read import SessionFile, open_session
 from flux_tui.feed.types import (
@@ -87,7 +87,7 @@ class SessionReplay:
         self._index_task: asyncio.Task[SessionIndex] | None = None
         self._seek: tuple[str, float] | None = None
         self._ahead_to: int | None = None  # a forward jump's target time
-        self.rows = RowIndex()  # where each row read so far is in the file (for seeking back)
+        self.rows = RowIndex()  # where the rows read so far are in the file (seeking back)
         self._fresh: Iterator[tuple[int, Reading]] = self._stream_rows()  # the file, read once
         self._source: Iterator[tuple[int, Reading]] = self._fresh
         self._tail_ms: int | None | bool = False  # the file's last time, read from its end
@@ -336,9 +336,9 @@ class SessionReplay:
         """The file read once, front to back, each row's place recorded in :attr:`rows`."""
         rows = self.rows
         add = rows.add
-        for offset, length, reading in positioned(self._stream_file):
+        for offset, _, reading in positioned(self._stream_file):
             row = len(rows)
-            add(offset, length, reading.epoch_ms)
+            add(offset, reading.epoch_ms)
             yield row, reading
         rows.complete = True
 
@@ -365,7 +365,7 @@ class SessionReplay:
             self._poke()
             return None
         self._ahead_to = None
-        row = self.rows.row_at(target)
+        row = await asyncio.to_thread(locate, self._stream_file, self.rows, target)
         self._source = chain(rows_from(self._stream_file, self.rows, row), self._fresh)
         self._pending, self.row, self.at_end = None, row, False
         self.position_ms = target

@@ -1,70 +1,77 @@
-"""Where each played reading of a replayed session is in its file, recorded while the file
-streams (no second pass, no second parse): ``RowIndex`` keeps 20 bytes a row (offset,
-length, and the running maximum of the times, which seeking bisects).
+"""Where the rows of a replayed session are in its file, recorded while the file streams
+(no second pass, no second parse). ``RowIndex`` keeps a checkpoint every
+:data:`EVERY` rows (its offset, and the running maximum of the times before it): about
+16 bytes per 256 rows, so a million-row session costs ~64 KB here, not ~20 MB.
 
-``positioned(session)`` streams ``(offset, length, reading)``; ``rows_from(session, index,
-row)`` reads the recorded rows again from ``row`` on: one ``pread`` a row for a plain file,
-a fresh stream that skips to the row for a compressed one. Any source that can give rows
-with a position and re-read from one (another format) fits the same shape.
+``locate(session, index, epoch_ms)`` finds the first row whose running time maximum reaches
+``epoch_ms`` (bisecting the checkpoints, then reading at most one checkpoint's rows);
+``rows_from(session, index, row)`` reads the recorded rows again from ``row`` on, from the
+checkpoint before it (a compressed or CSV file is read again from its start instead). Any
+source that gives rows with a position it can re-read from fits the same shape.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 
 from flux_tui.data.formats import reading_from_csv, reading_from_json
-from flux_tui.data.session_read import SessionFile, _reason, iter_lines
+from flux_tui.data.session_read import CHUNK, SessionFile, _reason, iter_lines
 from flux_tui.feed.types import Reading
 
-__all__ = ["MISSING_MS", "RowIndex", "positioned", "rows_from"]
+__all__ = ["EVERY", "MISSING_MS", "RowIndex", "locate", "positioned", "rows_from"]
 
 MISSING_MS = -(2**63)
 
 
+EVERY = 256  # rows between checkpoints
+
+
 class RowIndex:
-    """The rows played so far: ``offsets``/``lengths`` in the (decompressed) file and
-    ``reached``, the running maximum of their times (file order is arrival order, so
-    interleaved shards may step back a little; the maximum never does)."""
+    """Checkpoints of the rows read so far: ``offsets[k]`` is where row ``k * EVERY``
+    starts in the (decompressed) file, ``before[k]`` the running maximum of the times of
+    the rows before it (file order is arrival order, so interleaved shards may step back a
+    little; the maximum never does)."""
 
     def __init__(self) -> None:
         self.offsets = array("Q")
-        self.lengths = array("I")
-        self.reached = array("q")
+        self.before = array("q")
+        self.count = 0
+        self.high = MISSING_MS  # the running maximum so far
         self.start_ms: int | None = None  # the earliest time seen
         self.complete = False  # the whole file has been read
 
     def __len__(self) -> int:
-        return len(self.offsets)
+        return self.count
 
-    def add(self, offset: int, length: int, epoch_ms: int | None) -> None:
-        high = self.reached[-1] if self.reached else MISSING_MS
+    def add(self, offset: int, epoch_ms: int | None) -> None:
+        if not self.count % EVERY:
+            self.offsets.append(offset)
+            self.before.append(self.high)
         if epoch_ms is not None:
-            high = max(high, epoch_ms)
+            self.high = max(self.high, epoch_ms)
             if self.start_ms is None or epoch_ms < self.start_ms:
                 self.start_ms = epoch_ms
-        self.offsets.append(offset)
-        self.lengths.append(length)
-        self.reached.append(high)
+        self.count += 1
 
     @property
     def end_ms(self) -> int | None:
         """The latest time seen."""
-        return None if not self.reached or self.reached[-1] == MISSING_MS else self.reached[-1]
+        return None if self.high == MISSING_MS else self.high
 
-    def row_at(self, epoch_ms: int) -> int:
-        """The first row whose time reaches ``epoch_ms`` (len() when none has yet)."""
-        return bisect_left(self.reached, epoch_ms)
+    def checkpoint_for(self, epoch_ms: int) -> int:
+        """The last checkpoint that starts before the time reaches ``epoch_ms``."""
+        return max(0, bisect_left(self.before, epoch_ms) - 1)
 
     @property
     def nbytes(self) -> int:
-        return sum(a.itemsize * len(a) for a in (self.offsets, self.lengths, self.reached))
+        return sum(a.itemsize * len(a) for a in (self.offsets, self.before))
 
 
 def positioned(session: SessionFile) -> Iterator[tuple[int, int, Reading]]:
@@ -88,21 +95,57 @@ def positioned(session: SessionFile) -> Iterator[tuple[int, int, Reading]]:
         yield offset, len(line), reading
 
 
+def locate(session: SessionFile, index: RowIndex, epoch_ms: int) -> int:
+    """The first recorded row whose running time maximum reaches ``epoch_ms`` (the count of
+    rows when none does)."""
+    k = index.checkpoint_for(epoch_ms)
+    high = index.before[k] if len(index.before) else MISSING_MS
+    for row, reading in rows_from(session, index, k * EVERY):
+        ms = reading.epoch_ms
+        if ms is not None and ms > high:
+            high = ms
+        if high >= epoch_ms:
+            return row
+    return len(index)
+
+
 def rows_from(session: SessionFile, index: RowIndex, row: int) -> Iterator[tuple[int, Reading]]:
     """``(row, reading)`` for the recorded rows from ``row`` on."""
-    if session.compressed:  # no offsets into a gzip stream: read it again, skip to the row
-        fresh = SessionFile(session.path)
-        for number, (_, _, reading) in enumerate(positioned(fresh)):
-            if number >= len(index):
-                return
-            if number >= row:
-                yield number, reading
+    row = max(0, row)
+    if row >= len(index):
         return
-    with open(session.path, "rb") as handle:
-        fd = handle.fileno()
-        for number in range(row, len(index)):
-            data = os.pread(fd, index.lengths[number], index.offsets[number])
-            yield number, _decode(session, data)
+    fresh = SessionFile(session.path)  # its own problem list: these lines were reported
+    k = row // EVERY
+    if session.compressed or session.format != "jsonl":  # no offsets to seek to: start over
+        first, readings = 0, (r for _, _, r in positioned(fresh))
+    else:
+        first, readings = k * EVERY, _jsonl_from(session.path, index.offsets[k])
+    for number, reading in enumerate(readings, first):
+        if number >= len(index):
+            return
+        if number >= row:
+            yield number, reading
+
+
+def _jsonl_from(path: Any, offset: int) -> Iterator[Reading]:
+    """The readable readings of a plain JSONL file from byte ``offset`` (a row's start)."""
+    loads = orjson.loads
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        pending = b""
+        while True:
+            chunk = handle.read(CHUNK)
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop() if chunk else b""
+            for line in lines:
+                if not line.strip():
+                    continue
+                try:
+                    yield reading_from_json(loads(line))
+                except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError):
+                    continue  # damaged: skipped (and reported) when it was first read
+            if not chunk:
+                return
 
 
 def _decode(session: SessionFile, data: bytes) -> Reading:
