@@ -328,20 +328,28 @@ def _merge_positions(cols: ReadingColumns, predicate: Callable[[Any], bool],
         a += k
 
 
+_ORDER = ("tpl", "ms", "val", "kind", "back", "src", "seq", "rt", "arr", "sub")
+_CODES = {"tpl": "I", "ms": "q", "val": "d", "kind": "b", "back": "i", "src": "H", "seq": "q",
+          "rt": "i", "arr": "i", "sub": "B"}
+
+
 class _Batch:
     """One ingest's encoded readings, column by column, before they go into the ring."""
 
     __slots__ = ("arr", "back", "kind", "ms", "rt", "seq", "sparse", "src", "sub", "tpl", "val")
 
     def __init__(self) -> None:
-        self.tpl = array("I")
-        self.ms = array("q")
-        self.val = array("d")
-        self.kind = array("b")
-        self.rt = array("i")
-        self.arr = array("i")
-        self.src = array("H")
-        self.seq = array("q")
-        self.sub = array("B")
-        self.back = array("i")
+        for name in _ORDER:
+            setattr(self, name, array(_CODES[name]))
         self.sparse: list[tuple[int, Reading]] = []
+
+    @classmethod
+    def of(cls, rows: list[tuple[Any, ...]], sparse: list[tuple[int, Reading]]) -> _Batch:
+        """From one tuple a reading, in :data:`_ORDER` (template number, epochMs, value,
+        kind, back-link, source, sequence delta, rtms delta, arrival delta, sub)."""
+        batch = cls.__new__(cls)
+        columns = zip(*rows) if rows else [()] * len(_ORDER)
+        for name, column in zip(_ORDER, columns):
+            setattr(batch, name, array(_CODES[name], column))
+        batch.sparse = sparse
+        return batch

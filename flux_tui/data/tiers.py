@@ -127,20 +127,30 @@ class Tiers:
         """One reading (``value`` a number, or a state's code) at epoch ``second``."""
         fine = self.fine
         idx = fine.idx
-        if len(idx) > fine.head and idx[-1] == second:  # the common case: the same second
-            if value < fine.lo[-1]:
-                fine.lo[-1] = value
-            elif value > fine.hi[-1]:
-                fine.hi[-1] = value
-            fine.sum[-1] += value
-            fine.n[-1] += 1
-            fine.last[-1] = value
-            return
-        if len(idx) > fine.head and second < idx[fine.head]:
-            self._late(second, value)
-            return
-        fine.merge(second, value, value, value, 1, value)
-        if second - idx[fine.head] > FINE_KEEP + _FOLD_FINE:
+        if idx:
+            newest = idx[-1]
+            if newest == second:  # the same second: update the newest bucket in place
+                if value < fine.lo[-1]:
+                    fine.lo[-1] = value
+                elif value > fine.hi[-1]:
+                    fine.hi[-1] = value
+                fine.sum[-1] += value
+                fine.n[-1] += 1
+                fine.last[-1] = value
+                return
+            if newest > second:  # late: into the bucket where it belongs
+                if second < idx[0]:
+                    self._late(second, value)
+                else:
+                    fine.merge(second, value, value, value, 1, value)
+                return
+        idx.append(second)  # a new second (the newest bucket is never folded)
+        fine.lo.append(value)
+        fine.hi.append(value)
+        fine.sum.append(value)
+        fine.n.append(1)
+        fine.last.append(value)
+        if second - idx[0] > FINE_KEEP + _FOLD_FINE:
             self._fold(second)
 
     def _late(self, second: int, value: float) -> None:
