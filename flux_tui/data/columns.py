@@ -74,15 +74,17 @@ class _Probe:
     """A stand-in reading for the filter: the template's fields, and a note of whether the
     predicate looked at anything that changes from reading to reading."""
 
-    __slots__ = ("facts", "touched")
+    __slots__ = ("facts", "seen", "touched")
 
     def __init__(self, facts: tuple[Any, ...]) -> None:
         self.facts = facts
         self.touched = False
+        self.seen: set[int] = set()  # the changing fields it looked at
 
     def __getitem__(self, index: int) -> Any:
         if index in _VARYING or index < 0:
             self.touched = True
+            self.seen.add(index)
             return None
         return self.facts[index - 6]
 
@@ -295,22 +297,33 @@ class ReadingColumns:
         return _merge_positions(self, predicate, verdicts, start, stop)
 
 
-def _verdict(predicate: Callable[[Any], bool], facts: tuple[Any, ...]) -> bool | None:
+def _verdict(predicate: Callable[[Any], bool], facts: tuple[Any, ...]) -> Any:
+    """True/False when the predicate's answer holds for every reading of a template with
+    these ``facts``; else None, or TIME_VALUE when it only looked at the time and value
+    (then a light stand-in per reading does, instead of rebuilding each one)."""
     probe = _Probe(facts)
     try:
         result = bool(predicate(probe))
     except Exception:  # noqa: BLE001 - the stand-in confused it: test reading by reading
         return None
-    return None if probe.touched else result
+    if not probe.touched:
+        return result
+    return TIME_VALUE if probe.seen <= {4, 13} else None
+
+
+TIME_VALUE = "time-value"  # a verdict: test each reading's time and value only
 
 
 def _merge_positions(cols: ReadingColumns, predicate: Callable[[Any], bool],
                      verdicts: list[bool | None], start: int, stop: int) -> Iterator[int]:
     last = len(verdicts)  # stands for SPARSE in the lists below
     keep = [v is True for v in verdicts] + [False]
-    check = [v is None for v in verdicts] + [True]
+    check = [v is None or v is TIME_VALUE for v in verdicts] + [True]
+    light: list[list[Any] | None] = [
+        ["", "", 0, 0.0, None, None, *t.facts, None, _EMPTY] if v is TIME_VALUE else None
+        for t, v in zip(cols.templates, verdicts)] + [None]
     cap = cols.capacity
-    reading = cols.reading
+    reading, value = cols.reading, cols.value
     a = start
     while a < stop:  # the ring's slots for start..stop: at most two runs
         slot = a % cap
@@ -323,8 +336,19 @@ def _merge_positions(cols: ReadingColumns, predicate: Callable[[Any], bool],
             a += k
             continue
         for i, n in enumerate(numbers):
-            if keep[n] or (check[n] and predicate(reading(a + i))):
+            if keep[n]:
                 yield a + i
+            elif check[n]:
+                pos = a + i
+                if light[n] is not None:  # only the time and value matter: a light stand-in
+                    probe = light[n]
+                    ms = cols.ms[pos % cap]
+                    probe[4] = None if ms == MISSING_MS else ms
+                    probe[13] = value(pos)
+                    if predicate(Reading._make(probe)):
+                        yield pos
+                elif predicate(reading(pos)):
+                    yield pos
         a += k
 
 

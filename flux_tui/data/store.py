@@ -27,6 +27,7 @@ from flux_tui.data.columns import (
     ReadingColumns,
     Template,
     _Batch,
+    _verdict,
 )
 from flux_tui.data.tag_state import (
     SeriesStats,
@@ -162,10 +163,25 @@ class LiveStore:
                     (t.last_ms for t in unit.tags.values()), default=0))
         self.cols.write(encoded)
         if self._predicate is not None:
-            self._matches.extend(self.cols.filter(self._predicate, start, self.total,
-                                                  self._verdicts))
-            self._trim_matches()
+            self._match_new(readings, encoded.tpl, start)
         self.version += 1
+
+    def _match_new(self, readings: list[Reading], numbers: array[int], start: int) -> None:
+        """Add the new readings that pass the filter to the match index: the filter's
+        verdict per template where it is fixed, else the filter on the reading as it came
+        (it is at hand: no need to rebuild it from the columns)."""
+        predicate = self._predicate
+        assert predicate is not None
+        verdicts = self._verdicts
+        templates = self.cols.templates
+        if len(verdicts) < len(templates):
+            verdicts.extend(_verdict(predicate, t.facts) for t in templates[len(verdicts):])
+        matches = self._matches
+        for i, number in enumerate(numbers):
+            verdict = verdicts[number] if number != SPARSE else None
+            if verdict is True or (verdict is not False and predicate(readings[i])):
+                matches.append(start + i)
+        self._trim_matches()
 
     def _encode(self, readings: list[Reading]) -> _Batch:
         """The per-reading loop: tag state, tiered history and the columns of each reading

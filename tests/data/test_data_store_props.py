@@ -66,6 +66,11 @@ def readings(draw: Any) -> Reading:
     return reading_from_payload(shard, seq, sub, arrival, payload)
 
 
+def _key(r: Reading) -> tuple[Any, Any]:
+    """The store's tag key: the unit and the tag id (the tag name when there is no id)."""
+    return r.asset_id, r.tag_id if r.tag_id is not None else r.tag_name
+
+
 def _same(a: Reading, b: Reading) -> None:
     assert a == b
     assert [type(x) for x in a[:14]] == [type(x) for x in b[:14]]
@@ -88,8 +93,8 @@ def test_rebuilt_readings_equal_what_went_in(rows: list[Reading], capacity: int,
         _same(store.reading_at(pos), rows[pos])
     # previous value of the same tag, while it is held
     for pos in range(store.first, store.total):
-        key = (rows[pos].asset_id, rows[pos].tag_id)
-        before = [r for r in rows[store.first:pos] if (r.asset_id, r.tag_id) == key]
+        key = _key(rows[pos])
+        before = [r for r in rows[store.first:pos] if _key(r) == key]
         expected = before[-1].val if before else None
         got = store.prev_at(pos)
         assert got == expected or (got is None and expected is None)
@@ -134,7 +139,7 @@ def test_cutting_the_log_back_restores_each_tags_last_value(rows: list[Reading],
     for pos in range(cut):
         _same(store.reading_at(pos), rows[pos])
     for key, t in store.tags.items():
-        mine = [r for r in rows[:cut] if (r.asset_id, r.tag_id) == key]
+        mine = [r for r in rows[:cut] if _key(r) == key]
         assert t.last == (mine[-1].val if mine else None) or (
             mine and t.last != t.last)  # a NaN would not equal itself (none are drawn)
     store.ingest(Batch("s", rows[cut:]))  # and it carries on from there
