@@ -275,3 +275,33 @@ async def test_sighup_and_sigterm_close_the_recording_and_end_the_viewer(
         assert session.metadata["complete"] and len(list(session.iter_readings())) == 6
     finally:
         signal.signal(signum, previous)
+
+
+async def test_a_big_session_is_held_whole_home_and_the_filter_count_cover_the_file(
+        tmp_path: Path) -> None:
+    """A generated session (smaller than the 1,000,000 of the benchmark, larger than the old
+    200,000-line ring's share of it would show): played at max speed, the log holds every
+    reading, `home` reaches the first one and the filter counts the whole file."""
+    path = tmp_path / "big.jsonl"
+    count = 30_000
+    readings = [make_reading(n, asset=1111 + n % 3, tag=n % 7, ms=T0_MS + n * 100)
+                for n in range(count)]
+    with SessionWriter(path, metadata={"profile": "demo", "company": "acme"}) as writer:
+        writer.write(readings)
+    replay = SessionReplay(path, speed=None, hold_at_end=True)
+    app = open_app(replay, utc=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: replay.at_end and app.store.total == count, 120)
+        assert app.store.held == count and not app.store.cols.sparse
+        await pilot.press("home")
+        await settle(pilot)
+        assert format_time(T0_MS, utc=True) in screen_text(app)
+        assert app.log_view.cursor == 0
+        await pilot.press("slash")
+        label = readings[3].label
+        await pilot.press(*f'label:"{label}"')
+        expected = sum(1 for r in readings if r.label == label)
+        await wait_until(pilot, lambda: app.store.view_len() == expected)
+        await settle(pilot)
+        assert f"{expected:,} of {count:,}" in screen_text(app)
+        assert app.store.reading_at(count - 1) == readings[-1]
