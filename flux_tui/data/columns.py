@@ -4,8 +4,8 @@ readings of its tag is kept once, per *template*; what changes is kept per readi
 
 Per reading (44 bytes): template number (4), epochMs (8), the value (8) and its kind (1),
 rtms as a delta from epochMs (4), arrival as a delta from epochMs (4), a source number
-(the shard and a sequence-number base; 2), the sequence number as a delta from that base
-(8), the sub-record index (1) and the distance back to the same tag's previous reading (4,
+(the shard and the sequence number's leading digits, kept once; 2), the sequence number's
+last 18 digits (8), the sub-record index (1) and the distance back to the same tag's previous reading (4,
 for the change arrow).
 
 Per template: the payload of the tag's first reading (every field, in its order) and the
@@ -40,7 +40,6 @@ __all__ = ["MISSING_MS", "ReadingColumns", "Template"]
 MISSING_MS = -(2**63)  # epochMs column value of a reading without a time
 _NO_DELTA = -(2**31)  # rtms / arrival column value: none
 _INT32 = 2**31
-_SEQ_SPAN = 2**63
 SPARSE = 0xFFFFFFFF  # template number of a reading kept whole in the sparse table
 MAX_TEMPLATES = 0xFFFFFFF0
 MAX_CODES = 1 << 16  # distinct text values held as codes (more go sparse)
@@ -50,6 +49,7 @@ FLOAT, INT, TRUE, FALSE, NONE, CODE, OTHER = range(7)
 _KIND_VALUE = (None, None, True, False, None)
 _VARYING = frozenset((1, 2, 3, 4, 5, 13, 14, 0))  # Reading fields not fixed by a template
 _EMPTY: dict[str, Any] = {}
+_MORE = (None,) * (len(Reading._fields) - 15)  # fields a later Reading may add (default None)
 
 
 class Template:
@@ -123,7 +123,8 @@ class ReadingColumns:
         self.sub = _zeros("B")
         self.back = _zeros("i")  # distance to the same tag's previous reading (0: none)
         self.templates: list[Template] = []
-        self.sources: list[tuple[str, int]] = []  # (shard, sequence-number base)
+        # (shard, the sequence number's leading digits, how many digits follow them)
+        self.sources: list[tuple[str, str, int]] = []
         self._source_of: dict[str, int] = {}
         self.codes: list[Any] = []  # text values of CODE kind
         self._code_of: dict[Any, int] = {}
@@ -157,12 +158,13 @@ class ReadingColumns:
             self.codes.append(val)
         return c
 
-    def source(self, shard: str, seq: int) -> int:
-        """The source number for a new sequence-number base of ``shard`` (-1: too many)."""
+    def source(self, shard: str, prefix: str, width: int) -> int:
+        """The source number for ``shard``'s sequence numbers that start with ``prefix`` and
+        have ``width`` more digits (-1: too many sources, keep the reading whole)."""
         if len(self.sources) >= MAX_SOURCES:
             return -1
         number = self._source_of[shard] = len(self.sources)
-        self.sources.append((shard, seq))
+        self.sources.append((shard, prefix, width))
         return number
 
     def write(self, batch: _Batch) -> None:
@@ -263,10 +265,11 @@ class ReadingColumns:
             payload["rtms"] = rtms
         if t.has_v:
             payload["val"] = val
-        shard, base = self.sources[self.src[slot]]
+        shard, prefix, width = self.sources[self.src[slot]]
         arr = self.arr[slot]
         arrival = 0.0 if arr == _NO_DELTA else (epoch + arr) / 1000.0  # type: ignore[operator]
-        return Reading(shard, str(base + self.seq[slot]), self.sub[slot], arrival, epoch, rtms,
+        seq = prefix + str(self.seq[slot]).zfill(width)
+        return Reading(shard, seq, self.sub[slot], arrival, epoch, rtms,
                        *t.facts, val, payload)
 
     def template_key(self, pos: int) -> Any:
@@ -320,7 +323,7 @@ def _merge_positions(cols: ReadingColumns, predicate: Callable[[Any], bool],
     keep = [v is True for v in verdicts] + [False]
     check = [v is None or v is TIME_VALUE for v in verdicts] + [True]
     light: list[list[Any] | None] = [
-        ["", "", 0, 0.0, None, None, *t.facts, None, _EMPTY] if v is TIME_VALUE else None
+        ["", "", 0, 0.0, None, None, *t.facts, None, _EMPTY, *_MORE] if v is TIME_VALUE else None
         for t, v in zip(cols.templates, verdicts)] + [None]
     cap = cols.capacity
     reading, value = cols.reading, cols.value
@@ -370,7 +373,7 @@ class _Batch:
     @classmethod
     def of(cls, rows: list[tuple[Any, ...]], sparse: list[tuple[int, Reading]]) -> _Batch:
         """From one tuple a reading, in :data:`_ORDER` (template number, epochMs, value,
-        kind, back-link, source, sequence delta, rtms delta, arrival delta, sub)."""
+        kind, back-link, source, sequence tail, rtms delta, arrival delta, sub)."""
         batch = cls.__new__(cls)
         columns = zip(*rows) if rows else [()] * len(_ORDER)
         for name, column in zip(_ORDER, columns):

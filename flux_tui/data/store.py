@@ -58,7 +58,7 @@ _RATE_WINDOW = 5.0  # seconds the readings/s figure averages over
 DEFAULT_HISTORY = 2_000_000  # readings the log holds ([ui] history)
 _MAX_VARIANTS = 8  # templates a tag may have (a label that changes...); then sparse
 _I32 = 2**31
-_SEQ_SPAN = 2**63
+_SEQ_DIGITS = 18  # the sequence number's digits kept as a number (< 2**63)
 _NO_DELTA = -(2**31)  # the columns' "none" for rtms/arrival
 
 
@@ -515,9 +515,9 @@ def _exact(tp: Template, p: dict[str, Any], ms: Any, rtms: Any, val: Any) -> boo
             and (not tp.has_v or type(p["val"]) is type(val)))
 
 
-def _where(r: Reading, ms: Any, cols: ReadingColumns, sources: list[tuple[str, int]],
+def _where(r: Reading, ms: Any, cols: ReadingColumns, sources: list[tuple[str, str, int]],
            source_of: dict[str, int]) -> tuple[int, int, int, int, int] | None:
-    """(source, sequence delta, rtms delta, arrival delta, sub) of ``r``, or None when one
+    """(source, sequence tail, rtms delta, arrival delta, sub) of ``r``, or None when one
     of them does not fit its column (the reading is then kept whole)."""
     if ms is not None and type(ms) is not int:
         return None
@@ -542,18 +542,24 @@ def _where(r: Reading, ms: Any, cols: ReadingColumns, sources: list[tuple[str, i
     sub = r[2]
     if type(sub) is not int or not 0 <= sub < 256:
         return None
+    # The sequence number: its last 18 digits as a number, the digits before them (the
+    # same for a long run of a shard's records) once per source: no 56-digit conversion.
     seq = r[1]
-    if type(seq) is not str or not seq.isdigit() or not seq.isascii() or (
-            seq[0] == "0" and len(seq) > 1):
+    if type(seq) is not str:
         return None
-    number = int(seq)
     shard = r[0]
     src = source_of.get(shard)
     if src is not None:
-        delta = number - sources[src][1]
-        if 0 <= delta < _SEQ_SPAN:
-            return src, delta, d_rt, d_arr, sub
-    if type(shard) is not str:
+        _, prefix, width = sources[src]
+        if len(seq) == len(prefix) + width and seq.startswith(prefix):
+            tail = seq[-width:]
+            if tail.isdigit() and tail.isascii():
+                return src, int(tail), d_rt, d_arr, sub
+    if type(shard) is not str or not seq:
         return None
-    src = cols.source(shard, number)
-    return None if src < 0 else (src, 0, d_rt, d_arr, sub)
+    width = min(len(seq), _SEQ_DIGITS)
+    tail = seq[-width:]
+    if not (tail.isdigit() and tail.isascii()):
+        return None
+    src = cols.source(shard, seq[:-width], width)
+    return None if src < 0 else (src, int(tail), d_rt, d_arr, sub)
