@@ -166,6 +166,22 @@ class LiveStore:
             self._match_new(readings, encoded.tpl, start)
         self.version += 1
 
+    def ingest_in_parts(self, batch: Batch, size: int = 2000) -> Iterator[None]:
+        """Ingest ``batch`` a part of ``size`` readings at a time, yielding between parts:
+        the caller awaits there, so a 10,000-reading page never holds the event loop for
+        the whole of its ingest (the viewer's lag at peak feed)."""
+        readings = batch.readings
+        if len(readings) <= size:
+            self.ingest(batch)
+            return
+        for start in range(0, len(readings), size):
+            part = readings[start:start + size]
+            last = start + size >= len(readings)
+            self.ingest(Batch(batch.shard, part, batch.errors if last else [],
+                              batch.millis_behind, batch.received_at))
+            if not last:
+                yield
+
     def _match_new(self, readings: list[Reading], numbers: array[int], start: int) -> None:
         """Add the new readings that pass the filter to the match index: the filter's
         verdict per template where it is fixed, else the filter on the reading as it came
