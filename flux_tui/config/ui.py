@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from flux_tui.api.errors import ConfigError
 
@@ -23,6 +23,8 @@ class UiSettings(BaseModel):
     theme: StrictStr | None = None  # a theme's name (built-in or in the themes folder)
     low_bandwidth: StrictBool = False  # redraw less (1 Hz), plain log lines
     keys: dict[StrictStr, StrictStr] = {}  # binding id -> keys, e.g. quit = "ctrl+q"
+    # readings the log holds (about 44 bytes each; the store's DEFAULT_HISTORY)
+    history: StrictInt = Field(default=2_000_000, ge=1000)
 
 
 def ui_settings(table: Mapping[str, Any], *, file: str | None = None) -> UiSettings:

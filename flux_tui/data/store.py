@@ -50,26 +50,16 @@ from flux_tui.feed.types import (
 
 # The tag and unit state live in tag_state; they are re-exported for the store's readers.
 __all__ = ["DEFAULT_HISTORY", "LiveStore", "Predicate", "SeriesStats", "TagKey", "TagState",
-           "UnitState", "history_setting"]
+           "UnitState"]
 
 Predicate = Callable[[Reading], bool]
 
 _RATE_WINDOW = 5.0  # seconds the readings/s figure averages over
-DEFAULT_HISTORY = 2_000_000  # readings the log holds ([ui] history)
+DEFAULT_HISTORY = 2_000_000  # readings the log holds ([ui] history, config/ui.py)
 _MAX_VARIANTS = 8  # templates a tag may have (a label that changes...); then sparse
 _I32 = 2**31
 _SEQ_DIGITS = 18  # the sequence number's digits kept as a number (< 2**63)
 _NO_DELTA = -(2**31)  # the columns' "none" for rtms/arrival
-
-
-def history_setting(ui: dict[str, Any]) -> tuple[int, str | None]:
-    """``[ui] history`` (readings the log holds): the value, and a problem to tell the user
-    when the setting is not a whole number of at least 1,000 (the default is used then)."""
-    value = ui.get("history", DEFAULT_HISTORY)
-    if type(value) is not int or value < 1000:
-        return DEFAULT_HISTORY, (f"[ui] history must be a whole number of readings, at least "
-                                 f"1000 (got {value!r}); using {DEFAULT_HISTORY:,}")
-    return value, None
 
 
 class LiveStore:
@@ -165,22 +155,6 @@ class LiveStore:
         if self._predicate is not None:
             self._match_new(readings, encoded.tpl, start)
         self.version += 1
-
-    def ingest_in_parts(self, batch: Batch, size: int = 2000) -> Iterator[None]:
-        """Ingest ``batch`` a part of ``size`` readings at a time, yielding between parts:
-        the caller awaits there, so a 10,000-reading page never holds the event loop for
-        the whole of its ingest (the viewer's lag at peak feed)."""
-        readings = batch.readings
-        if len(readings) <= size:
-            self.ingest(batch)
-            return
-        for start in range(0, len(readings), size):
-            part = readings[start:start + size]
-            last = start + size >= len(readings)
-            self.ingest(Batch(batch.shard, part, batch.errors if last else [],
-                              batch.millis_behind, batch.received_at))
-            if not last:
-                yield
 
     def _match_new(self, readings: list[Reading], numbers: array[int], start: int) -> None:
         """Add the new readings that pass the filter to the match index: the filter's

@@ -133,7 +133,7 @@ class FluxApp(AlarmActions, App[int]):
 
     def __init__(self, opener: SourceOpener, *, title: str = "flux-tui",
                  config: Config | None = None, low_bandwidth: bool = False,
-                 clock: Callable[[], float] = time.time, capacity: int = 200_000,
+                 clock: Callable[[], float] = time.time, capacity: int | None = None,
                  utc: bool = False, theme: str | None = None,
                  user_theme_dir: Path | None = None, alarms: AlarmSetup | None = None,
                  look_back: Callable[[str], SourceOpener] | None = None) -> None:
@@ -145,7 +145,7 @@ class FluxApp(AlarmActions, App[int]):
         self._config = config
         ui = config.ui_settings() if config is not None else UiSettings()  # [ui], read once
         self.low_bandwidth = low_bandwidth or ui.low_bandwidth
-        self.store = LiveStore(capacity, clock=clock)
+        self.store = LiveStore(capacity or ui.history, clock=clock)
         self.view = LiveView(opener, store=self.store, clock=clock, listener=self)
         self.main = MainScreen(self.view, self.store, self._tick, utc=utc,
                                low_bandwidth=self.low_bandwidth)
@@ -260,7 +260,9 @@ class FluxApp(AlarmActions, App[int]):
 
     def start_feed(self) -> None:
         """(Re)start the feed worker (exclusive: a running one is cancelled first)."""
-        self.store.note(StateChanged(FeedState.CONNECTING, ""))
+        # a saved session is read, not connected to: never "connecting" in replay
+        replaying = self.view.replay is not None
+        self.store.note(StateChanged(FeedState.REPLAY if replaying else FeedState.CONNECTING, ""))
         self.run_worker(self.view.run(), name="feed", group="feed", exclusive=True,
                         exit_on_error=False)
 
@@ -286,8 +288,10 @@ class FluxApp(AlarmActions, App[int]):
             when = f"; retrying in {problem.retry_in:.0f} s" if problem.retry_in else ""
             self.notify(f"{text}{when}", title="Feed problem", severity="warning")
 
-    def seeked(self) -> None:
-        self.run_worker(self.main.restart_tree(), group="replay-view", exclusive=True)
+    def seeked(self, cleared: bool) -> None:
+        if cleared:  # the log started again (the point is no longer held): a fresh tree
+            self.run_worker(self.main.restart_tree(), group="replay-view", exclusive=True)
+        self.main.log_view.action_live()  # show the point the replay is at
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:

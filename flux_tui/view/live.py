@@ -56,6 +56,7 @@ __all__ = ["LiveView", "RunSummary", "StopRun", "StopWhen", "Tap", "ViewListener
 Predicate = Callable[[Reading], bool]
 
 TICK_EVERY = 1.0  # seconds between the taps' ticks while running
+PART = 2000  # readings of a page the store takes at a time (the UI draws in between)
 _NAMES_POLL = 0.05  # seconds between looks at the names while waiting for them
 _REACHED = (FeedState.LIVE, FeedState.CATCHING_UP)
 
@@ -104,7 +105,7 @@ class ViewListener(Protocol):
 
     def problem(self, problem: FeedProblem) -> None: ...
 
-    def seeked(self) -> None: ...  # a replay jumped: the store was cleared
+    def seeked(self, cleared: bool) -> None: ...  # a replay jumped (cleared: the store too)
 
 
 class StopRun(Exception):
@@ -234,6 +235,7 @@ class LiveView:
         self._consumer: asyncio.Task[None] | None = None
         self._stop_reason: str | None = None
         self._tick_error: OSError | None = None
+        self._replay_row0 = 0
 
     # --- the filter (the log's, the recording's and tail's) -------------------------------
 
@@ -309,6 +311,7 @@ class LiveView:
         ``opener`` may wrap it (with names, :func:`flux_tui.connect.replay_source`)."""
         self.replay = replay
         self.clock = replay.now
+        self._replay_row0 = 0  # the replay's row at the store's position 0
         if self.store is not None:
             self.store.clock = replay.now
             self.store.clear()
@@ -412,12 +415,27 @@ class LiveView:
             await _names_loaded(source.names, until.names_wait)
         try:
             async for item in source:
-                reason = self.dispatch(item, until, summary)
-                if reason is not None:
-                    summary.stopped_by = reason
-                    return
+                for part in self._parts(item):
+                    reason = self.dispatch(part, until, summary)
+                    if reason is not None:
+                        summary.stopped_by = reason
+                        return
+                    if part is not item:
+                        await asyncio.sleep(0)  # let the UI draw between parts of a page
         except StopRun as stop:
             summary.stopped_by = stop.reason
+
+    def _parts(self, item: SourceItem) -> list[SourceItem]:
+        """A big page for the store in parts of :data:`PART` readings: ingesting a
+        10,000-reading page in one go would hold the event loop (the viewer's lag at peak
+        feed). Decode errors go with the last part. Headless runs take pages whole."""
+        if not isinstance(item, Batch) or self.store is None or len(item.readings) <= PART:
+            return [item]
+        readings = item.readings
+        starts = range(0, len(readings), PART)
+        return [Batch(item.shard, readings[a:a + PART],
+                      item.errors if a + PART >= len(readings) else [], item.millis_behind,
+                      item.received_at) for a in starts]
 
     def dispatch(self, item: SourceItem, until: StopWhen, summary: RunSummary) -> str | None:
         """Hand one item to the store, the taps and the listener: the one place items are
@@ -426,11 +444,10 @@ class LiveView:
             case Batch():
                 return self._take(item, until, summary)
             case ReplaySeeked():
-                if self.store is not None:
-                    self.store.clear()  # now: the next page must land in the empty store
+                cleared = self._replay_seeked(item)
                 self._note(item)
                 if self.listener is not None:
-                    self.listener.seeked()
+                    self.listener.seeked(cleared)
             case FeedProblem():
                 self._note(item)
                 if self.listener is not None:
@@ -451,6 +468,22 @@ class LiveView:
             case _:  # Throttled, ShardOpened, ShardClosed
                 self._note(item)
         return None
+
+    def _replay_seeked(self, item: ReplaySeeked) -> bool:
+        """The store keeps the history before a jump. Forwards every reading up to the
+        target was played already; backwards the store is cut back to the target's row
+        (what follows continues from there), so a paused replay shows the readings at that
+        point. True when that point is no longer held and the store started again."""
+        store = self.store
+        if store is None or not item.backwards:
+            return False
+        pos = item.row - self._replay_row0
+        if pos >= store.first:
+            store.truncate(pos)
+            return False
+        store.clear()  # now: the next page must land in the empty store
+        self._replay_row0 = item.row
+        return True
 
     def _take(self, batch: Batch, until: StopWhen, summary: RunSummary) -> str | None:
         summary.reached = True

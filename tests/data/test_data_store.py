@@ -208,15 +208,3 @@ def test_state_codes_of_a_free_text_tag_stay_bounded() -> None:
     assert codes[:3] == [0.0, 1.0, 2.0] and codes[-1] == float(MAX_CODES)
     assert tag.code_of("msg 1") == 1.0  # values already coded keep their code
 
-
-def test_ingest_in_parts_holds_the_same_as_one_ingest() -> None:
-    rows = [reading(i, tag=i % 3) for i in range(25)]
-    err = DecodeError("s0", "9", "bad json", b"{")
-    whole, parts = LiveStore(capacity=100), LiveStore(capacity=100)
-    whole.ingest(Batch("s0", rows, [err], 5, 1.0))
-    steps = list(parts.ingest_in_parts(Batch("s0", rows, [err], 5, 1.0), size=10))
-    assert len(steps) == 2  # three parts: the caller may yield to the UI twice
-    assert [parts.reading_at(p) for p in range(25)] == [whole.reading_at(p) for p in range(25)]
-    assert [parts.prev_at(p) for p in range(25)] == [whole.prev_at(p) for p in range(25)]
-    assert parts.error_total == 1 and parts.lag_ms == 5
-    assert parts.rate(now=1.0) == whole.rate(now=1.0)

@@ -167,7 +167,7 @@ async def test_a_problem_retrying_cannot_fix_ends_a_headless_run_only() -> None:
     assert log.seen == ["FeedProblem", [0]] and summary.stopped_by == "end"
 
 
-async def test_a_replay_jump_clears_the_store_and_tells_the_listener() -> None:
+async def test_a_replay_jump_back_cuts_the_store_to_its_row_and_tells_the_listener() -> None:
     store = LiveStore(100)
     told: list[str] = []
 
@@ -181,13 +181,27 @@ async def test_a_replay_jump_clears_the_store_and_tells_the_listener() -> None:
         def problem(self, problem: FeedProblem) -> None:
             told.append("problem")
 
-        def seeked(self) -> None:
-            told.append(f"seeked, {store.total} held")
+        def seeked(self, cleared: bool) -> None:
+            told.append(f"seeked, {store.total} held, cleared={cleared}")
 
-    source = Source([batch(0, 3), ReplaySeeked(0, backwards=True), batch(0, 2)])
+    source = Source([batch(0, 3), ReplaySeeked(0, backwards=True, row=1), batch(1, 2),
+                     ReplaySeeked(0, backwards=False, row=3)])
     await LiveView(opener(source), store=store, listener=Listener()).run()
-    assert told == ["opened", "batch first=True", "seeked, 0 held", "batch first=True"]
-    assert store.total == 2
+    # back to row 1: the history before it stays, what follows continues from there
+    assert told == ["opened", "batch first=True", "seeked, 1 held, cleared=False",
+                    "batch first=False", "seeked, 3 held, cleared=False"]
+    assert [store.reading_at(p).val for p in range(3)] == [0.0, 1.0, 2.0]
+
+
+async def test_a_big_page_reaches_the_store_in_parts_with_the_same_result() -> None:
+    from flux_tui.view.live import PART
+
+    store = LiveStore(10 * PART)
+    big = batch(0, 2 * PART + 5)
+    await LiveView(opener(Source([big])), store=store).run()
+    assert store.total == 2 * PART + 5
+    assert [store.reading_at(p) for p in (0, PART, 2 * PART + 4)] == [
+        big.readings[0], big.readings[PART], big.readings[-1]]
 
 
 async def test_the_recording_takes_what_passes_the_filter(tmp_path: Path) -> None:
