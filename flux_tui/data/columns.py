@@ -272,10 +272,6 @@ class ReadingColumns:
         return Reading(shard, seq, self.sub[slot], arrival, epoch, rtms,
                        *t.facts, val, payload)
 
-    def template_key(self, pos: int) -> Any:
-        """The template number at ``pos`` (SPARSE for a reading kept whole)."""
-        return self.tpl[pos % self.capacity]
-
     # --- filtering ------------------------------------------------------------------------
 
     def filter(self, predicate: Callable[[Any], bool], start: int | None = None,
