@@ -6,8 +6,9 @@
 ``locate(session, index, epoch_ms)`` finds the first row whose running time maximum reaches
 ``epoch_ms`` (bisecting the checkpoints, then reading at most one checkpoint's rows);
 ``rows_from(session, index, row)`` reads the recorded rows again from ``row`` on, from the
-checkpoint before it (a compressed or CSV file is read again from its start instead). Any
-source that gives rows with a position it can re-read from fits the same shape.
+checkpoint before it (a compressed, CSV or Parquet session is read again from its start
+instead: correct, slower). Any source that gives rows with a position it can re-read from
+fits the same shape.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import orjson
 
 from flux_tui.data.formats import reading_from_csv, reading_from_json
-from flux_tui.data.session_read import CHUNK, SessionFile, _reason, iter_lines
+from flux_tui.data.session_read import CHUNK, SessionFile, _reason, iter_lines, open_session
 from flux_tui.feed.types import Reading
 
 __all__ = ["EVERY", "MISSING_MS", "RowIndex", "locate", "positioned", "rows_from"]
@@ -81,6 +82,10 @@ def positioned(session: SessionFile) -> Iterator[tuple[int, int, Reading]]:
         for _, offset, end, reading in session.iter_csv():
             yield offset, end - offset, reading
         return
+    if session.format != "jsonl":  # another kind (Parquet): the row number is the position
+        for number, reading in enumerate(session.iter_readings()):
+            yield number, 0, reading
+        return
     problems = session.problems
     loads = orjson.loads
     for line_no, offset, line, complete in iter_lines(session.path, session.compressed,
@@ -114,9 +119,9 @@ def rows_from(session: SessionFile, index: RowIndex, row: int) -> Iterator[tuple
     row = max(0, row)
     if row >= len(index):
         return
-    fresh = SessionFile(session.path)  # its own problem list: these lines were reported
+    fresh = open_session(session.path)  # its own problem list: these lines were reported
     k = row // EVERY
-    if session.compressed or session.format != "jsonl":  # no offsets to seek to: start over
+    if session.compressed or session.format != "jsonl":  # no byte offsets: read it again
         first, readings = 0, (r for _, _, r in positioned(fresh))
     else:
         first, readings = k * EVERY, _jsonl_from(session.path, index.offsets[k])
