@@ -127,6 +127,20 @@ class TagState:
             return times, [s / n for s, n in zip(sums, counts)]
         return times, lasts
 
+    @property
+    def times(self) -> list[float]:
+        """The whole history's points' times (oldest first; 1 min buckets further back,
+        1 s ones recently): what ``data/changes.py`` reads."""
+        return self.window(SERIES_SECONDS, self._now())[0]
+
+    @property
+    def values(self) -> list[float]:
+        """The values of :attr:`times`' points (means, or states' last codes)."""
+        return self.window(SERIES_SECONDS, self._now())[1]
+
+    def _now(self) -> float:
+        return self.last_ms / 1000.0 + 1.0
+
     def stats(self, seconds: float, now: float) -> SeriesStats:
         """last/min/max/avg over the window (only meaningful for numeric tags)."""
         _, lows, highs, sums, counts, lasts = self.tiers.points(now - seconds, now + 1)
