@@ -94,8 +94,9 @@ async def test_a_replay_jumps_to_the_next_and_previous_alarm(tmp_path: Path) -> 
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: replay.position_ms is not None)
         for key in ("full_stop", "full_stop", "comma"):
-            trees = app.main._trees
+            asked = len(seeks)
             await pilot.press(key)
-            # each jump rebuilds the tree: let it finish before the next key
-            await wait_until(pilot, lambda t=trees: app.main._trees > t and not rebuilding(app))  # type: ignore[misc]
+            # let each jump land (the replay at its target) before the next key
+            await wait_until(pilot, lambda n=asked: len(seeks) > n  # type: ignore[misc]
+                             and replay.position_ms == seeks[-1] and not rebuilding(app))
     assert seeks == [T0_MS + 170_000, T0_MS + 370_000, T0_MS + 170_000]
