@@ -38,7 +38,7 @@ _FLOAT, _INT, _TRUE, _FALSE, _NONE, _OTHER = range(6)
 
 class SessionIndex:
     """Every reading of a session as columns, in file order. Row ``i`` is the i-th readable
-    reading. Build it with :meth:`load` (or ``SessionFile.index()``); close it when done
+    reading. Build it with :meth:`load`; close it when done
     (a compressed session is decompressed into an anonymous temporary file)."""
 
     def __init__(self, session: SessionFile, source: IO[bytes], owns_source: bool) -> None:

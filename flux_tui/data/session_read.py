@@ -12,16 +12,13 @@ import os
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from flux_tui.data.formats import CSV_COLUMNS, reading_from_csv, reading_from_json
 from flux_tui.data.session_write import session_format, sidecar_path
 from flux_tui.feed.types import Reading
-
-if TYPE_CHECKING:  # the index imports this module; only the annotation needs it here
-    from flux_tui.data.session_index import SessionIndex
 
 __all__ = ["SessionFile", "iter_lines", "open_session"]
 
@@ -194,12 +191,6 @@ class SessionFile:
                 yield rows.row_line, rows.row_offset, rows.row_end, reading
             except (ValueError, TypeError, orjson.JSONDecodeError) as error:
                 problems.append((rows.row_line, _reason(error, rows.complete)))
-
-    def index(self) -> SessionIndex:
-        """Load every reading into compact columns (see :class:`SessionIndex`)."""
-        from flux_tui.data.session_index import SessionIndex
-
-        return SessionIndex.load(self)
 
 
 def _teed(

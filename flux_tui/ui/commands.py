@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
 from flux_tui.data.formats import safe_text
+from flux_tui.ui.asset_tree import AssetTree, Scope
 
-if TYPE_CHECKING:
-    from flux_tui.ui.app import FluxApp
+
+class PaletteHost(Protocol):
+    """What the palette calls on the app (``FluxApp``), named here so that this module does
+    not import the app that imports it."""
+
+    @property
+    def asset_tree(self) -> AssetTree: ...
+
+    def jump_to(self, scope: Scope) -> None: ...
+    def action_toggle_tree(self) -> None: ...
+    def action_toggle_sparks(self) -> None: ...
+    def action_utc(self) -> None: ...
+    def action_tag_names(self) -> None: ...
+    def action_delays(self) -> None: ...
+    def action_clear_scope(self) -> None: ...
+    def action_live(self) -> None: ...
+    def action_reconnect(self) -> None: ...
 
 
 def literal_highlight(matcher: Matcher, name: str) -> Content:
@@ -32,7 +48,7 @@ class FluxCommands(Provider):
     """Units, tags and view toggles, searchable by name."""
 
     def _commands(self) -> list[tuple[str, Any, str]]:
-        app: FluxApp = self.app  # type: ignore[assignment]
+        app: PaletteHost = self.app  # type: ignore[assignment]
         commands: list[tuple[str, Any, str]] = [
             ("Alarms", app.action_alarms, "raised alarms: acknowledge, shelve (key !)"),
             ("What changed", app.action_changes, "tags ranked by change over 5/15/60 min (c)"),
