@@ -217,6 +217,63 @@ def refusals_for(profile: Profile) -> IteratorRefusals:
     return IteratorRefusals() if profile.simulator else IteratorRefusals.for_profile(profile.name)
 
 
+def profile_budget(profile: Profile) -> RateBudget:
+    """The profile's rate budget. The gateway counts per token and every process of a
+    profile shares its cached token, so they share one budget through the profile's ledger.
+    The in-process simulator's gateway lives and dies with this process: nothing to share."""
+    ledger = None if profile.simulator else BudgetLedger.for_profile(profile.name)
+    try:
+        return RateBudget.parse(profile.rate_limit, ledger=ledger)
+    except ValueError as exc:
+        raise profile.error(str(exc), "rate_limit") from None
+
+
+def http_client(transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+    """The one HTTP client of a feed session. TLS verification stays on: there is no option
+    to turn it off."""
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=HTTP_TIMEOUT,
+        limits=HTTP_LIMITS,
+        verify=True,
+        follow_redirects=False,
+    )
+
+
+def token_provider(
+    profile: Profile,
+    chosen: Literal["device_code", "client_credentials"],
+    token_url: str,
+    *,
+    http: httpx.AsyncClient,
+    cache: TokenCache | None,
+    wait_for_login: bool,
+) -> ClientCredentialsProvider | UserTokenProvider:
+    """Tokens of the grant :func:`choose_grant` chose: a person's login, or the client's."""
+    if chosen == "device_code":
+        return UserTokenProvider(
+            token_url,
+            profile.audience,
+            profile.login_client_id(),
+            http=http,
+            cache=cache,
+            login_hint=f"flux-tui login --profile {profile.name}",
+            wait_for_login=wait_for_login,
+        )
+    client_id, secret = profile.require_credentials()
+    return ClientCredentialsProvider(
+        token_url, profile.audience, client_id, secret, http=http, cache=cache
+    )
+
+
+def asset_directory(profile: Profile, enterprise: EnterpriseClient | None) -> AssetDirectory:
+    """The profile's asset names, cached on disk between runs; not for a simulator profile
+    (the demo's fleet is rebuilt from its seed each time)."""
+    if profile.simulator:
+        return AssetDirectory(enterprise, ttl=profile.asset_cache_ttl)
+    return AssetDirectory.for_profile(profile.name, enterprise, ttl=profile.asset_cache_ttl)
+
+
 async def open_feed(
     profile: Profile,
     *,
@@ -243,26 +300,15 @@ async def open_feed(
     Raises ConfigError when the profile lacks what the connection needs.
     """
     limit = profile.page_limit if page_limit is None else page_limit
-    # The gateway counts per token and every process of a profile shares its cached token,
-    # so they share one budget through the profile's ledger. The in-process simulator's
-    # gateway lives and dies with this process: nothing to share.
-    ledger = None if profile.simulator else BudgetLedger.for_profile(profile.name)
-    try:
-        budget = RateBudget.parse(profile.rate_limit, ledger=ledger)
-    except ValueError as exc:
-        raise profile.error(str(exc), "rate_limit") from None
+    budget = profile_budget(profile)
     company = profile.require_company()
     chosen = choose_grant(profile, grant)
-    client_id, secret = (
-        profile.require_credentials() if chosen == "client_credentials" else ("", "")
-    )
     base_url, token_url, enterprise_url = (
         profile.base_url,
         profile.token_url,
         profile.enterprise_url,
     )
     cache: TokenCache | None
-    names_cache = not profile.simulator  # the demo's fleet is rebuilt from its seed each time
     if profile.simulator:
         simulator = simulator or build_simulator(profile)
         transport = transport or httpx.ASGITransport(app=simulator.app)
@@ -277,30 +323,11 @@ async def open_feed(
             login_token_cache(profile.name) if chosen == "device_code" else TokenCache(profile.name)
         )
     start_at = resolve_start(profile, start, simulator)
-    # TLS verification stays on: there is no option to turn it off.
-    http = httpx.AsyncClient(
-        transport=transport,
-        timeout=HTTP_TIMEOUT,
-        limits=HTTP_LIMITS,
-        verify=True,
-        follow_redirects=False,
-    )
+    http = http_client(transport)
     try:
-        tokens: ClientCredentialsProvider | UserTokenProvider
-        if chosen == "device_code":
-            tokens = UserTokenProvider(
-                token_url,
-                profile.audience,
-                profile.login_client_id(),
-                http=http,
-                cache=cache,
-                login_hint=f"flux-tui login --profile {profile.name}",
-                wait_for_login=wait_for_login,
-            )
-        else:
-            tokens = ClientCredentialsProvider(
-                token_url, profile.audience, client_id, secret, http=http, cache=cache
-            )
+        tokens = token_provider(
+            profile, chosen, token_url, http=http, cache=cache, wait_for_login=wait_for_login
+        )
         client = RealtimeClient(
             base_url, company, tokens=tokens, budget=budget, http=http,
             deadline=profile.call_deadline,
@@ -308,12 +335,7 @@ async def open_feed(
         reader_options.setdefault("refusals", refusals_for(profile))
         reader = ShardReader(client, start=start_at, page_limit=limit, **reader_options)
         enterprise = EnterpriseClient(enterprise_url, tokens, http) if enterprise_url else None
-        if names_cache:
-            names = AssetDirectory.for_profile(
-                profile.name, enterprise, ttl=profile.asset_cache_ttl
-            )
-        else:
-            names = AssetDirectory(enterprise, ttl=profile.asset_cache_ttl)
+        names = asset_directory(profile, enterprise)
     except BaseException:
         await http.aclose()
         raise

@@ -131,14 +131,8 @@ def validate(
 ) -> dict[str, Any]:
     """Check and normalise a table of profile values; ``origin`` decides how keys are named."""
     out: dict[str, Any] = {}
-    env_names = {v: k for k, v in ENV_KEYS.items()}
     for key, value in raw.items():
-        if origin == "env":
-            label = env_names.get(key, key)
-        elif origin == "option":
-            label = "--" + key.replace("_", "-")
-        else:
-            label = key
+        label = key_label(key, origin)
 
         def fail(message: str, _label: str = label) -> ConfigError:
             return ConfigError(message, file=file, profile=profile, key=_label)
@@ -194,6 +188,20 @@ def validate(
         ):
             raise fail("must not be empty")
         out[key] = value
+    _check_one_secret(out, file=file, profile=profile)
+    return out
+
+
+def key_label(key: str, origin: str) -> str:
+    """How a key is named to the user: its environment variable, its option, or itself."""
+    if origin == "env":
+        return next((name for name, k in ENV_KEYS.items() if k == key), key)
+    if origin == "option":
+        return "--" + key.replace("_", "-")
+    return key
+
+
+def _check_one_secret(out: Mapping[str, Any], *, file: str | None, profile: str) -> None:
     secrets = [k for k in SECRET_KEYS if k in out]
     if len(secrets) > 1:
         raise ConfigError(
@@ -202,7 +210,6 @@ def validate(
             profile=profile,
             key=secrets[1],
         )
-    return out
 
 
 def _check_ttl(value: Any, fail: Any) -> float:
