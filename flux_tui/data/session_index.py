@@ -16,8 +16,9 @@ import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from itertools import compress
+from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any, Protocol, Self
 
 import orjson
 
@@ -25,7 +26,6 @@ from flux_tui.data.formats import reading_from_csv, reading_from_json, reading_f
 from flux_tui.data.query import Query
 from flux_tui.data.query_eval import compile_node
 from flux_tui.data.query_parse import All, And, Compare, Field, Node, Not, Or, Text
-from flux_tui.data.session_read import SessionFile, _reason, iter_lines
 from flux_tui.feed.types import Reading
 
 __all__ = ["SessionIndex"]
@@ -36,12 +36,31 @@ _EMPTY: dict[str, Any] = {}
 _FLOAT, _INT, _TRUE, _FALSE, _NONE, _OTHER = range(6)
 
 
+class IndexedFile(Protocol):
+    """What the index reads of a session file (:class:`~flux_tui.data.session_read.SessionFile`,
+    which builds its index with :meth:`SessionIndex.load`)."""
+
+    path: Path
+    compressed: bool
+    format: str
+    problems: list[tuple[int, str]]
+    csv_order: list[int] | None
+
+    def lines(self) -> Iterator[tuple[int, int, bytes, bool]]: ...
+
+    def line_problem(self, error: Exception, complete: bool) -> str: ...
+
+    def iter_csv(
+        self, tee: Callable[[bytes], object] | None = None
+    ) -> Iterator[tuple[int, int, int, Reading]]: ...
+
+
 class SessionIndex:
     """Every reading of a session as columns, in file order. Row ``i`` is the i-th readable
-    reading. Build it with :meth:`load`; close it when done
+    reading. Build it with :meth:`load` (or ``SessionFile.index()``); close it when done
     (a compressed session is decompressed into an anonymous temporary file)."""
 
-    def __init__(self, session: SessionFile, source: IO[bytes], owns_source: bool) -> None:
+    def __init__(self, session: IndexedFile, source: IO[bytes], owns_source: bool) -> None:
         self.session = session
         self.problems = session.problems
         self._source = source
@@ -63,7 +82,7 @@ class SessionIndex:
     @classmethod
     def load(
         cls,
-        session: SessionFile,
+        session: IndexedFile,
         *,
         progress: Callable[[int], None] | None = None,
         progress_every: int = 100_000,
@@ -96,9 +115,7 @@ class SessionIndex:
         else:
             loads = orjson.loads
             problems = self.problems
-            for line_no, offset, line, complete in iter_lines(
-                self.session.path, self.session.compressed, problems
-            ):
+            for line_no, offset, line, complete in self.session.lines():
                 if copy is not None:
                     copy(line + b"\n" if complete else line)
                 if not line.strip():
@@ -113,7 +130,7 @@ class SessionIndex:
                     if type(obj.get("_arrival", 0.0)) not in (int, float):
                         raise ValueError("_arrival is not a number")
                 except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as error:
-                    problems.append((line_no, _reason(error, complete)))
+                    problems.append((line_no, self.session.line_problem(error, complete)))
                     continue
                 add(reading_from_payload(str(shard), str(seq), 0, 0.0, obj), offset, len(line))
                 if progress is not None and len(self.offsets) % every == 0:

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from flux_tui.data.formats import CSV_COLUMNS, reading_from_csv, reading_from_json
+from flux_tui.data.session_index import SessionIndex
 from flux_tui.data.session_write import session_format, sidecar_path
 from flux_tui.feed.types import Reading
 
@@ -142,6 +143,19 @@ class SessionFile:
             self.problems.append((0, f"metadata file {sidecar.name} is not a JSON object"))
             return minimal
         return {**loaded, "sidecar": True}
+
+    def lines(self) -> Iterator[tuple[int, int, bytes, bool]]:
+        """The file's lines (see :func:`iter_lines`); damage goes to :attr:`problems`."""
+        return iter_lines(self.path, self.compressed, self.problems)
+
+    @staticmethod
+    def line_problem(error: Exception, complete: bool) -> str:
+        """What to say about a line that did not read as a reading."""
+        return _reason(error, complete)
+
+    def index(self) -> SessionIndex:
+        """Load every reading into compact columns (see :class:`SessionIndex`)."""
+        return SessionIndex.load(self)
 
     def iter_readings(self) -> Iterator[Reading]:
         """Every readable reading, in file order, streamed (memory does not grow with the

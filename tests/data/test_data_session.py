@@ -16,7 +16,6 @@ from flux_tui import __version__
 from flux_tui.data.formats import CSV_COLUMNS, reading_from_payload
 from flux_tui.data.query import compile_query
 from flux_tui.data.session import (
-    SessionIndex,
     SessionWriter,
     open_session,
     session_format,
@@ -131,7 +130,7 @@ def test_csv_columns_may_be_reordered_by_a_tool(tmp_path: Path) -> None:
         csv.writer(handle).writerows([list(reversed(row)) + ["x"] for row in rows])
     session = open_session(shuffled)
     assert list(session.iter_readings()) == readings
-    with SessionIndex.load(session) as index:
+    with session.index() as index:
         assert list(index.readings()) == readings
 
 
@@ -298,7 +297,7 @@ def test_index_filters_and_rereads_full_readings(tmp_path: Path, suffix: str) ->
     with SessionWriter(path, metadata={}) as writer:
         writer.write(readings)
     query = compile_query("asset:1112 OR val>10 -label:*break*")
-    with SessionIndex.load(open_session(path)) as index:
+    with open_session(path).index() as index:
         assert len(index) == 500
         rows = index.filter(query)
         assert [index.reading(i) for i in rows] == [r for r in readings if query.matches(r)]
@@ -307,7 +306,7 @@ def test_index_filters_and_rereads_full_readings(tmp_path: Path, suffix: str) ->
         assert list(index.readings(range(495, 500))) == readings[495:]
         assert index.epoch_ms[3] == readings[3].epoch_ms
         assert 0 < index.nbytes / len(index) < 100
-    assert list(SessionIndex.load(open_session(path)).filter(lambda r: r[8] == 1111)) == [
+    assert list(open_session(path).index().filter(lambda r: r[8] == 1111)) == [
         i for i, r in enumerate(readings) if r.asset_id == 1111
     ]
 

@@ -13,12 +13,7 @@ import pytest
 from test_data_session import make_readings  # same folder: pytest puts it on sys.path
 
 from flux_tui.api.errors import FluxError
-from flux_tui.data.session import (
-    SessionIndex,
-    SessionWriteError,
-    SessionWriter,
-    open_session,
-)
+from flux_tui.data.session import SessionWriteError, SessionWriter, open_session
 
 TRUNCATED = "truncated last line (the recording was interrupted)"
 
@@ -41,7 +36,7 @@ def test_truncated_last_line_is_reported_and_skipped(tmp_path: Path, suffix: str
     assert len(session.problems) == 1
     line_no, reason = session.problems[0]
     assert reason == TRUNCATED and line_no >= 10
-    with SessionIndex.load(open_session(path)) as index:
+    with open_session(path).index() as index:
         assert list(index.readings()) == readings[:-1]
         assert index.problems[0][1] == TRUNCATED
 
@@ -70,7 +65,7 @@ def test_corrupt_lines_are_reported_with_their_numbers(tmp_path: Path) -> None:
     assert list(session.iter_readings()) == [readings[0], readings[2], readings[4], readings[5]]
     assert [number for number, _ in session.problems] == [2, 4, 6, 7, 8, 9]
     assert all(reason.startswith("unreadable") for _, reason in session.problems)
-    with SessionIndex.load(open_session(path)) as index:
+    with open_session(path).index() as index:
         assert list(index.readings()) == [readings[0], readings[2], readings[4], readings[5]]
         assert [number for number, _ in index.problems] == [2, 4, 6, 7, 8, 9]
 
@@ -102,7 +97,7 @@ def test_gzip_killed_mid_write_leaves_a_readable_prefix(tmp_path: Path, suffix: 
     assert session.problems == [(0, "the compressed data ends early (recording interrupted)")]
     with pytest.raises(EOFError):  # the standard library alone would refuse it
         gzip.decompress(killed.read_bytes())
-    with SessionIndex.load(open_session(killed)) as index:
+    with open_session(killed).index() as index:
         assert list(index.readings()) == readings[:150]
     writer.close()
 

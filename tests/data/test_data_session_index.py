@@ -43,7 +43,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionIndex]:
     path: Path = tmp_path_factory.mktemp("index") / "s.jsonl"
     with SessionWriter(path, metadata={}) as writer:
         writer.write(READINGS)
-    with SessionIndex.load(open_session(path)) as loaded:
+    with open_session(path).index() as loaded:
         yield loaded
 
 
