@@ -28,9 +28,10 @@ import time
 import httpx
 
 from flux_tui.api.budget import RateBudget
+from flux_tui.base.events import CaughtUp
 from flux_tui.config import Profile
 from flux_tui.connect import open_feed
-from flux_tui.feed.types import Batch, CaughtUp
+from flux_tui.feed.types import Batch
 
 RECORDS_PER_CALL = 10_000
 

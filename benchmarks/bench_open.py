@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_query import make_readings
 
 from flux_tui.data.query import compile_query
-from flux_tui.data.replay import ReplaySeeked, SessionReplay
 from flux_tui.data.session import SessionWriter
+from flux_tui.data.session.replay import ReplaySeeked, SessionReplay
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Batch
 

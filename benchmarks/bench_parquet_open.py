@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_open import first_screen
 from bench_query import make_readings
 
-from flux_tui.data.parquet_write import ParquetSessionWriter
-from flux_tui.data.replay import SessionReplay
 from flux_tui.data.session import SessionWriter
+from flux_tui.data.session.parquet_write import ParquetSessionWriter
+from flux_tui.data.session.replay import SessionReplay
 
 
 def write_spark(folder: Path, readings: list, parts: int = 8) -> None:

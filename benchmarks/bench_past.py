@@ -24,10 +24,11 @@ import orjson
 from flux_tui.api.auth import ClientCredentialsProvider
 from flux_tui.api.budget import RateBudget
 from flux_tui.api.client import RealtimeClient
+from flux_tui.base.events import CaughtUp
 from flux_tui.config import DEFAULT_PAGE_LIMIT
 from flux_tui.feed.reader import ShardReader
 from flux_tui.feed.start import parse_start
-from flux_tui.feed.types import Batch, CaughtUp
+from flux_tui.feed.types import Batch
 from flux_tui.sim import SimClock, SimSettings, Simulator
 
 T0 = 1_700_000_000.0

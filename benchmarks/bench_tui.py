@@ -50,7 +50,8 @@ class PeakReader:
         self._closed = False
 
     async def __aiter__(self) -> Any:
-        from flux_tui.feed.types import Batch, FeedState, Reading, StateChanged
+        from flux_tui.base.events import FeedState, StateChanged
+        from flux_tui.feed.types import Batch, Reading
 
         yield StateChanged(FeedState.LIVE, "")
         n = 0

@@ -23,19 +23,19 @@ from flux_tui.api.budget_ledger import BudgetLedger
 from flux_tui.api.client import RealtimeClient
 from flux_tui.api.device import DeviceFlow
 from flux_tui.api.enterprise import EnterpriseClient
-from flux_tui.api.errors import ConfigError, FluxError
 from flux_tui.api.iterator_refusals import IteratorRefusals
+from flux_tui.api.names import AssetDirectory
 from flux_tui.api.token_cache import CachedToken, TokenCache, login_token_cache
 from flux_tui.api.user_auth import DEVICE_GRANT, UserTokenProvider
+from flux_tui.base.errors import ConfigError, FluxError
 from flux_tui.config import Config, Profile
-from flux_tui.data.names import AssetDirectory
 from flux_tui.feed.reader import ShardReader
 from flux_tui.feed.start import StartAt, StartFormError, parse_start
 from flux_tui.feed.types import FeedItem, SourceFacts
 from flux_tui.view.source import FeedSource, PersonLogin, SourceItem
 
 if TYPE_CHECKING:
-    from flux_tui.data.replay import SessionReplay
+    from flux_tui.data.session.replay import SessionReplay
     from flux_tui.sim.app import Simulator
     from flux_tui.sim.settings import SimSettings
 

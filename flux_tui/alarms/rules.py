@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flux_tui.data.query import QuerySyntaxError, compile_query
-from flux_tui.data.query_eval import compile_node
-from flux_tui.data.query_parse import All, And, Compare, Node, Not, Or, make_and
+from flux_tui.data.query.evaluate import compile_node
+from flux_tui.data.query.parse import All, And, Compare, Node, Not, Or, make_and
 from flux_tui.feed.types import Reading
 
 __all__ = [

@@ -21,6 +21,7 @@ import orjson
 from flux_tui.api import errors
 from flux_tui.api.bounded import SMALL_BODY_LIMIT, AnswerTooLarge, DeadlinePassed, bounded_request
 from flux_tui.api.token_cache import EARLY_REFRESH, CachedToken, TokenCache, token_lifetime
+from flux_tui.base.errors import FluxError
 
 __all__ = [
     "EARLY_REFRESH",
@@ -210,7 +211,7 @@ class ClientCredentialsProvider:
 
     def _auth_error(
         self, status: int, data: Any, response: httpx.Response, host: str
-    ) -> errors.FluxError:
+    ) -> FluxError:
         if data is None and response.content.strip() and status < 500 and status != 429:
             # Reached, but what answered is not Auth0 (a web page at a wrong token_url, a
             # captive portal, a proxy's refusal): not "unreachable", and retrying cannot help.

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import platformdirs
 
-from flux_tui.api.token_cache import APP_NAME, _file_name, write_private
+from flux_tui.base.files import cache_folder, safe_file_name, write_private
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +60,8 @@ class BudgetLedger:
     def for_profile(cls, profile: str, directory: Path | None = None) -> BudgetLedger:
         """The ledger of ``profile`` in the user cache folder, beside the token cache."""
         if directory is None:
-            directory = Path(platformdirs.user_cache_dir(APP_NAME)) / "budget"
-        return cls(Path(directory) / _file_name(profile))
+            directory = cache_folder("budget")
+        return cls(Path(directory) / safe_file_name(profile))
 
     def __repr__(self) -> str:
         return f"BudgetLedger({str(self.path)!r})"

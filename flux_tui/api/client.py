@@ -37,7 +37,8 @@ from flux_tui.api.models import (
     StreamDescription,
     parse_answer,
 )
-from flux_tui.feed.types import FeedProblem, Throttled
+from flux_tui.base.errors import Action, FluxError
+from flux_tui.base.events import FeedProblem, Throttled
 
 Listener = Callable[[object], None]
 M = TypeVar("M", bound=BaseModel)
@@ -74,8 +75,8 @@ class RealtimeClient:
     """Client of one company's Flux Realtime stream.
 
     ``http`` belongs to the caller (who closes it); ``listener`` (if set) receives
-    :class:`~flux_tui.feed.types.Throttled` on every 429 and
-    :class:`~flux_tui.feed.types.FeedProblem` before every backoff sleep.
+    :class:`~flux_tui.base.events.Throttled` on every 429 and
+    :class:`~flux_tui.base.events.FeedProblem` before every backoff sleep.
     """
 
     def __init__(
@@ -244,7 +245,7 @@ class RealtimeClient:
                 return data, status
             self.stats.errors += 1
             action = error.action
-            if action is errors.Action.THROTTLED:
+            if action is Action.THROTTLED:
                 self.stats.throttled += 1
                 throttles += 1
                 if throttles > self.max_throttles:
@@ -252,7 +253,7 @@ class RealtimeClient:
                 # The pause is enforced by budget.acquire() at the top of the loop.
                 self._notify(Throttled(self.budget.note_throttled()))
                 continue
-            if action is errors.Action.REAUTH:
+            if action is Action.REAUTH:
                 if reauthed:
                     raise errors.UnauthorizedError(
                         f"{what}: the API refused a freshly issued token (HTTP 401): the client "
@@ -263,7 +264,7 @@ class RealtimeClient:
                 self.stats.reauths += 1
                 token = await self.tokens.refresh(token)
                 continue
-            if action is errors.Action.RETRY and (retry_slow or not _slow(error)):
+            if action is Action.RETRY and (retry_slow or not _slow(error)):
                 if retries >= self.max_retries:
                     raise error
                 delay = self._rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2**retries))
@@ -279,7 +280,7 @@ class RealtimeClient:
 
     async def _attempt(
         self, url: str, body: dict[str, Any] | None, token: str, limit: int
-    ) -> tuple[errors.FluxError | None, Any, int]:
+    ) -> tuple[FluxError | None, Any, int]:
         """One HTTP exchange, classified; never raises for network or API failures. The
         body is read under ``limit`` and the whole exchange within :attr:`deadline`."""
         self.stats.requests += 1
@@ -305,7 +306,7 @@ class RealtimeClient:
         error, data = errors.error_from_response(response.status_code, content)
         return error, data, response.status_code
 
-    def _transport_error(self, exc: httpx.HTTPError) -> errors.FluxError:
+    def _transport_error(self, exc: httpx.HTTPError) -> FluxError:
         if isinstance(exc, DeadlinePassed):
             # A server dripping bytes resets the read timeout forever: the deadline ends
             # the call, which is retried (with a smaller page) and reported as a problem.
@@ -327,7 +328,7 @@ class RealtimeClient:
             self.listener(event)
 
 
-def _slow(error: errors.FluxError) -> bool:
+def _slow(error: FluxError) -> bool:
     """Errors that a smaller page may cure: gateway timeouts/bad gateway and our timeouts."""
     if isinstance(error, errors.TimeoutError):
         return True

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-import platformdirs
 
-from flux_tui.api.token_cache import APP_NAME, _file_name, write_private
+from flux_tui.base.files import cache_folder, safe_file_name, write_private
 
 REMEMBER_SECONDS = 86400.0
 
@@ -33,8 +32,8 @@ class IteratorRefusals:
     def for_profile(cls, profile: str, directory: Path | None = None) -> IteratorRefusals:
         """The memory of ``profile`` in the user cache folder."""
         if directory is None:
-            directory = Path(platformdirs.user_cache_dir(APP_NAME)) / "iterators"
-        return cls(directory / _file_name(profile))
+            directory = cache_folder("iterators")
+        return cls(directory / safe_file_name(profile))
 
     def _load(self) -> dict[str, float]:
         if self.path is None:

@@ -7,21 +7,17 @@ token is kept on disk and reused across restarts. Folder 0700, file 0600, never 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import math
-import os
-import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-import platformdirs
 
-APP_NAME = "flux-tui"
+from flux_tui.base.files import cache_folder, config_folder, safe_file_name, write_private
+
 # Renew this long before expiry so a token never dies in the middle of a session (both grants).
 EARLY_REFRESH = 300.0
 # Auth0's documented default lifetime, used when an answer omits expires_in.
@@ -117,23 +113,15 @@ class CachedToken:
         )
 
 
-def _file_name(profile: str) -> str:
-    """A safe file name for ``profile``; a hash keeps 'a/b' and 'a_b' apart."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", profile).lstrip(".")[:64] or "_"
-    if safe != profile:
-        safe += "-" + hashlib.sha256(profile.encode()).hexdigest()[:8]
-    return f"{safe}.json"
-
-
 class TokenCache:
     """The cached token of one profile: ``load()``, ``save(token)``, ``clear()``."""
 
     def __init__(self, profile: str, directory: Path | None = None) -> None:
         self.profile = profile
         if directory is None:
-            directory = Path(platformdirs.user_cache_dir(APP_NAME)) / "tokens"
+            directory = cache_folder("tokens")
         self.directory = Path(directory)
-        self.path = self.directory / _file_name(profile)
+        self.path = self.directory / safe_file_name(profile)
 
     def __repr__(self) -> str:
         return f"TokenCache(profile={self.profile!r}, path={str(self.path)!r})"
@@ -168,47 +156,7 @@ def login_token_cache(profile: str, directory: Path | None = None) -> TokenCache
     must never overwrite a person's login.
     """
     if directory is None:
-        directory = Path(platformdirs.user_config_dir(APP_NAME)) / "tokens"
+        directory = config_folder("tokens")
     return TokenCache(profile, directory)
 
 
-def write_private(path: Path, data: bytes, *, own_folder: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically and privately: folder 0700, file 0600.
-
-    A temporary file in the same folder is written, fsynced and renamed into place, so a
-    reader sees the old file or the new one, never half of one. ``own_folder=False`` is for
-    a path the user chose (``--config ./x.toml``): a missing folder is made 0700, but an
-    existing one (the current folder, /tmp) keeps its mode.
-    """
-    directory = path.parent
-    if own_folder or not directory.exists():
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # mkdir's mode is filtered by the umask and ignored for an existing folder.
-        os.chmod(directory, 0o700)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=path.suffix)
-    try:
-        os.fchmod(fd, 0o600)  # mkstemp already uses 0600; say so explicitly
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform, hence best effort.
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)

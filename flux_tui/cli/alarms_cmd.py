@@ -18,7 +18,7 @@ from typing import IO, Any
 import orjson
 
 from flux_tui.alarms import AlarmEngine, AlarmRule, RuleError, Transition, rule_from_text
-from flux_tui.api.errors import ConfigError
+from flux_tui.base.errors import ConfigError
 from flux_tui.cli.output import EXIT_FAILURE, EXIT_OK, Progress
 from flux_tui.cli.tail import (
     NAMES_WAIT,

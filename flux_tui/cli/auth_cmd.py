@@ -10,9 +10,9 @@ import sys
 import time
 from typing import Any
 
-from flux_tui.api.errors import ConfigError
 from flux_tui.api.token_cache import CachedToken, TokenCache, login_token_cache
 from flux_tui.api.user_auth import DEVICE_GRANT
+from flux_tui.base.errors import ConfigError
 from flux_tui.cli.output import EXIT_AUTH, EXIT_OK, local_time
 from flux_tui.config import Profile
 from flux_tui.data.terminal import terminal_safe

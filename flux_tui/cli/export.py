@@ -63,8 +63,8 @@ def _chunks(readings: Iterator[Reading], keep: Any) -> Iterator[list[Reading]]:
 def run_export(args: argparse.Namespace) -> int:
     """``flux-tui export``."""
     from flux_tui.data.query import QuerySyntaxError, compile_query
-    from flux_tui.data.recorder import open_writer
     from flux_tui.data.session import open_session
+    from flux_tui.data.session.recorder import open_writer
 
     keep = None
     if args.filter:

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from flux_tui.api import errors
+from flux_tui.base.errors import FluxError
 from flux_tui.cli.output import EXIT_OK, report_error
 from flux_tui.config import Profile
 from flux_tui.data.terminal import terminal_safe
@@ -98,7 +98,7 @@ def run_info(args: argparse.Namespace, profile: Profile) -> int:
     """``flux-tui info``."""
     try:
         stream, budget, expires_at = asyncio.run(_describe(profile))
-    except errors.FluxError as exc:
+    except FluxError as exc:
         return report_error(exc)
     if args.json:
         shards = [

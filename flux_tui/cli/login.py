@@ -15,9 +15,9 @@ from typing import IO, TextIO, cast
 
 import httpx
 
-from flux_tui.api import errors
 from flux_tui.api.device import DeviceCode, DeviceFlow
 from flux_tui.api.token_cache import CachedToken, login_token_cache
+from flux_tui.base.errors import FluxError
 from flux_tui.cli.output import EXIT_OK, local_time, report_error
 from flux_tui.config import Profile
 from flux_tui.data.terminal import terminal_safe
@@ -47,7 +47,7 @@ def run_login(args: argparse.Namespace, profile: Profile) -> int:
     qr = not args.no_qr and out.isatty()
     try:
         asyncio.run(login(profile, out=out, qr=qr))
-    except errors.FluxError as exc:
+    except FluxError as exc:
         return report_error(exc)
     return EXIT_OK
 
@@ -123,7 +123,7 @@ async def login(
     return token
 
 
-class _StoreError(errors.FluxError, OSError):
+class _StoreError(FluxError, OSError):
     """The tokens arrived but could not be written (exit code 1, a local failure)."""
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flux_tui import __version__
-from flux_tui.api.errors import FluxError
+from flux_tui.base.errors import FluxError
 from flux_tui.cli import (
     alarms_cmd,
     auth_cmd,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from flux_tui.cli.output import EXIT_FAILURE, EXIT_USAGE
 from flux_tui.config import load_config
-from flux_tui.data.replay import SessionReplay, Speed
+from flux_tui.data.session.replay import SessionReplay, Speed
 from flux_tui.data.terminal import terminal_safe
 
 if TYPE_CHECKING:

@@ -16,17 +16,18 @@ import time
 from typing import IO, TYPE_CHECKING, Any
 
 from flux_tui.api import errors
-from flux_tui.data.terminal import terminal_safe
-from flux_tui.feed.types import (
+from flux_tui.base.errors import ConfigError
+from flux_tui.base.events import (
     CaughtUp,
     FeedProblem,
     Gap,
-    Reading,
     ShardClosed,
     ShardOpened,
     StateChanged,
     Throttled,
 )
+from flux_tui.data.terminal import terminal_safe
+from flux_tui.feed.types import Reading
 
 if TYPE_CHECKING:
     from flux_tui.data.formats import NameLookup
@@ -44,7 +45,7 @@ FORMATS = ("jsonl", "csv", "table")
 
 def exit_code_for(error: BaseException) -> int:
     """The exit code that tells a script what kind of failure ``error`` is."""
-    if isinstance(error, errors.ConfigError):
+    if isinstance(error, ConfigError):
         return EXIT_USAGE
     if isinstance(error, errors.AuthUnreachableError | errors.ConnectError | errors.TimeoutError):
         return EXIT_UNREACHABLE

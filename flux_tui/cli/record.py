@@ -81,7 +81,7 @@ class SessionSink:
 
 def run_record(args: argparse.Namespace, profile: Profile) -> int:
     """``flux-tui record``."""
-    from flux_tui.data.recorder import open_writer
+    from flux_tui.data.session.recorder import open_writer
 
     progress = Progress(verbose=args.verbose, every=PROGRESS_EVERY)
     append = args.resume is not None
@@ -151,8 +151,8 @@ def prepare_resume(args: argparse.Namespace, progress: Progress) -> Resumed | in
     """Check ``--resume FILE``, make its end appendable and read where it stopped: the
     positions go to the reader, the start to the profile. An int is the exit status of a
     refusal."""
-    from flux_tui.data.parquet_write import is_parquet_name
-    from flux_tui.data.session_resume import make_appendable, resume_point
+    from flux_tui.data.session.parquet_write import is_parquet_name
+    from flux_tui.data.session.resume import make_appendable, resume_point
 
     path: Path = args.resume
     if args.start is not None or args.force:

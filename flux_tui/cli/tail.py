@@ -16,7 +16,8 @@ import signal
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from flux_tui.api import errors
+from flux_tui.base.errors import ConfigError
+from flux_tui.base.events import Gap
 from flux_tui.cli.output import (
     EXIT_OK,
     EXIT_SIGNAL_BASE,
@@ -27,7 +28,7 @@ from flux_tui.cli.output import (
 )
 from flux_tui.config import Profile
 from flux_tui.data.formats import NameLookup
-from flux_tui.feed.types import Gap, Reading
+from flux_tui.feed.types import Reading
 from flux_tui.view.live import (
     LiveView,
     Predicate,
@@ -174,7 +175,7 @@ def compile_filter(text: str | None, names: NameLookup | None = None) -> Predica
     try:
         query = compile_query(text, names)
     except QuerySyntaxError as exc:
-        raise errors.ConfigError(
+        raise ConfigError(
             f"expected {exc.expected} at position {exc.position}\n"
             f"    {text}\n    {' ' * exc.position}^",
             key="--filter",

@@ -3,7 +3,7 @@
 Owns the TOML config file (location, parsing, validation, the starter file and the one
 setting the UI writes back), the built-in profiles and the precedence
 ``built-in < file < environment < command line``. Every wrong value becomes a
-:class:`~flux_tui.api.errors.ConfigError` that names the file, the profile and the key.
+:class:`~flux_tui.base.errors.ConfigError` that names the file, the profile and the key.
 
     >>> profile = load_config().profile("demo")        # --config / $FLUX_TUI_CONFIG / default
     >>> profile = profile.with_overrides(page_limit=500)  # command-line options on top

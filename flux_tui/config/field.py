@@ -11,7 +11,7 @@ from typing import Any
 
 from flux_tui.alarms.rules import AlarmRule, RuleError, parse_duration_ms, rule_from_table
 from flux_tui.alarms.stale import StalePolicy
-from flux_tui.api.errors import ConfigError
+from flux_tui.base.errors import ConfigError
 from flux_tui.data.presentation import Presentation, PresentationError, presentation_from_tables
 
 __all__ = ["STALE_KEYS", "alarm_rules", "check_field_tables", "presentation", "stale_policy"]

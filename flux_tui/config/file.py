@@ -11,16 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 import tomli_w
 
-from flux_tui.api.errors import ConfigError
-from flux_tui.api.token_cache import write_private
+from flux_tui.base.errors import ConfigError
+from flux_tui.base.files import config_folder, write_private
 from flux_tui.config.field import check_field_tables
 from flux_tui.config.profile import Profile
 from flux_tui.config.ui import UiSettings, ui_settings
 from flux_tui.config.values import (
-    APP_NAME,
     BUILTIN_PROFILES,
     CONFIG_ENV,
     DEFAULT_AUDIENCE,
@@ -39,7 +37,7 @@ from flux_tui.config.values import (
 
 def default_config_path() -> Path:
     """The per-user config file (``platformdirs`` config folder of ``flux-tui``)."""
-    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+    return config_folder() / "config.toml"
 
 
 def config_path(

@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flux_tui.api.errors import ConfigError
+from flux_tui.base.errors import ConfigError
 from flux_tui.config.values import (
     DEFAULT_ASSET_CACHE_TTL,
     DEFAULT_AUDIENCE,

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
-from flux_tui.api.errors import ConfigError
+from flux_tui.base.errors import ConfigError
 
 __all__ = ["UiSettings", "ui_settings"]
 

@@ -14,9 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flux_tui.api.budget import RateBudget
-from flux_tui.api.errors import ConfigError
+from flux_tui.base.errors import ConfigError
 
-APP_NAME = "flux-tui"
 CONFIG_ENV = "FLUX_TUI_CONFIG"
 SIM_BASE_URL = "sim://demo"
 

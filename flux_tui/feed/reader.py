@@ -30,6 +30,17 @@ from typing import Any, Literal, Self
 
 from flux_tui.api import errors
 from flux_tui.api.iterator_refusals import IteratorRefusals
+from flux_tui.base.errors import Action, FluxError
+from flux_tui.base.events import (
+    CaughtUp,
+    FeedProblem,
+    FeedState,
+    Gap,
+    ShardClosed,
+    ShardOpened,
+    StateChanged,
+    Throttled,
+)
 from flux_tui.feed.decoder import decode_records
 from flux_tui.feed.progress import CatchUp
 from flux_tui.feed.schedule import (
@@ -55,19 +66,7 @@ from flux_tui.feed.schedule import (
     undelivered,
 )
 from flux_tui.feed.start import StartAt, parse_start
-from flux_tui.feed.types import (
-    Batch,
-    CaughtUp,
-    FeedItem,
-    FeedProblem,
-    FeedState,
-    Gap,
-    ReaderStats,
-    ShardClosed,
-    ShardOpened,
-    StateChanged,
-    Throttled,
-)
+from flux_tui.feed.types import Batch, FeedItem, ReaderStats
 
 Start = Literal["latest", "trim-horizon"]
 #: A resumed session's position on one shard: (sequence number, last sub-record delivered
@@ -296,7 +295,7 @@ class ShardReader:
         self._health.success()
         self._refresh_state()
 
-    def _note_failure(self, exc: errors.FluxError) -> float:
+    def _note_failure(self, exc: FluxError) -> float:
         """A transient error the client gave up on: back every shard off and keep going."""
         delay = self._health.failure(exc, self._clock())
         self._emit(FeedProblem(exc, delay))
@@ -406,23 +405,23 @@ class ShardReader:
             self._wake.set()
 
     def _on_error(self, track: ShardTrack, exc: Exception) -> None:
-        if not isinstance(exc, errors.FluxError):
+        if not isinstance(exc, FluxError):
             self._fatal = exc
             return
         action = exc.action
-        if action is errors.Action.NEW_ITERATOR:
+        if action is Action.NEW_ITERATOR:
             track.iterator = None
             self.stats.reopens += 1
             self._emit(FeedProblem(exc, 0.0))
-        elif action is errors.Action.REDESCRIBE:
+        elif action is Action.REDESCRIBE:
             # Held until the stream is described again; a shard still listed is retried with
             # its iterator (re-opening would mean re-reading it), a vanished one is dropped.
             track.hold = True
             self._describe_requested = True
             self._emit(FeedProblem(exc, 0.0))
-        elif (action is errors.Action.SHRINK or _slow(exc)) and self._limit_for(track).shrink():
+        elif (action is Action.SHRINK or _slow(exc)) and self._limit_for(track).shrink():
             self._emit(FeedProblem(exc, 0.0))  # retried at once with the smaller page
-        elif action in (errors.Action.RETRY, errors.Action.THROTTLED, errors.Action.SHRINK):
+        elif action in (Action.RETRY, Action.THROTTLED, Action.SHRINK):
             self._note_failure(exc)
         else:
             self._fatal = exc
@@ -433,9 +432,9 @@ class ShardReader:
         self._describe_requested = False
         try:
             stream = await self.client.describe_all()
-        except errors.FluxError as exc:
+        except FluxError as exc:
             self.stats.requests += 1
-            if exc.action in (errors.Action.FATAL, errors.Action.REAUTH):
+            if exc.action in (Action.FATAL, Action.REAUTH):
                 raise
             self._describe_retry_at = self._clock() + self._note_failure(exc)
             self._describe_requested = True
@@ -628,7 +627,7 @@ def _span(budget: Any) -> float:
     return float(getattr(budget, "span", None) or budget.window)
 
 
-def _slow(exc: errors.FluxError) -> bool:
+def _slow(exc: FluxError) -> bool:
     """Answers a smaller page may cure: gateway 502/504 and our own timeouts."""
     if isinstance(exc, errors.TimeoutError):
         return True

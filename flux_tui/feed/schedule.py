@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flux_tui.api import errors
+from flux_tui.base.errors import Action, FluxError
+from flux_tui.base.events import FeedProblem, FeedState, Throttled
 from flux_tui.feed.decoder import arrival_seconds
-from flux_tui.feed.types import FeedProblem, FeedState, Throttled
 
 # Kinesis allows 5 GetRecords a second per shard. Calls spaced exactly 0.2 s apart put the
 # sixth call right on the edge of the server's one-second window, where a few ms of latency
@@ -439,13 +440,13 @@ class Health:
         self.backoff_until = 0.0
         self.trouble = None
 
-    def failure(self, exc: errors.FluxError, now: float) -> float:
+    def failure(self, exc: FluxError, now: float) -> float:
         """A transient error the client gave up on; returns the seconds to back off."""
         self.failures += 1
         delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (self.failures - 1))
         delay *= self._rng.uniform(0.5, 1.0)
         self.backoff_until = now + delay
-        if exc.action is errors.Action.THROTTLED:
+        if exc.action is Action.THROTTLED:
             self.trouble = FeedState.THROTTLED
         elif isinstance(exc, errors.ConnectError) or self.failures >= 3:
             self.trouble = FeedState.OFFLINE

@@ -7,9 +7,10 @@ untouched; the other fields are the canonical values read from either payload sp
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from flux_tui.base.events import ReaderEvent
 
 
 class Reading(NamedTuple):
@@ -54,68 +55,6 @@ class Batch:
     received_at: float = 0.0  # wall clock (time.time()) when the page arrived
 
 
-class FeedState(enum.Enum):
-    """The connection state shown in the status bar."""
-
-    CONNECTING = "connecting"
-    CATCHING_UP = "catching up"
-    LIVE = "live"
-    THROTTLED = "throttled"
-    RECONNECTING = "reconnecting"
-    AUTH_NEEDED = "auth needed"
-    OFFLINE = "offline"
-    STOPPED = "stopped"
-    REPLAY = "replay"  # a saved session played back (flux-tui open)
-
-
-@dataclass(frozen=True, slots=True)
-class StateChanged:
-    state: FeedState
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Throttled:
-    """A 429: every call waits until ``until`` (time.time())."""
-
-    until: float
-
-
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """Readings that could not be read (e.g. an iterator expired and LATEST was taken)."""
-
-    shard: str
-    start_ms: int | None
-    end_ms: int | None
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ShardOpened:
-    shard: str
-    parents: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ShardClosed:
-    shard: str
-    children: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CaughtUp:
-    """Every open shard answered MillisBehindLatest == 0 with a page smaller than the limit."""
-
-
-@dataclass(frozen=True, slots=True)
-class FeedProblem:
-    """A failed call. ``retry_in`` is None when the reader has given up (fatal)."""
-
-    error: Exception
-    retry_in: float | None
-
-
 @dataclass(slots=True)
 class ReaderStats:
     """The shard reader's counters, for the status bar and the end-of-run summary."""
@@ -150,5 +89,4 @@ class SourceFacts:
     eta_seconds: float | None = None  # until caught up at the measured pace (None: unknown)
 
 
-ReaderEvent = StateChanged | Throttled | Gap | ShardOpened | ShardClosed | CaughtUp | FeedProblem
 FeedItem = Batch | ReaderEvent

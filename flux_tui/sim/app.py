@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from starlette.applications import Starlette
@@ -21,54 +19,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 
 from flux_tui.sim.clock import SimClock
+from flux_tui.sim.control import SimControl, control_routes
 from flux_tui.sim.faults import FaultPlan, bad_record, random_bad_kind
 from flux_tui.sim.hostile import ASGIApp
 from flux_tui.sim.kinesis import Stream
+from flux_tui.sim.parts import BearerCheck, Counters, TelemetrySource
 from flux_tui.sim.realtime import RealtimeApi, missing_auth_token
 from flux_tui.sim.settings import ReshardStep, SimSettings
-
-
-class TelemetrySource(Protocol):
-    """What the simulator needs from a fleet (``telemetry.Fleet``)."""
-
-    def generate(self, t0_ms: int, t1_ms: int) -> Iterator[tuple[str, dict[str, Any]]]: ...
-
-    def assets(self) -> list[dict[str, Any]]: ...
-
-
-class BearerCheck(Protocol):
-    """What the realtime routes need from the Auth0 stand-in (``auth0.Auth0Sim``)."""
-
-    def check_bearer(self, authorization_header: str | None) -> str | None: ...
-
-
-@dataclass
-class Counters:
-    """What the simulator has seen and done, for tests and the control API."""
-
-    requests_by_token: dict[str, int] = field(default_factory=dict)
-    endpoint_calls: dict[str, int] = field(default_factory=dict)
-    throttled: int = 0  # 429s sent, by the throttle or by a fault
-    unauthorized: int = 0
-    faults: dict[str, int] = field(default_factory=dict)
-    kinesis_errors: dict[str, int] = field(default_factory=dict)
-    records_served: int = 0
-    oversized: int = 0  # answers over the gateway's size cap, sent as 502
-    bad_records: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests_by_token": dict(self.requests_by_token),
-            "endpoint_calls": dict(self.endpoint_calls),
-            "throttled": self.throttled,
-            "unauthorized": self.unauthorized,
-            "faults": dict(self.faults),
-            "kinesis_errors": dict(self.kinesis_errors),
-            "records_served": self.records_served,
-            "oversized": self.oversized,
-            "bad_records": self.bad_records,
-        }
-
 
 # History is generated in steps of at least a minute, so reading back in small steps
 # (AT_SEQUENCE_NUMBER re-opens walking backwards) does not regenerate a slice per call.
@@ -90,8 +47,6 @@ class Simulator:
         fleet: TelemetrySource | None = None,
         auth: BearerCheck | None = None,
     ) -> None:
-        from flux_tui.sim.control import SimControl  # control reaches back into the simulator
-
         self.settings = s = settings or SimSettings()
         self.clock = clock or SimClock()
         if fleet is None:
@@ -234,7 +189,6 @@ class Simulator:
     # --- the ASGI app ----------------------------------------------------------------------
 
     def _build_app(self) -> ASGIApp:
-        from flux_tui.sim.control import control_routes
         from flux_tui.sim.enterprise import enterprise_routes
 
         routes: list[BaseRoute] = list(self.realtime.routes())

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -18,9 +19,7 @@ from starlette.routing import Route
 from flux_tui.sim.faults import BadRecord, Fault, bad_record, check_count
 from flux_tui.sim.hostile import HostileAnswers, armed_from
 from flux_tui.sim.kinesis import KinesisFault, Produced
-
-if TYPE_CHECKING:
-    from flux_tui.sim.app import Simulator
+from flux_tui.sim.parts import SimParts
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
 
@@ -28,12 +27,12 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
 class SimControl:
     """The simulator's steering wheel."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: SimParts) -> None:
         self._sim = sim
         self.hostile = HostileAnswers()  # the app is wrapped by it (Simulator._build_app)
 
     @property
-    def simulator(self) -> Simulator:
+    def simulator(self) -> SimParts:
         """The simulator this controls."""
         return self._sim
 
@@ -197,24 +196,50 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
+def _guarded(control: SimControl, handler: Callable[[dict[str, Any]], Any]) -> Handler:
+    """An endpoint for ``handler``: loopback clients only (unless allowed), JSON in and out,
+    a bad request answered 400 with what was wrong."""
+
+    async def endpoint(request: Request) -> Response:
+        host = request.client.host if request.client else "127.0.0.1"
+        if host not in LOOPBACK and not control.simulator.settings.allow_remote_control:
+            return _json({"message": "the control API answers loopback clients only"}, 403)
+        raw = await request.body()
+        try:
+            body = orjson.loads(raw) if raw.strip() else {}
+            return _json(handler(body))
+        except (ValueError, KeyError, TypeError) as exc:
+            return _json({"message": f"{type(exc).__name__}: {exc}"}, 400)
+        except KinesisFault as exc:
+            return _json(exc.body(), 400)
+
+    return endpoint
+
+
 def control_routes(control: SimControl) -> list[Route]:
     """``/_sim/...``: the control API over HTTP. JSON in, JSON out."""
+    handlers = _handlers(control)
 
     def guarded(handler: Callable[[dict[str, Any]], Any]) -> Handler:
-        async def endpoint(request: Request) -> Response:
-            host = request.client.host if request.client else "127.0.0.1"
-            if host not in LOOPBACK and not control.simulator.settings.allow_remote_control:
-                return _json({"message": "the control API answers loopback clients only"}, 403)
-            raw = await request.body()
-            try:
-                body = orjson.loads(raw) if raw.strip() else {}
-                return _json(handler(body))
-            except (ValueError, KeyError, TypeError) as exc:
-                return _json({"message": f"{type(exc).__name__}: {exc}"}, 400)
-            except KinesisFault as exc:
-                return _json(exc.body(), 400)
+        return _guarded(control, handler)
 
-        return endpoint
+    return [
+        Route("/_sim/iterators", guarded(handlers.iterators), methods=["POST"]),
+        Route("/_sim/counters", guarded(lambda _: control.counters()), methods=["GET"]),
+        Route("/_sim/produced", guarded(handlers.produced), methods=["GET"]),
+        Route("/_sim/records", guarded(handlers.put), methods=["POST"]),
+        Route("/_sim/bad-records", guarded(handlers.bad), methods=["POST"]),
+        Route("/_sim/reshard", guarded(handlers.reshard), methods=["POST"]),
+        Route("/_sim/faults", guarded(handlers.fault), methods=["POST"]),
+        Route("/_sim/faults", guarded(handlers.clear), methods=["DELETE"]),
+        Route("/_sim/clock", guarded(handlers.clock), methods=["POST"]),
+        Route("/_sim/stream", guarded(handlers.stream), methods=["POST"]),
+        *[Route("/_sim/answers", guarded(h), methods=[m]) for m, h in _answers(control)],
+    ]
+
+
+def _handlers(control: SimControl) -> SimpleNamespace:
+    """The control API's handlers: a JSON body in, a JSON-able answer out."""
 
     def put(body: dict[str, Any]) -> Any:
         out = []
@@ -279,19 +304,17 @@ def control_routes(control: SimControl) -> list[Route]:
     def iterators(body: dict[str, Any]) -> Any:
         return {"strict": control.strict_iterators(bool(body.get("strict", True)))}
 
-    return [
-        Route("/_sim/iterators", guarded(iterators), methods=["POST"]),
-        Route("/_sim/counters", guarded(lambda _: control.counters()), methods=["GET"]),
-        Route("/_sim/produced", guarded(produced), methods=["GET"]),
-        Route("/_sim/records", guarded(put), methods=["POST"]),
-        Route("/_sim/bad-records", guarded(bad), methods=["POST"]),
-        Route("/_sim/reshard", guarded(reshard), methods=["POST"]),
-        Route("/_sim/faults", guarded(fault), methods=["POST"]),
-        Route("/_sim/faults", guarded(clear), methods=["DELETE"]),
-        Route("/_sim/clock", guarded(clock), methods=["POST"]),
-        Route("/_sim/stream", guarded(stream), methods=["POST"]),
-        *[Route("/_sim/answers", guarded(h), methods=[m]) for m, h in _answers(control)],
-    ]
+    return SimpleNamespace(
+        put=put,
+        produced=produced,
+        fault=fault,
+        clear=clear,
+        reshard=reshard,
+        bad=bad,
+        clock=clock,
+        stream=stream,
+        iterators=iterators,
+    )
 
 
 def _answers(control: SimControl) -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:

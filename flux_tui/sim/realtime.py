@@ -8,7 +8,7 @@ Kinesis part (:class:`~flux_tui.sim.kinesis.Stream`). Answers are built as docum
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import orjson
@@ -20,9 +20,7 @@ from starlette.types import Receive, Scope, Send
 from flux_tui.api.budget import RateBudget
 from flux_tui.sim.faults import Fault
 from flux_tui.sim.kinesis import KinesisFault
-
-if TYPE_CHECKING:
-    from flux_tui.sim.app import Simulator
+from flux_tui.sim.parts import SimParts
 
 CDN_403_HTML = (
     b'<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">\n<HTML><HEAD>'
@@ -116,7 +114,7 @@ def parse_rate(spec: str) -> tuple[int, float]:
 class RealtimeApi:
     """The three realtime endpoints of one simulator."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: SimParts) -> None:
         self.sim = sim
         self.throttle = TokenThrottle(sim.settings.throttle)
 

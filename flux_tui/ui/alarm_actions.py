@@ -20,7 +20,7 @@ from flux_tui.alarms import AlarmEngine, AlarmRule, StalePolicy, Transition
 from flux_tui.alarms.transition import iso_utc
 from flux_tui.data.formats import safe_text
 from flux_tui.data.presentation import Presentation
-from flux_tui.data.replay import ReplaySeeked
+from flux_tui.data.session.replay import ReplaySeeked
 from flux_tui.feed.types import Reading
 from flux_tui.ui.alarms_screen import SEVERITY_STYLE, AlarmsScreen
 from flux_tui.ui.changes_screen import ChangesScreen
@@ -30,8 +30,8 @@ from flux_tui.view.source import ViewEvent
 
 if TYPE_CHECKING:
     from flux_tui.config import Config
-    from flux_tui.data.recorder import Recorder
-    from flux_tui.data.replay import SessionReplay
+    from flux_tui.data.session.recorder import Recorder
+    from flux_tui.data.session.replay import SessionReplay
     from flux_tui.data.store import LiveStore
     from flux_tui.ui.asset_tree import AssetTree
     from flux_tui.ui.log_view import TagLog

@@ -30,12 +30,12 @@ from textual.theme import Theme
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from flux_tui.base.events import FeedProblem, FeedState, StateChanged
 from flux_tui.config import UiSettings
 from flux_tui.data.formats import safe_text
-from flux_tui.data.recorder import RecorderState, default_session_name
-from flux_tui.data.replay import SessionReplay, speed_label
+from flux_tui.data.session.recorder import RecorderState, default_session_name
+from flux_tui.data.session.replay import SessionReplay, speed_label
 from flux_tui.data.store import LiveStore
-from flux_tui.feed.types import FeedProblem, FeedState, StateChanged
 from flux_tui.ui.alarm_actions import (
     ALARM_BINDINGS,
     ALARM_CSS,
@@ -62,7 +62,7 @@ from flux_tui.view.source import FeedSource, PersonLogin, SourceOpener
 if TYPE_CHECKING:
     from flux_tui.config import Config, Profile
     from flux_tui.connect import Grant
-    from flux_tui.data.recorder import Recorder
+    from flux_tui.data.session.recorder import Recorder
     from flux_tui.view.live import ViewNames
 
 __all__ = ["SESSION_BINDINGS", "FluxApp", "alarm_setup", "run_viewer"]

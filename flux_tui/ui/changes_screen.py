@@ -13,10 +13,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from flux_tui.data.changes import WINDOWS, TagChange, rank_changes
 from flux_tui.data.formats import format_value, safe_text
 from flux_tui.data.presentation import Presentation
-from flux_tui.data.tag_state import TagState
+from flux_tui.data.store.changes import WINDOWS, TagChange, rank_changes
+from flux_tui.data.store.tag_state import TagState
 
 SHOWN = 200  # rows at most: the most changed
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 
+from flux_tui.base.events import FeedState
 from flux_tui.data.store import LiveStore
-from flux_tui.feed.types import FeedState, SourceFacts
+from flux_tui.feed.types import SourceFacts
 from flux_tui.ui.status_bar import StatusInfo
 
 #: Below this a feed catching up is as good as live: the bar shows the usual lag instead.
@@ -47,7 +48,8 @@ def classify_failure(error: BaseException | None) -> tuple[FeedState, bool]:
     show "auth needed" (retried only when Auth0 itself was unreachable or throttling);
     anything else (network, gateway) is retried with backoff.
     """
-    from flux_tui.api.errors import Action, AuthError, ConfigError, FluxError
+    from flux_tui.api.errors import AuthError
+    from flux_tui.base.errors import Action, ConfigError, FluxError
 
     if isinstance(error, ConfigError):
         return FeedState.OFFLINE, False

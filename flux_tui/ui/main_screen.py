@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from flux_tui.data.replay import SessionReplay
+from flux_tui.data.session.replay import SessionReplay
 from flux_tui.data.store import LiveStore, TagKey
 from flux_tui.feed.types import Reading
 from flux_tui.ui.asset_tree import AssetTree, Scope

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from flux_tui.data.formats import format_time, safe_text
-from flux_tui.data.replay import SessionReplay, speed_label
+from flux_tui.data.session.replay import SessionReplay, speed_label
 
 _BAR = 20  # cells of the progress bar
 KEYS = "k pause · > speed · j/l ±1 min · [/] ±10 %"

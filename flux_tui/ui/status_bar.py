@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
+from flux_tui.base.events import FeedState
 from flux_tui.data.formats import safe_text
-from flux_tui.feed.types import FeedState
 
 _STATE_STYLE = {
     FeedState.CONNECTING: ("◌", "connecting", "status--warn"),

@@ -28,19 +28,12 @@ from typing import Any, Protocol
 
 from flux_tui.api import errors
 from flux_tui.api.enterprise import Asset
-from flux_tui.data.recorder import Recorder, save_snapshot
-from flux_tui.data.replay import ReplaySeeked, SessionReplay
+from flux_tui.base.errors import FluxError
+from flux_tui.base.events import CaughtUp, FeedProblem, FeedState, Gap, StateChanged
+from flux_tui.data.session.recorder import Recorder, save_snapshot
+from flux_tui.data.session.replay import ReplaySeeked, SessionReplay
 from flux_tui.data.store import LiveStore
-from flux_tui.feed.types import (
-    Batch,
-    CaughtUp,
-    FeedProblem,
-    FeedState,
-    Gap,
-    Reading,
-    SourceFacts,
-    StateChanged,
-)
+from flux_tui.feed.types import Batch, Reading, SourceFacts
 from flux_tui.view.source import (
     FeedSource,
     NameDirectory,
@@ -385,7 +378,7 @@ class LiveView:
         except asyncio.CancelledError:
             if self._stop_reason is None:
                 raise  # cancelled by neither us nor a stop(): not ours to swallow
-        except (errors.FluxError, OSError) as exc:
+        except (FluxError, OSError) as exc:
             error = exc
         error = error or self._tick_error
         if error is not None:
@@ -396,7 +389,7 @@ class LiveView:
     async def _close(self, source: FeedSource, until: StopWhen) -> None:
         try:
             await source.aclose()
-        except (errors.FluxError, OSError):
+        except (FluxError, OSError):
             if not until.headless:
                 raise  # headless: closing a feed that failed must not hide the first error
 

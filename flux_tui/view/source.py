@@ -1,5 +1,5 @@
 """What :class:`~flux_tui.view.live.LiveView` reads: the typed seam between a feed source
-(the live :class:`~flux_tui.connect.FeedSession`, a :class:`~flux_tui.data.replay.SessionReplay`)
+(the live :class:`~flux_tui.connect.FeedSession`, a :class:`~flux_tui.data.session.replay.SessionReplay`)
 and everything above it. Sources satisfy these protocols structurally: they import nothing
 from here."""
 
@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from flux_tui.data.replay import ReplaySeeked
-from flux_tui.feed.types import FeedItem, ReaderEvent, SourceFacts
+from flux_tui.base.events import ReaderEvent
+from flux_tui.data.session.replay import ReplaySeeked
+from flux_tui.feed.types import FeedItem, SourceFacts
 
 if TYPE_CHECKING:
     from flux_tui.api.device import DeviceFlow
@@ -29,7 +30,7 @@ NamesState = Literal["loading", "fresh", "stale-cache", "unavailable"]
 
 
 class NameDirectory(Protocol):
-    """Enterprise Objects names of a source (:class:`~flux_tui.data.names.AssetDirectory`):
+    """Enterprise Objects names of a source (:class:`~flux_tui.api.names.AssetDirectory`):
     lookups read memory only; ``run()`` keeps them current (the view runs it as a task)."""
 
     @property

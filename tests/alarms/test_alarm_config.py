@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flux_tui.alarms import RuleError, rule_from_text
-from flux_tui.api.errors import ConfigError
+from flux_tui.base.errors import ConfigError
 from flux_tui.config import load_config
 from flux_tui.config.field import alarm_rules, presentation, stale_policy
 

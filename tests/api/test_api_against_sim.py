@@ -20,7 +20,8 @@ from flux_tui.api.auth import ClientCredentialsProvider, StaticTokenProvider, To
 from flux_tui.api.budget import RateBudget
 from flux_tui.api.client import RealtimeClient
 from flux_tui.api.token_cache import TokenCache
-from flux_tui.feed.types import FeedProblem, Throttled
+from flux_tui.base.errors import Action
+from flux_tui.base.events import FeedProblem, Throttled
 from flux_tui.sim import Fault, SimClock, SimSettings, Simulator
 
 T0 = 1_700_000_000.0
@@ -178,13 +179,13 @@ async def test_a_429_storm_pauses_and_recovers(world: World) -> None:
 @pytest.mark.parametrize(
     ("fault", "cls", "action"),
     [
-        (Fault.EXPIRED_ITERATOR, errors.ExpiredIteratorError, errors.Action.NEW_ITERATOR),
-        (Fault.INVALID_ITERATOR, errors.InvalidArgumentError, errors.Action.NEW_ITERATOR),
-        (Fault.STREAM_GONE, errors.ResourceNotFoundError, errors.Action.REDESCRIBE),
+        (Fault.EXPIRED_ITERATOR, errors.ExpiredIteratorError, Action.NEW_ITERATOR),
+        (Fault.INVALID_ITERATOR, errors.InvalidArgumentError, Action.NEW_ITERATOR),
+        (Fault.STREAM_GONE, errors.ResourceNotFoundError, Action.REDESCRIBE),
     ],
 )
 async def test_what_the_reader_must_decide_is_raised_at_once(
-    fault: Fault, cls: type[errors.ApiError], action: errors.Action, as_200: bool
+    fault: Fault, cls: type[errors.ApiError], action: Action, as_200: bool
 ) -> None:
     w = World(errors_as_200=as_200)
     client = w.client()
@@ -266,7 +267,7 @@ async def test_a_refused_iterator_type_is_its_own_error(as_200: bool) -> None:
     ):
         with pytest.raises(errors.IteratorTypeRefusedError) as err:
             await client.get_shard_iterator(shard, kind, **extra)  # type: ignore[arg-type]
-        assert err.value.iterator_type == kind and err.value.action is errors.Action.FALLBACK
+        assert err.value.iterator_type == kind and err.value.action is Action.FALLBACK
     assert await client.get_shard_iterator(shard, "TRIM_HORIZON")
     await world.http.aclose()
 

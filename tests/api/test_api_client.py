@@ -14,7 +14,8 @@ import pytest
 from flux_tui.api import errors
 from flux_tui.api.budget import RateBudget
 from flux_tui.api.client import RealtimeClient
-from flux_tui.feed.types import FeedProblem, Throttled
+from flux_tui.base.errors import Action, FluxError
+from flux_tui.base.events import FeedProblem, Throttled
 
 SECRET_TOKEN = "tok-SECRET-123"
 Answer = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
@@ -213,7 +214,7 @@ KINESIS_NS = "com.amazonaws.kinesis.v20131202#"
         (
             ok({"__type": "ExpiredIteratorException", "message": "Iterator expired"}, 400),
             errors.ExpiredIteratorError,
-            errors.Action.NEW_ITERATOR,
+            Action.NEW_ITERATOR,
             "ExpiredIteratorException",
         ),
         # Inside an HTTP 200, with a namespace prefix and a :suffix.
@@ -225,80 +226,80 @@ KINESIS_NS = "com.amazonaws.kinesis.v20131202#"
                 }
             ),
             errors.ExpiredIteratorError,
-            errors.Action.NEW_ITERATOR,
+            Action.NEW_ITERATOR,
             "ExpiredIteratorException: expired",
         ),
         (
             ok({"__type": "InvalidArgumentException", "message": "Invalid ShardIterator."}, 400),
             errors.InvalidArgumentError,
-            errors.Action.NEW_ITERATOR,
+            Action.NEW_ITERATOR,
             "Invalid ShardIterator",
         ),
         (
             ok({"__type": "InvalidArgumentException", "message": "Limit is out of range"}, 400),
             errors.InvalidArgumentError,
-            errors.Action.FATAL,
+            Action.FATAL,
             "Limit",
         ),
         (
             ok({"__type": f"{KINESIS_NS}ResourceNotFoundException", "message": "gone"}),
             errors.ResourceNotFoundError,
-            errors.Action.REDESCRIBE,
+            Action.REDESCRIBE,
             "gone",
         ),
         (
             ok({"__type": "AccessDeniedException", "message": "no"}, 400),
             errors.AccessDeniedKinesisError,
-            errors.Action.FATAL,
+            Action.FATAL,
             "AccessDenied",
         ),
         (
             ok({"__type": "KMSDisabledException", "message": "key off"}, 400),
             errors.AccessDeniedKinesisError,
-            errors.Action.FATAL,
+            Action.FATAL,
             "KMSDisabled",
         ),
         (
             ok({"__type": "KMSSomethingNewException"}, 400),
             errors.AccessDeniedKinesisError,
-            errors.Action.FATAL,
+            Action.FATAL,
             "KMSSomethingNew",
         ),
         (
             ok({"__type": "WeirdException", "message": "?"}, 400),
             errors.UnknownKinesisError,
-            errors.Action.FATAL,
+            Action.FATAL,
             "WeirdException",
         ),
         (
             ok({"message": "Forbidden"}, 403),
             errors.ForbiddenError,
-            errors.Action.FATAL,
+            Action.FATAL,
             "Forbidden",
         ),
         (
             ok({"message": "Missing Authentication Token"}, 403),
             errors.ForbiddenError,
-            errors.Action.FATAL,
+            Action.FATAL,
             "base_url and company",
         ),
         (
             ok({"message": "Request Too Long"}, 413),
             errors.PayloadTooLargeError,
-            errors.Action.SHRINK,
+            Action.SHRINK,
             "Too Long",
         ),
-        (ok({"message": "Not Found"}, 404), errors.GatewayError, errors.Action.FATAL, "404"),
+        (ok({"message": "Not Found"}, 404), errors.GatewayError, Action.FATAL, "404"),
         (
             ok({"NextShardIterator": "x"}),
             errors.UnexpectedResponseError,
-            errors.Action.FATAL,
+            Action.FATAL,
             "Records",
         ),
     ],
 )
 async def test_errors_that_retrying_cannot_fix_are_raised_at_once(
-    answer: httpx.Response, cls: type[errors.FluxError], action: errors.Action, text: str
+    answer: httpx.Response, cls: type[FluxError], action: Action, text: str
 ) -> None:
     script = Script(answer)
     client, _, t, events = make_client(script)
@@ -352,7 +353,7 @@ async def test_errors_that_retrying_cannot_fix_are_raised_at_once(
     ],
 )
 async def test_retryable_errors_back_off_with_full_jitter_then_raise(
-    answer: Answer, cls: type[errors.FluxError], text: str
+    answer: Answer, cls: type[FluxError], text: str
 ) -> None:
     script = Script(answer, repeat_last=True)
     client, _, t, events = make_client(script, max_retries=4, backoff_base=0.5, backoff_cap=3.0)
@@ -385,7 +386,7 @@ async def test_get_records_retries_never_come_sooner_than_the_shard_allows(
     # a sixth call (ProvisionedThroughputExceeded), which retried at once failed again...
     script = Script(answer, repeat_last=True)
     client, _, t, _ = make_client(script, max_retries=6, backoff_base=0.5, backoff_cap=3.0)
-    with pytest.raises(errors.FluxError):
+    with pytest.raises(FluxError):
         await client.get_records("it", 10)
     replay = random.Random(42)
     assert t.sleeps == [max(floor, replay.uniform(0, min(3.0, 0.5 * 2**i))) for i in range(6)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flux_tui.api.errors import FluxError, UnexpectedResponseError
+from flux_tui.api.errors import UnexpectedResponseError
 from flux_tui.api.models import (
     DescribeStreamResponse,
     GetRecordsResponse,
@@ -12,6 +12,7 @@ from flux_tui.api.models import (
     ShardIteratorResponse,
     parse_answer,
 )
+from flux_tui.base.errors import FluxError
 
 DESCRIBE = {
     "StreamDescription": {

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from flux_tui.api import errors
+from flux_tui.base.errors import ConfigError
 from flux_tui.cli.main import main
 from flux_tui.cli.output import EXIT_AUTH, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, exit_code_for
 
@@ -137,7 +138,7 @@ def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("error", "code"),
     [
-        (errors.ConfigError("x"), EXIT_USAGE),
+        (ConfigError("x"), EXIT_USAGE),
         (errors.InvalidClientError("x"), EXIT_AUTH),
         (errors.MissingGrantError("x"), EXIT_AUTH),
         (errors.UnauthorizedError("x", 401), EXIT_AUTH),

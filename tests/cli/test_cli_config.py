@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from flux_tui.api.errors import ConfigError
+from flux_tui.base.errors import ConfigError
 from flux_tui.config import (
     DEFAULT_TOKEN_URL,
     PRD_BASE_URL,

@@ -8,11 +8,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flux_tui.api.errors import ConfigError, InvalidClientError
+from flux_tui.api.errors import InvalidClientError
+from flux_tui.base.errors import ConfigError
+from flux_tui.base.events import CaughtUp
 from flux_tui.cli.info import describe_text
 from flux_tui.config import Profile, load_config
 from flux_tui.connect import open_feed
-from flux_tui.feed.types import Batch, CaughtUp
+from flux_tui.feed.types import Batch
 from flux_tui.sim.app import Simulator
 from flux_tui.sim.settings import SimSettings
 

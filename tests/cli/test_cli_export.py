@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from flux_tui.cli.main import main
-from flux_tui.data.recorder import open_writer
 from flux_tui.data.session import open_session
+from flux_tui.data.session.recorder import open_writer
 from tests.data.test_data_parquet import write_spark_capture
 from tests.data.test_data_session import make_readings
 

@@ -21,6 +21,7 @@ from flux_tui.api.auth import ClientCredentialsProvider
 from flux_tui.api.device import DeviceFlow
 from flux_tui.api.token_cache import CachedToken, TokenCache, login_token_cache
 from flux_tui.api.user_auth import UserTokenProvider
+from flux_tui.base.errors import ConfigError
 from flux_tui.cli.login import login
 from flux_tui.cli.main import main
 from flux_tui.cli.output import EXIT_AUTH, EXIT_USAGE
@@ -234,7 +235,7 @@ async def test_open_feed_uses_a_stored_login_and_exposes_names(tmp_path: Path) -
 async def test_without_login_or_secret_open_feed_says_how_to_log_in(tmp_path: Path) -> None:
     write_config(tmp_path, FIELD + 'client_id = "someone"\n')
     sim = Simulator(SimSettings(backlog_seconds=1))
-    with pytest.raises(errors.ConfigError, match="flux-tui login --profile field"):
+    with pytest.raises(ConfigError, match="flux-tui login --profile field"):
         await field_session(sim)
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from flux_tui.base.events import FeedState
 from flux_tui.cli.main import main
 from flux_tui.cli.open_cmd import open_app
-from flux_tui.data.replay import SessionReplay
 from flux_tui.data.session import open_session
-from flux_tui.feed.types import FeedState
+from flux_tui.data.session.replay import SessionReplay
 from flux_tui.ui.path_dialog import PathDialog
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from flux_tui.api import errors
+from flux_tui.base.errors import FluxError
 from flux_tui.cli.main import main
 from flux_tui.cli.output import EXIT_USAGE
 from flux_tui.data.formats import CSV_COLUMNS
@@ -152,10 +153,10 @@ def test_record_into_a_missing_folder_fails_cleanly(
     ],
 )
 def test_which_reader_problems_end_tail(
-    error: errors.FluxError, before_first_answer: bool, after_it: bool
+    error: FluxError, before_first_answer: bool, after_it: bool
 ) -> None:
+    from flux_tui.base.events import FeedProblem
     from flux_tui.cli.tail import ends_run
-    from flux_tui.feed.types import FeedProblem
 
     assert ends_run(FeedProblem(error, 1.0), reached=False) is before_first_answer
     assert ends_run(FeedProblem(error, 1.0), reached=True) is after_it

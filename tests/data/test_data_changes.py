@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flux_tui.data.changes import rank_changes
 from flux_tui.data.formats import reading_from_payload
 from flux_tui.data.store import LiveStore
+from flux_tui.data.store.changes import rank_changes
 from flux_tui.feed.types import Batch
 
 T0 = 1_764_590_400_000

@@ -14,8 +14,8 @@ import pytest
 
 from flux_tui.api.auth import ClientCredentialsProvider, StaticTokenProvider
 from flux_tui.api.enterprise import Asset, EnterpriseClient
+from flux_tui.api.names import DEFAULT_TTL, AssetCache, AssetDirectory
 from flux_tui.connect import SIM_ENTERPRISE_URL, SIM_TOKEN_URL
-from flux_tui.data.names import DEFAULT_TTL, AssetCache, AssetDirectory
 from flux_tui.data.query import compile_query
 from flux_tui.feed.types import Reading
 from flux_tui.sim.app import Simulator

@@ -15,13 +15,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from flux_tui.data.formats import reading_from_payload
-from flux_tui.data.parquet_format import ParquetUnavailable, arrow
-from flux_tui.data.parquet_read import NotASession, ParquetSession
-from flux_tui.data.parquet_write import ROW_GROUP_SECONDS, ParquetSessionWriter
 from flux_tui.data.query import compile_query
-from flux_tui.data.recorder import Recorder, open_writer, save_snapshot
-from flux_tui.data.replay import SessionReplay
 from flux_tui.data.session import open_session
+from flux_tui.data.session.parquet_format import ParquetUnavailable, arrow
+from flux_tui.data.session.parquet_read import NotASession, ParquetSession
+from flux_tui.data.session.parquet_write import ROW_GROUP_SECONDS, ParquetSessionWriter
+from flux_tui.data.session.recorder import Recorder, open_writer, save_snapshot
+from flux_tui.data.session.replay import SessionReplay
 from flux_tui.feed.types import Batch
 from tests.data.test_data_session import FakeClock, make_readings
 
@@ -231,7 +231,7 @@ def test_the_viewer_records_and_saves_parquet(tmp_path: Path) -> None:
 def test_footer_codec_reencodes_pyarrows_footer_byte_for_byte() -> None:
     import struct
 
-    from flux_tui.data.parquet_footer import _struct, split_file
+    from flux_tui.data.session.parquet_footer import _struct, split_file
 
     sink = pa.BufferOutputStream()
     pq.write_table(pa.table({"a": [1, 2], "s": ["x", None]}), sink, compression="zstd")

@@ -9,7 +9,7 @@ import pytest
 
 from flux_tui.data.formats import reading_from_payload
 from flux_tui.data.query import Query, QuerySyntaxError, compile_query
-from flux_tui.data.query_parse import And, Compare, Field, Not, Or, Text, Time
+from flux_tui.data.query.parse import And, Compare, Field, Not, Or, Text, Time
 from flux_tui.feed.types import Reading
 
 NOW = 1_764_424_800.0  # 2025-11-29T14:00:00Z, the injected clock

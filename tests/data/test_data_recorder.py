@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from flux_tui.data.recorder import (
+from flux_tui.base.events import Gap
+from flux_tui.data.session import open_session
+from flux_tui.data.session.recorder import (
     Recorder,
     RecorderState,
     default_session_name,
     filter_summary,
     save_snapshot,
 )
-from flux_tui.data.session import open_session
-from flux_tui.feed.types import Gap
 from tests.data.test_data_session import make_readings
 
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from flux_tui.data.replay import ReplaySeeked, SessionReplay
+from flux_tui.base.events import FeedState, Gap, StateChanged
 from flux_tui.data.session import SessionWriter
-from flux_tui.feed.types import Batch, FeedState, Gap, StateChanged
+from flux_tui.data.session.replay import ReplaySeeked, SessionReplay
+from flux_tui.feed.types import Batch
 from tests.data.test_data_session import T0, make_readings
 
 

@@ -9,9 +9,16 @@ from pathlib import Path
 import pytest
 
 from flux_tui.data.formats import reading_from_payload
-from flux_tui.data.replay_rows import EVERY, MISSING_MS, RowIndex, locate, positioned, rows_from
 from flux_tui.data.session import SessionWriter
-from flux_tui.data.session_read import open_session
+from flux_tui.data.session.read import open_session
+from flux_tui.data.session.replay_rows import (
+    EVERY,
+    MISSING_MS,
+    RowIndex,
+    locate,
+    positioned,
+    rows_from,
+)
 
 T0 = 1_764_590_000_000
 

@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from flux_tui import __version__
+from flux_tui.base.events import Gap
 from flux_tui.data.formats import CSV_COLUMNS, reading_from_payload
 from flux_tui.data.query import compile_query
 from flux_tui.data.session import (
@@ -21,7 +22,7 @@ from flux_tui.data.session import (
     session_format,
     sidecar_path,
 )
-from flux_tui.feed.types import Gap, Reading
+from flux_tui.feed.types import Reading
 
 FORMATS = ["jsonl", "jsonl.gz", "csv", "csv.gz"]
 T0 = 1_764_424_800_000

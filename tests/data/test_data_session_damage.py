@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_data_session import make_readings  # same folder: pytest puts it on sys.path
 
-from flux_tui.api.errors import FluxError
+from flux_tui.base.errors import FluxError
 from flux_tui.data.session import SessionWriteError, SessionWriter, open_session
 
 TRUNCATED = "truncated last line (the recording was interrupted)"

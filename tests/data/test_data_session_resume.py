@@ -6,7 +6,7 @@ import gzip
 from pathlib import Path
 
 from flux_tui.data.session import SessionWriter, open_session
-from flux_tui.data.session_resume import make_appendable, resume_point
+from flux_tui.data.session.resume import make_appendable, resume_point
 from flux_tui.feed.types import Reading
 
 

@@ -6,17 +6,9 @@ from typing import Any
 
 import pytest
 
+from flux_tui.base.events import CaughtUp, FeedState, Gap, StateChanged, Throttled
 from flux_tui.data.store import LiveStore
-from flux_tui.feed.types import (
-    Batch,
-    CaughtUp,
-    DecodeError,
-    FeedState,
-    Gap,
-    Reading,
-    StateChanged,
-    Throttled,
-)
+from flux_tui.feed.types import Batch, DecodeError, Reading
 
 T0 = 1_700_000_000_000
 
@@ -196,8 +188,8 @@ def test_retained_readings_cost_the_garbage_collector_nothing() -> None:
 def test_state_codes_of_a_free_text_tag_stay_bounded() -> None:
     """A text tag whose value never repeats (a message, a serial) must not grow its code
     table for the whole shift: past MAX_CODES values, new ones share one code."""
-    from flux_tui.data import tag_state
-    from flux_tui.data.tag_state import TagState
+    from flux_tui.data.store import tag_state
+    from flux_tui.data.store.tag_state import TagState
 
     MAX_CODES = getattr(tag_state, "MAX_CODES", 64)
 

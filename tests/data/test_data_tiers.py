@@ -8,7 +8,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flux_tui.data.tiers import FINE_KEEP, MID_KEEP, SPAN, Tiers
+from flux_tui.data.store.tiers import FINE_KEEP, MID_KEEP, SPAN, Tiers
 
 T0 = 1_764_590_040  # epoch seconds, a whole minute
 

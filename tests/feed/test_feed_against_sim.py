@@ -18,17 +18,9 @@ import pytest
 from flux_tui.api.auth import ClientCredentialsProvider
 from flux_tui.api.budget import RateBudget
 from flux_tui.api.client import RealtimeClient
+from flux_tui.base.events import CaughtUp, FeedProblem, ShardClosed, ShardOpened
 from flux_tui.feed.reader import ShardReader
-from flux_tui.feed.types import (
-    Batch,
-    CaughtUp,
-    DecodeError,
-    FeedItem,
-    FeedProblem,
-    Reading,
-    ShardClosed,
-    ShardOpened,
-)
+from flux_tui.feed.types import Batch, DecodeError, FeedItem, Reading
 from flux_tui.sim import ReshardStep, SimClock, SimSettings, Simulator
 
 T0 = 1_700_000_000.0

@@ -15,9 +15,9 @@ import orjson
 import pytest
 from test_feed_against_sim import T0, Rig, caught_up
 
+from flux_tui.base.events import Gap, StateChanged
 from flux_tui.config import DEFAULT_PAGE_LIMIT
 from flux_tui.feed.start import parse_start
-from flux_tui.feed.types import Gap, StateChanged
 from flux_tui.sim import Simulator
 
 MODES = pytest.mark.parametrize("strict", [False, True], ids=["passthrough", "strict"])

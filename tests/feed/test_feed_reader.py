@@ -16,12 +16,8 @@ import pytest
 from flux_tui.api import errors
 from flux_tui.api.budget import RateBudget
 from flux_tui.api.models import GetRecordsResponse, SequenceNumberRange, Shard, StreamDescription
-from flux_tui.feed.reader import ShardReader
-from flux_tui.feed.start import StartAt
-from flux_tui.feed.types import (
-    Batch,
+from flux_tui.base.events import (
     CaughtUp,
-    FeedItem,
     FeedProblem,
     FeedState,
     Gap,
@@ -30,6 +26,9 @@ from flux_tui.feed.types import (
     StateChanged,
     Throttled,
 )
+from flux_tui.feed.reader import ShardReader
+from flux_tui.feed.start import StartAt
+from flux_tui.feed.types import Batch, FeedItem
 
 EXPIRY = 300.0
 ARRIVAL0 = 1_652_128_224.0

@@ -8,6 +8,8 @@ import random
 import pytest
 
 from flux_tui.api import errors
+from flux_tui.base.errors import FluxError
+from flux_tui.base.events import FeedProblem, FeedState, Throttled
 from flux_tui.feed.schedule import (
     BACKOFF_CAP,
     MAX_DRAIN_IDLE,
@@ -32,7 +34,6 @@ from flux_tui.feed.schedule import (
     trim_gap,
     undelivered,
 )
-from flux_tui.feed.types import FeedProblem, FeedState, Throttled
 
 
 def tracks(*specs: tuple[str, tuple[str, ...], TrackStatus]) -> dict[str, ShardTrack]:
@@ -136,7 +137,7 @@ def test_health_backs_off_longer_each_time_with_a_cap() -> None:
         (errors.TimeoutError("slow"), FeedState.RECONNECTING),
     ],
 )
-def test_health_first_failure_state(exc: errors.FluxError, state: FeedState) -> None:
+def test_health_first_failure_state(exc: FluxError, state: FeedState) -> None:
     health = Health()
     health.failure(exc, now=5.0)
     assert health.trouble is state and health.backoff_until > 5.0

@@ -19,7 +19,7 @@ import orjson
 import pytest
 from conftest import Run, Sim, run_flux
 
-from flux_tui.api.errors import ConfigError
+from flux_tui.base.errors import ConfigError
 from flux_tui.config.values import SECRET_KEYS, validate
 
 RECORDS = "/realtime/demo/records"

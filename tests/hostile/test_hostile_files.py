@@ -16,7 +16,7 @@ import orjson
 from conftest import Sim, run_flux, run_measured
 
 from flux_tui.data.session import SessionWriter, open_session
-from flux_tui.data.session_read import MAX_LINE
+from flux_tui.data.session.read import MAX_LINE
 from flux_tui.feed.decoder import decode_data
 
 PEAK_MB = 200

@@ -22,8 +22,8 @@ import pytest
 from conftest import clean_env
 from textual.app import App
 
-from flux_tui.data.recorder import save_snapshot
 from flux_tui.data.session import open_session
+from flux_tui.data.session.recorder import save_snapshot
 from flux_tui.feed.decoder import decode_data
 from flux_tui.feed.types import Batch
 from flux_tui.ui.detail import ReadingDetail

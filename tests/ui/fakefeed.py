@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flux_tui.feed.types import Batch, FeedItem, FeedState, Reading, SourceFacts, StateChanged
+from flux_tui.base.events import FeedState, StateChanged
+from flux_tui.feed.types import Batch, FeedItem, Reading, SourceFacts
 
 T0_MS = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 LABELS = ["Suction Pressure", "Discharge Pressure", "Engine Speed", "Run Status"]

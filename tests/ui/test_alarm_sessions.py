@@ -11,8 +11,8 @@ from helpers import wait_until
 
 from flux_tui.alarms import AlarmRule
 from flux_tui.cli.open_cmd import open_app
-from flux_tui.data.replay import SessionReplay
 from flux_tui.data.session import SessionWriter, open_session
+from flux_tui.data.session.replay import SessionReplay
 from flux_tui.feed.types import Batch
 from flux_tui.ui.alarm_actions import AlarmSetup
 from flux_tui.ui.app import FluxApp

@@ -8,9 +8,9 @@ from typing import Any
 from helpers import settle, wait_until
 from screen_text import screen_text
 
+from flux_tui.base.events import FeedState
 from flux_tui.config import load_config
 from flux_tui.connect import open_feed
-from flux_tui.feed.types import FeedState
 from flux_tui.sim.app import Simulator
 from flux_tui.sim.clock import SimClock
 from flux_tui.sim.settings import SimSettings
@@ -83,8 +83,9 @@ async def test_a_bad_look_back_form_is_said_and_the_dialog_stays() -> None:
 
 
 def test_status_while_catching_up_shows_how_far_behind_and_the_eta() -> None:
+    from flux_tui.base.events import StateChanged
     from flux_tui.data.store import LiveStore
-    from flux_tui.feed.types import SourceFacts, StateChanged
+    from flux_tui.feed.types import SourceFacts
     from flux_tui.ui.feed_status import status_from
 
     store = LiveStore(100, clock=lambda: NOW)

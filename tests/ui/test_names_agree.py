@@ -17,8 +17,8 @@ from flux_tui.cli.output import Progress, ReadingSink
 from flux_tui.cli.tail import SinkTap, compile_filter, stream
 from flux_tui.config import load_config
 from flux_tui.connect import open_feed, replay_source
-from flux_tui.data.replay import SessionReplay
 from flux_tui.data.session import SessionWriter
+from flux_tui.data.session.replay import SessionReplay
 from flux_tui.feed.types import Reading
 from flux_tui.sim.app import Simulator
 from flux_tui.sim.clock import SimClock

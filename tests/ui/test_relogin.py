@@ -9,9 +9,9 @@ from typing import Any
 from helpers import settle, wait_until
 from screen_text import screen_text
 
+from flux_tui.base.events import FeedState
 from flux_tui.config import load_config
 from flux_tui.connect import open_feed
-from flux_tui.feed.types import FeedState
 from flux_tui.sim.app import Simulator
 from flux_tui.sim.settings import SimSettings
 from flux_tui.ui.app import FluxApp

@@ -10,7 +10,8 @@ from fakefeed import T0_MS, FakeReader, FakeSession, fleet_batch, make_reading, 
 from helpers import settle, wait_until
 from screen_text import screen_text
 
-from flux_tui.feed.types import Batch, FeedProblem, FeedState
+from flux_tui.base.events import FeedProblem, FeedState
+from flux_tui.feed.types import Batch
 from flux_tui.ui.app import FluxApp
 from flux_tui.ui.detail import ReadingDetail
 

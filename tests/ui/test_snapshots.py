@@ -25,8 +25,8 @@ from textual.pilot import Pilot
 
 from flux_tui.api.device import DeviceCode
 from flux_tui.cli.open_cmd import open_app
-from flux_tui.data.replay import SessionReplay
 from flux_tui.data.session import SessionWriter, sidecar_path
+from flux_tui.data.session.replay import SessionReplay
 from flux_tui.feed.types import DecodeError
 from flux_tui.ui.app import FluxApp
 from flux_tui.ui.help import HelpScreen

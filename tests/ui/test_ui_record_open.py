@@ -9,12 +9,12 @@ from fakefeed import T0_MS, fleet_batch, make_reading, opener_for
 from helpers import settle, wait_until
 from screen_text import screen_text
 
+from flux_tui.base.events import FeedState
 from flux_tui.cli.open_cmd import open_app
 from flux_tui.data.formats import format_time
-from flux_tui.data.recorder import RecorderState
-from flux_tui.data.replay import SessionReplay
 from flux_tui.data.session import SessionWriter, open_session
-from flux_tui.feed.types import FeedState
+from flux_tui.data.session.recorder import RecorderState
+from flux_tui.data.session.replay import SessionReplay
 from flux_tui.ui.app import FluxApp, watch_stop_signals
 from flux_tui.ui.path_dialog import PathDialog
 from flux_tui.ui.replay_bar import ReplayBar

@@ -11,19 +11,11 @@ from typing import Any
 import pytest
 
 from flux_tui.api import errors
-from flux_tui.data.replay import ReplaySeeked
+from flux_tui.base.events import CaughtUp, FeedProblem, FeedState, Gap, StateChanged
 from flux_tui.data.session import open_session
+from flux_tui.data.session.replay import ReplaySeeked
 from flux_tui.data.store import LiveStore
-from flux_tui.feed.types import (
-    Batch,
-    CaughtUp,
-    FeedProblem,
-    FeedState,
-    Gap,
-    Reading,
-    SourceFacts,
-    StateChanged,
-)
+from flux_tui.feed.types import Batch, Reading, SourceFacts
 from flux_tui.view.live import LiveView, RunSummary, StopRun, StopWhen
 from flux_tui.view.source import FeedSource, SourceItem, ViewEvent
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from test_live_view import Source, batch
 
+from flux_tui.base.events import Gap
 from flux_tui.data.store import LiveStore
-from flux_tui.feed.types import Gap, Reading
+from flux_tui.feed.types import Reading
 from flux_tui.view.live import LiveView, StopWhen
 from flux_tui.view.source import FeedSource, ViewEvent
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flux_tui.data.tag_state import TagState
+from flux_tui.data.store.tag_state import TagState
 
 __all__ = ["WINDOWS", "TagChange", "rank_changes"]
 

@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flux_tui.data.session_read import Problem, iter_lines, open_session
-from flux_tui.data.session_write import session_format
+from flux_tui.data.session.read import Problem, iter_lines, open_session
+from flux_tui.data.session.write import session_format
 
 __all__ = ["ResumePoint", "make_appendable", "resume_point"]
 

@@ -2,7 +2,7 @@
 
 Nothing here is fatal for damaged data: a corrupt line, a truncated last line or a gzip
 stream cut short by a killed process is recorded in ``problems`` as ``(line_no, reason)``
-and skipped. Large files are indexed column-wise by :mod:`session_index`.
+and skipped. Large files are indexed column-wise by :mod:`.index`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 
 from flux_tui.data.formats import CSV_COLUMNS, reading_from_csv, reading_from_json
-from flux_tui.data.session_index import SessionIndex
-from flux_tui.data.session_write import session_format, sidecar_path
+from flux_tui.data.session.index import SessionIndex
+from flux_tui.data.session.write import session_format, sidecar_path
 from flux_tui.feed.types import Reading
 
 __all__ = ["SessionFile", "iter_lines", "open_session"]

@@ -18,8 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flux_tui.data.session_write import SessionWriteError, SessionWriter
-from flux_tui.feed.types import Gap, Reading
+from flux_tui.base.events import Gap
+from flux_tui.data.session.write import SessionWriteError, SessionWriter
+from flux_tui.feed.types import Reading
 
 __all__ = ["Recorder", "RecorderState", "default_session_name", "filter_summary",
            "open_writer", "save_snapshot"]
@@ -33,7 +34,7 @@ def open_writer(path: str | os.PathLike[str], **options: Any) -> SessionWriter:
     """The writer for ``path``'s format: Parquet for a ``.parquet`` name (raises
     ``ParquetUnavailable``, an ``OSError`` naming the install command, without pyarrow),
     else JSONL/CSV (optionally .gz). ``options`` are :class:`SessionWriter`'s."""
-    from flux_tui.data.parquet_write import ParquetSessionWriter, is_parquet_name
+    from flux_tui.data.session.parquet_write import ParquetSessionWriter, is_parquet_name
 
     if is_parquet_name(path):
         return ParquetSessionWriter(path, **options)

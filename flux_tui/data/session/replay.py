@@ -22,18 +22,11 @@ from typing import Any
 
 import orjson
 
-from flux_tui.data.replay_rows import RowIndex, locate, positioned, rows_from
-from flux_tui.data.session_index import SessionIndex
-from flux_tui.data.session_read import SessionFile, open_session
-from flux_tui.feed.types import (
-    Batch,
-    FeedItem,
-    FeedState,
-    Gap,
-    Reading,
-    SourceFacts,
-    StateChanged,
-)
+from flux_tui.base.events import FeedState, Gap, StateChanged
+from flux_tui.data.session.index import SessionIndex
+from flux_tui.data.session.read import SessionFile, open_session
+from flux_tui.data.session.replay_rows import RowIndex, locate, positioned, rows_from
+from flux_tui.feed.types import Batch, FeedItem, Reading, SourceFacts
 
 __all__ = ["SPEEDS", "ReplaySeeked", "SessionReplay", "Speed", "speed_label"]
 

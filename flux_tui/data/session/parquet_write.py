@@ -19,9 +19,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flux_tui.data.parquet_footer import MAGIC, RowGroupFooters
-from flux_tui.data.parquet_format import arrow, columns_of, schema
-from flux_tui.data.session_write import SessionWriter, _fsync, write_sidecar
+from flux_tui.data.session.parquet_footer import MAGIC, RowGroupFooters
+from flux_tui.data.session.parquet_format import arrow, columns_of, schema
+from flux_tui.data.session.write import SessionWriter, _fsync, write_sidecar
 from flux_tui.feed.types import Reading
 
 __all__ = ["ROW_GROUP_ROWS", "ROW_GROUP_SECONDS", "ParquetSessionWriter", "is_parquet_name"]
@@ -38,7 +38,7 @@ def is_parquet_name(path: str | os.PathLike[str]) -> bool:
 
 class ParquetSessionWriter(SessionWriter):
     """Like :class:`SessionWriter` (dedupe, sidecar, errors, never overwrite unless asked),
-    writing Parquet. Raises :class:`~flux_tui.data.parquet_format.ParquetUnavailable`
+    writing Parquet. Raises :class:`~flux_tui.data.session.parquet_format.ParquetUnavailable`
     (an ``OSError``) before creating anything when pyarrow is missing."""
 
     def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:

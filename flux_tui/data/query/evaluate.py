@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from flux_tui.data.formats import NameLookup
-from flux_tui.data.query_parse import All, And, Compare, Field, Node, Not, Text, Time
+from flux_tui.data.query.parse import All, And, Compare, Field, Node, Not, Text, Time
 from flux_tui.feed.types import Reading
 
 __all__ = ["Predicate", "compile_node", "resolve_time"]

@@ -2,7 +2,7 @@
 
 ``compile_query(text)`` parses once (errors name the position and what was expected) and
 compiles the result into a plain predicate over :class:`Reading` tuples. The syntax lives in
-:mod:`query_parse`, the meaning in :mod:`query_eval`; ``docs/filter-language.md`` is the
+:mod:`.parse`, the meaning in :mod:`.evaluate`; ``docs/filter-language.md`` is the
 user's reference.
 
     >>> q = compile_query('asset:1111 (label:pressure OR val>100) -tag:*status*')
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flux_tui.data.formats import NameLookup
-from flux_tui.data.query_eval import Predicate, compile_node, now_seconds, resolve_time
-from flux_tui.data.query_parse import All, Node, QuerySyntaxError, parse, print_node
+from flux_tui.data.query.evaluate import Predicate, compile_node, now_seconds, resolve_time
+from flux_tui.data.query.parse import All, Node, QuerySyntaxError, parse, print_node
 from flux_tui.feed.types import Reading
 
 __all__ = ["NameLookup", "Query", "QuerySyntaxError", "compile_query"]

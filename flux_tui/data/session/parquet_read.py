@@ -6,7 +6,7 @@ time (ties keep file order), whatever order the files hold them in.
 Lazy: opening reads the footers and the one time column, sorts it (a million rows in well
 under a second), and converts rows to readings a block at a time, from the few row groups
 that block needs (an LRU of Arrow row groups). :class:`ParquetSession` has the shape of
-:class:`~flux_tui.data.session_read.SessionFile` (``metadata``, ``problems``,
+:class:`~flux_tui.data.session.read.SessionFile` (``metadata``, ``problems``,
 ``iter_readings()``, ``index()``), so replay, seeking and filtering work unchanged.
 """
 
@@ -23,16 +23,16 @@ from typing import Any
 
 import orjson
 
-from flux_tui.api.errors import FluxError
-from flux_tui.data.parquet_footer import MAGIC, FooterError, RowGroupFooters, parse_footer
-from flux_tui.data.parquet_format import (
+from flux_tui.base.errors import FluxError
+from flux_tui.data.session.index import SessionIndex
+from flux_tui.data.session.parquet_footer import MAGIC, FooterError, RowGroupFooters, parse_footer
+from flux_tui.data.session.parquet_format import (
     SPARK_COLUMNS,
     arrow,
     readings_from_flux,
     readings_from_spark,
 )
-from flux_tui.data.session_index import SessionIndex
-from flux_tui.data.session_write import sidecar_path
+from flux_tui.data.session.write import sidecar_path
 from flux_tui.feed.types import Reading
 
 __all__ = ["NotASession", "ParquetSession", "is_parquet_source", "open_if_parquet"]

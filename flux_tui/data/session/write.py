@@ -25,9 +25,10 @@ from typing import IO, Any, Self
 import orjson
 
 from flux_tui import __version__
-from flux_tui.api.errors import FluxError
+from flux_tui.base.errors import FluxError
+from flux_tui.base.events import Gap
 from flux_tui.data.formats import CSV_COLUMNS, CsvRows, csv_row, jsonl_line
-from flux_tui.feed.types import Gap, Reading
+from flux_tui.feed.types import Reading
 
 __all__ = [
     "FLUSH_INTERVAL",

@@ -24,8 +24,8 @@ import orjson
 
 from flux_tui.data.formats import reading_from_csv, reading_from_json, reading_from_payload
 from flux_tui.data.query import Query
-from flux_tui.data.query_eval import compile_node
-from flux_tui.data.query_parse import All, And, Compare, Field, Node, Not, Or, Text
+from flux_tui.data.query.evaluate import compile_node
+from flux_tui.data.query.parse import All, And, Compare, Field, Node, Not, Or, Text
 from flux_tui.feed.types import Reading
 
 __all__ = ["SessionIndex"]
@@ -37,7 +37,7 @@ _FLOAT, _INT, _TRUE, _FALSE, _NONE, _OTHER = range(6)
 
 
 class IndexedFile(Protocol):
-    """What the index reads of a session file (:class:`~flux_tui.data.session_read.SessionFile`,
+    """What the index reads of a session file (:class:`~flux_tui.data.session.read.SessionFile`,
     which builds its index with :meth:`SessionIndex.load`)."""
 
     path: Path
@@ -45,6 +45,9 @@ class IndexedFile(Protocol):
     format: str
     problems: list[tuple[int, str]]
     csv_order: list[int] | None
+
+    @property
+    def csv_guarded(self) -> bool: ...
 
     def lines(self) -> Iterator[tuple[int, int, bytes, bool]]: ...
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flux_tui.data.tiers import SPAN, Tiers
+from flux_tui.data.store.tiers import SPAN, Tiers
 from flux_tui.feed.types import Reading
 
 __all__ = ["SERIES_SECONDS", "SeriesStats", "TagKey", "TagState", "UnitState", "tell_apart"]

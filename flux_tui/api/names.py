@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-import platformdirs
 from pydantic import ValidationError
 
 from flux_tui.api.enterprise import Asset, EnterpriseClient
-from flux_tui.api.errors import FluxError
-from flux_tui.api.token_cache import APP_NAME, write_private
+from flux_tui.base.errors import FluxError
+from flux_tui.base.files import cache_folder, write_private
 
 __all__ = ["DEFAULT_TTL", "AssetCache", "AssetDirectory", "NamesState"]
 
@@ -52,7 +51,7 @@ class AssetCache:
 
     def __init__(self, profile: str, directory: Path | None = None) -> None:
         if directory is None:
-            directory = Path(platformdirs.user_cache_dir(APP_NAME)) / "assets"
+            directory = cache_folder("assets")
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", profile).lstrip(".")[:64] or "_"
         if safe != profile:  # keep 'a/b' and 'a_b' apart
             safe += "-" + hashlib.sha256(profile.encode()).hexdigest()[:8]

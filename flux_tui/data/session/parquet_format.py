@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from flux_tui.api.errors import FluxError
+from flux_tui.base.errors import FluxError
 from flux_tui.data.formats import reading_from_payload
 from flux_tui.feed.decoder import _id, _text, timestamp_ms
 from flux_tui.feed.types import Reading

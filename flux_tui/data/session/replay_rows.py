@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from flux_tui.data.formats import reading_from_csv, reading_from_json
-from flux_tui.data.session_read import CHUNK, SessionFile, _reason, iter_lines, open_session
+from flux_tui.data.session.read import CHUNK, SessionFile, _reason, iter_lines, open_session
 from flux_tui.feed.types import Reading
 
 __all__ = ["EVERY", "MISSING_MS", "RowIndex", "locate", "positioned", "rows_from"]

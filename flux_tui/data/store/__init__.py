@@ -14,7 +14,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flux_tui.data.columns import (
+from flux_tui.base.events import CaughtUp, FeedState, Gap, ReaderEvent, StateChanged, Throttled
+from flux_tui.data.store.columns import (
     CODE,
     FALSE,
     FLOAT,
@@ -29,24 +30,8 @@ from flux_tui.data.columns import (
     _Batch,
     _verdict,
 )
-from flux_tui.data.tag_state import (
-    SeriesStats,
-    TagKey,
-    TagState,
-    UnitState,
-    tell_apart,
-)
-from flux_tui.feed.types import (
-    Batch,
-    CaughtUp,
-    DecodeError,
-    FeedState,
-    Gap,
-    ReaderEvent,
-    Reading,
-    StateChanged,
-    Throttled,
-)
+from flux_tui.data.store.tag_state import SeriesStats, TagKey, TagState, UnitState, tell_apart
+from flux_tui.feed.types import Batch, DecodeError, Reading
 
 # The tag and unit state live in tag_state; they are re-exported for the store's readers.
 __all__ = ["DEFAULT_HISTORY", "LiveStore", "Predicate", "SeriesStats", "TagKey", "TagState",
@@ -65,7 +50,7 @@ _NO_DELTA = -(2**31)  # the columns' "none" for rtms/arrival
 class LiveStore:
     """The bounded live state. ``ingest(batch)`` per page; widgets read the rest.
 
-    The log is a ring of :class:`~flux_tui.data.columns.ReadingColumns` addressed by
+    The log is a ring of :class:`~flux_tui.data.store.columns.ReadingColumns` addressed by
     *absolute position* (0 for the first reading ever ingested): position ``p`` is held
     while ``p >= total - capacity``. A held reading costs 44 bytes of typed arrays (plus 8
     in the match index when a filter keeps it); ``reading_at`` rebuilds the ``Reading``
