@@ -246,7 +246,12 @@ class TagLog(ScrollView, can_focus=True):
             if selected:
                 text.stylize(self.get_component_rich_style("taglog--cursor"))
             segments = text.render(self.app.console, end="")
-            strip = Strip(list(segments)).crop_extend(0, width, self.rich_style)
+            strip = Strip(list(segments))
+            if strip.cell_length != width:
+                # crop_extend of a strip already ``width`` long returns the strip itself and
+                # caches it in itself: a reference cycle only a full GC frees (with its
+                # seven caches and their derived strips, ~15 objects a line, measured)
+                strip = strip.crop_extend(0, width, self.rich_style)
             self._cache[key] = strip
             if len(self._cache) > _CACHE_LINES:
                 self._cache.popitem(last=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 from fakefeed import T0_MS, fleet_batch, opener_for
@@ -133,3 +134,25 @@ async def test_narrow_terminal_collapses_panels_and_keeps_the_log() -> None:
         await pilot.resize_terminal(120, 40)
         await settle(pilot)
         assert app.asset_tree.display  # the user's choice wins over the size rule
+
+
+def _reaches(start: object, target: object, depth: int = 3) -> bool:
+    """Whether ``target`` is among the objects ``start`` refers to, ``depth`` steps deep."""
+    layer = gc.get_referents(start)
+    for _ in range(depth):
+        if any(obj is target for obj in layer):
+            return True
+        layer = [ref for obj in layer for ref in gc.get_referents(obj)]
+    return False
+
+
+async def test_log_lines_are_not_reference_cycles() -> None:
+    # a rendered line that refers to itself is freed only by a full garbage collection: at
+    # the peak feed those piled up (~2,600 objects a second) and made the full GCs long
+    app = make_app([fleet_batch(0, 200)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = app.log_view
+        await wait_until(pilot, lambda: log._shown == 200)
+        await settle(pilot)
+        strips = [log.render_line(y) for y in range(log.size.height)]
+        assert strips and not any(_reaches(strip, strip) for strip in strips)
