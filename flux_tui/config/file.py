@@ -212,7 +212,8 @@ STARTER = """\
 #   prd  - https://api.axil.ai/realtime       dev - https://dev-api.axil.ai/realtime
 #   demo - the embedded simulator (no credentials, no network)
 # Environment variables (FLUX_PROFILE, FLUX_COMPANY, FLUX_CLIENT_ID, FLUX_CLIENT_SECRET,
-# FLUX_BASE_URL, FLUX_TOKEN_URL, FLUX_AUDIENCE, FLUX_RATE_LIMIT, FLUX_PAGE_LIMIT) beat this
+# FLUX_BASE_URL, FLUX_TOKEN_URL, FLUX_AUDIENCE, FLUX_ENTERPRISE_URL, FLUX_RATE_LIMIT,
+# FLUX_PAGE_LIMIT) beat this
 # file, and command-line options beat both.
 
 # The profile used when --profile and FLUX_PROFILE are not given.
