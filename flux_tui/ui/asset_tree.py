@@ -170,7 +170,14 @@ class AssetTree(Tree[Scope]):
 
     def _name_width(self) -> int:
         """Cells for a tag's name: the panel minus guides (9) and the value column (9)."""
-        return max(4, max(14, self.scrollable_content_region.width - 9) - 9)
+        return max(13, self.scrollable_content_region.width - 9 - 9)
+
+    @staticmethod
+    def width_for(terminal_width: int) -> int:
+        """The panel's width on a terminal ``terminal_width`` wide: it grows with it (36 at
+        80 and 100 columns, 40 at 120, 50 at 170, at most 64), so long tag names keep more
+        of themselves where there is room."""
+        return max(36, min(64, 16 + terminal_width // 5))
 
     def _tag_label(self, name: str, tag: Any, stale: bool, severity: str | None = None) -> Text:
         """``name`` (already clipped to :meth:`_name_width`) and the value, in columns; an

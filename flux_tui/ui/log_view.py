@@ -280,8 +280,7 @@ class TagLog(ScrollView, can_focus=True):
             fixed += name_width + 2
         label_width = max(least, width - fixed)
         label = safe_text(r.label or r.tag_name or f"tag {r.tag_id}")
-        if len(label) > label_width:
-            label = label[: label_width - 1] + "…"
+        label = clip_middle(label, label_width)  # abbreviated, whole words (labels.py)
         text.append(f"{label:<{label_width}}")
         text.append(gap)
         value = (format_value(r.val) if self.present is None

@@ -123,7 +123,7 @@ class MainScreen(Screen[None]):
         # ctrl+p still works and is in help
         self.query_one(Footer).show_command_palette = width >= NARROW
         # a wider tree on a wide screen: long tag names keep more of themselves
-        tree.styles.width = 50 if width >= 170 else 44 if width >= 140 else 36
+        tree.styles.width = AssetTree.width_for(width)
         self.sparks.display = self.user_layout.get("sparks", height >= SHORT)
 
     def mount_replay_bar(self, replay: SessionReplay) -> None:
