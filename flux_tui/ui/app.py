@@ -27,7 +27,7 @@ from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from flux_tui.base.events import FeedProblem, FeedState, StateChanged
@@ -396,7 +396,8 @@ class FluxApp(AlarmActions, App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`/` is text while typing in an input or a dialog is open."""
         if action == "filter":
-            return not isinstance(self.focused, Input) and self.screen is self.screen_stack[0]
+            return (not isinstance(self.focused, Input | TextArea)
+                    and self.screen is self.screen_stack[0])
         return True
 
     def action_reconnect(self) -> None:

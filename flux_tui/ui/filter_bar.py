@@ -2,21 +2,26 @@
 
 It compiles the text with the shared query engine (``flux_tui.data.query``), shows
 "matches of total", keeps a history (up/down), suggests words seen in the feed, and on a
-syntax error shows where it is while the last good filter stays in force.
+syntax error shows where it is while the last good filter stays in force. The whole query
+is always visible: it wraps onto a second row (the count moving below it) when it is long,
+and errors and empty results are said whole on the row below.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual import events
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.suggester import Suggester
-from textual.widgets import Input, Label
+from textual.widgets import Label, TextArea
 
 from flux_tui.data.formats import safe_text
 from flux_tui.feed.types import Reading
@@ -76,6 +81,10 @@ class WordSuggester(Suggester):
         self._words = words
 
     async def get_suggestion(self, value: str) -> str | None:
+        return self.suggest(value)
+
+    def suggest(self, value: str) -> str | None:
+        """``value`` with its last word completed, or None."""
         head, _, last = value.rpartition(" ")
         prefix = ""
         if ":" in last:  # field terms: complete what follows `label:` etc.
@@ -92,31 +101,168 @@ class WordSuggester(Suggester):
         return None
 
 
-_COUNT_WIDTH = 36  # the count label's width (CSS below), padding included
+_PLACEHOLDERS = ("filter (press /): words, label:…, val>100", "filter: words, label:…, val>100",
+                 "filter: val>100", "/ filter")
+_FIELDS = ("asset", "site", "org", "tag", "label", "register", "val", "since", "until")
+_TERM = re.compile(r'(-?)(?:([A-Za-z]+)(:|[<>]=?|!=|=))?("(?:[^"\\]|\\.)*"|[^\s()"]+)')
 
 
-class FilterBar(Horizontal):
-    """``/`` query input, its match count, and an in-place error line."""
+def close_word(word: str, vocabulary: Iterable[str]) -> str | None:
+    """The vocabulary word nearest to ``word`` when one is close (a typo), else None."""
+    lower = {v.lower(): v for v in vocabulary if v}
+    found = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.75)
+    return lower[found[0]] if found else None
+
+
+def suggest_query(text: str, vocabulary: Iterable[str]) -> str | None:
+    """``text`` with its first word that occurs nowhere replaced by a close word that does
+    (``label:presure`` → ``label:pressure``); None when every word occurs or none is close."""
+    words = list(dict.fromkeys(vocabulary))
+    lowered = [w.lower() for w in words]
+    for m in _TERM.finditer(text):
+        field, op, value = m.group(2), m.group(3), m.group(4)
+        if value in ("OR", "AND", "NOT") or (field and field.lower() in ("val", "since",
+                                                                           "until")):
+            continue
+        if op is not None and op != ":":
+            continue
+        needle = value.strip('"').lower()
+        if not needle or "*" in needle or any(needle in w for w in lowered):
+            continue
+        near = close_word(needle, words)
+        if near is None:
+            continue
+        if value.islower():
+            near = near.lower()
+        shown = f'"{near}"' if " " in near else near
+        return text[:m.start(4)] + shown + text[m.end(4):]
+    return None
+
+
+class QueryInput(TextArea):
+    """The filter's text: one logical line that wraps onto a second (and third) row so the
+    whole query stays visible; enter submits, up/down walk the history on the first/last
+    row, right accepts the suggested completion."""
+
+    class Submitted(Message):
+        """Enter was pressed."""
+
+    class History(Message):
+        """Up on the first row or down on the last: walk the history by ``step``."""
+
+        def __init__(self, step: int) -> None:
+            self.step = step
+            super().__init__()
+
+    def __init__(self, words: Callable[[], Iterable[str]], *, placeholder: str = "",
+                 id: str | None = None) -> None:
+        super().__init__(soft_wrap=True, compact=True, show_line_numbers=False,
+                         tab_behavior="focus", placeholder=placeholder, id=id)
+        self._suggester = WordSuggester(words)
+        self.full_suggestion: str | None = None  # the whole query the suggestion would make
+
+    @property
+    def value(self) -> str:
+        """The query text."""
+        return self.text
+
+    @value.setter
+    def value(self, text: str) -> None:
+        self.load_text(" ".join(text.splitlines()))
+        self.move_cursor(self.document.end)
+
+    @property
+    def cursor_position(self) -> int:
+        """The cursor's column in the (single-line) query."""
+        return self.cursor_location[1]
+
+    @cursor_position.setter
+    def cursor_position(self, column: int) -> None:
+        self.move_cursor((0, column))
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted())
+            return
+        await super()._on_key(event)
+
+    def _row(self) -> tuple[int, int]:
+        """(the cursor's wrapped row, the number of rows)."""
+        wrapped = self.wrapped_document
+        return wrapped.location_to_offset(self.cursor_location).y, wrapped.height
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        if not select and self._row()[0] == 0:
+            self.post_message(self.History(-1))
+            return
+        super().action_cursor_up(select)
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        row, rows = self._row()
+        if not select and row >= rows - 1:
+            self.post_message(self.History(1))
+            return
+        super().action_cursor_down(select)
+
+    def update_suggestion(self) -> None:
+        value = self.text
+        full = None
+        if self.cursor_location == self.document.end and "\n" not in value:
+            full = self._suggester.suggest(value)
+        self.full_suggestion = full
+        if not full:
+            self.suggestion = ""
+        elif full.lower().startswith(value.lower()):
+            self.suggestion = full[len(value):]
+        else:  # the completion adds quotes or changes case: shown whole, right takes it
+            self.suggestion = f"  → {full}"
+
+    def action_delete_to_start_of_line(self) -> None:
+        """ctrl+u: everything before the cursor (the query is one line, however wrapped)."""
+        self.delete((0, 0), self.cursor_location)
+
+    def action_delete_to_end_of_line(self) -> None:
+        """ctrl+k: everything after the cursor."""
+        self.delete(self.cursor_location, self.document.end)
+
+    def action_cursor_right(self, select: bool = False) -> None:
+        if not select and self.full_suggestion and self.cursor_location == self.document.end:
+            self.value = self.full_suggestion
+            return
+        super().action_cursor_right(select)
+
+
+class FilterBar(Vertical):
+    """``/`` query input, its match count, and a line below for an error or an empty
+    result (each shown whole)."""
 
     DEFAULT_CSS = """
     FilterBar {
-        height: 1;
+        height: auto;
         width: 1fr;
         background: $boost;
     }
-    FilterBar > #filter-prompt { width: 2; color: $accent; padding: 0 0 0 1; }
-    FilterBar > Input {
+    FilterBar > #filter-row { height: auto; }
+    FilterBar #filter-prompt { width: 3; color: $accent; padding: 0 1; }
+    FilterBar QueryInput {
         border: none;
-        height: 1;
+        height: auto;
+        max-height: 4;
         width: 1fr;
-        padding: 0 1;
+        padding: 0 1 0 0;
         background: $boost;
+        scrollbar-size: 0 0;
     }
-    FilterBar > Input:focus { border: none; background: $surface; }
-    FilterBar > #filter-count {
-        width: 36; color: $text-muted; padding: 0 1; text-align: right;
+    FilterBar QueryInput:focus { border: none; background: $surface; }
+    FilterBar .filter-count {
+        width: auto; color: $text-muted; padding: 0 1; text-align: right;
     }
-    FilterBar > #filter-count.-error { width: auto; color: $error; text-style: bold; }
+    FilterBar > #filter-below { height: auto; display: none; }
+    FilterBar > #filter-below.-shown { display: block; }
+    FilterBar #filter-note { width: 1fr; height: auto; padding: 0 1 0 3; color: $text-muted; }
+    FilterBar #filter-note.-error { color: $error; text-style: bold; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -144,59 +290,141 @@ class FilterBar(Horizontal):
         self._history_at: int | None = None
         self.good_text = ""
         self.error: str | None = None
+        self.note = ""  # what the line below says (an error or an empty result)
+        self._count_text = ""
+        self._suggested: tuple[str, str | None] = ("", None)
 
     def compose(self) -> ComposeResult:
-        yield Label("/", id="filter-prompt")
-        yield Input(placeholder="filter (press /): words, label:…, val>100",
-                    suggester=WordSuggester(self._words), id="filter-input",
-                    select_on_focus=False)
-        yield Label("", id="filter-count")
+        with Horizontal(id="filter-row"):
+            yield Label("/", id="filter-prompt")
+            yield QueryInput(self._words, placeholder=_PLACEHOLDERS[0], id="filter-input")
+            yield Label("", id="filter-count", classes="filter-count")
+        with Horizontal(id="filter-below"):
+            yield Label("", id="filter-note")
+            yield Label("", id="filter-count-below", classes="filter-count")
 
     @property
-    def input(self) -> Input:
+    def input(self) -> QueryInput:
         """The text input."""
-        return self.query_one("#filter-input", Input)
+        return self.query_one("#filter-input", QueryInput)
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
-        self.apply(event.value)
+        text = self.input.text
+        if "\n" in text:  # a paste with line breaks: one line of query
+            self.input.value = text
+            return
+        self.apply(text)
+        self._arrange()
+
+    def on_resize(self) -> None:
+        self._arrange()
 
     def apply(self, text: str) -> None:
-        """Compile ``text``; announce it when good, else show the error in place."""
+        """Compile ``text``; announce it when good, else show the error whole below."""
         try:
             predicate = compile_filter(text, self.names)
         except FilterError as exc:
             where = f"col {exc.position + 1}: " if exc.position is not None else ""
-            self.error = f"✗ {where}{exc}"
-            self._count_label.update(Text(safe_text(self.error)[:60]))
-            self._count_label.add_class("-error")
-            self._count_label.tooltip = f"{self.error} — still showing: {self.good_text!r}"
+            self.error = f"✗ {where}{exc}{self._field_hint(str(exc))}"
+            self._set_note(self.error, error=True)
             return
         self.error = None
-        self._count_label.remove_class("-error")
         self.good_text = text.strip()
+        self._set_note("")
         self.post_message(self.Changed(self.good_text, predicate))
 
-    @property
-    def _count_label(self) -> Label:
-        return self.query_one("#filter-count", Label)
+    @staticmethod
+    def _field_hint(message: str) -> str:
+        """" — did you mean label:?" after an unknown field close to a known one."""
+        m = re.search(r"found '([A-Za-z]+):", message)
+        if "known field" not in message or m is None:
+            return ""
+        near = close_word(m.group(1), _FIELDS)
+        return f" — did you mean {near}:?" if near else ""
+
+    def _set_note(self, text: str, *, error: bool = False) -> None:
+        labels = self.query("#filter-note").results(Label)
+        label = next(labels, None)
+        if label is None or (text == self.note and error == label.has_class("-error")):
+            return  # not composed yet, or being removed
+        self.note = text
+        label.update(Text(safe_text(text)))
+        label.set_class(error, "-error")
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """The count beside the query while both fit on one row, else on the row below (so
+        the query gets the whole width); the row below shows when it has something."""
+        if not self.is_mounted or not self.query("#filter-below"):
+            return
+        width = self.size.width
+        count = len(self._count_text) + 2
+        text = self.input.text
+        below = bool(text) and len(text) + 3 + 1 > width - count
+        up = self.query_one("#filter-count", Label)
+        down = self.query_one("#filter-count-below", Label)
+        up.display, down.display = not below, below
+        self.query_one("#filter-below").set_class(below or bool(self.note), "-shown")
+        room = width - 3 - (0 if below else count) - 1
+        placeholder = next((p for p in _PLACEHOLDERS if len(p) <= room), _PLACEHOLDERS[-1])
+        if self.input.placeholder != placeholder:
+            self.input.placeholder = placeholder
 
     def show_count(self, matches: int, total: int, scope: str = "") -> None:
-        """Show "matches of total" (unless an error is on show)."""
-        if self.error is not None:
-            return
+        """Show "matches of total"; an empty result also says so below, with a close word
+        when the query has one that occurs nowhere."""
         filtered = bool(self.good_text or scope)
         text = f"{matches:,} of {total:,}" if filtered else f"{total:,} lines"
         if scope:
-            room = max(8, _COUNT_WIDTH - 2 - len(text) - 3)  # the unit's name, as much as fits
-            text = f"{clip_middle(safe_text(scope), room)} · {text}"
-        # fixed width: no layout pass (a layout repaints the whole screen: bytes on the wire)
-        self._count_label.update(Text(text), layout=False)
+            text = f"{clip_middle(safe_text(scope), 24)} · {text}"
+        if text != self._count_text:
+            resized = len(text) != len(self._count_text)
+            self._count_text = text
+            for label in self.query(".filter-count").results(Label):
+                # a layout pass only when the width changes (it repaints the whole screen)
+                label.update(Text(text), layout=resized)
+            if resized:
+                self._arrange()
+        if self.error is not None:
+            return
+        if matches == 0 and total and filtered:
+            self._set_note(self.empty_message(total, scope))
+        else:
+            self._set_note("")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def empty_message(self, total: int, scope: str = "") -> str:
+        """``no reading matches <query> (0 of N)``, and a close query when there is one."""
+        what = " ".join(p for p in (self.good_text, f"in {scope}" if scope else "") if p)
+        message = f"no reading matches {what} (0 of {total:,})"
+        if self._suggested[0] != self.good_text:
+            self._suggested = (self.good_text, suggest_query(self.good_text, self.vocabulary()))
+        better = self._suggested[1]
+        return f"{message} — try {better}" if better else message
+
+    def vocabulary(self) -> list[str]:
+        """Words the feed has shown: labels and their words, tag names, unit ids and names."""
+        words = list(self._words())
+        out = dict.fromkeys(words)
+        for w in words:
+            out.update(dict.fromkeys(w.split()))
+            if self.names is not None and w.isdigit():
+                try:
+                    name = self.names.asset_name(int(w))
+                except Exception:  # noqa: BLE001 - names are a nicety
+                    name = None
+                if name:
+                    out[safe_text(str(name))] = None
+        return list(out)
+
+    def on_query_input_submitted(self, event: QueryInput.Submitted) -> None:
         event.stop()
-        self.remember(event.value)
+        self.remember(self.input.value)
         self.post_message(self.Left())
+
+    def on_query_input_history(self, event: QueryInput.History) -> None:
+        event.stop()
+        self.action_history(event.step)
 
     def remember(self, text: str) -> None:
         """Add ``text`` to the history (most recent last, no duplicates)."""
