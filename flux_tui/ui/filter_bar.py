@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual import events
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.suggester import Suggester

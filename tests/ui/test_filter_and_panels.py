@@ -5,7 +5,6 @@ from __future__ import annotations
 from fakefeed import T0_MS, fleet_batch, opener_for
 from helpers import settle, wait_until
 from screen_text import screen_text
-from textual.widgets import Input
 
 from flux_tui.ui.app import FluxApp
 from flux_tui.ui.asset_tree import Scope
