@@ -48,10 +48,12 @@ from flux_tui.ui.commands import FluxCommands
 from flux_tui.ui.feed_status import classify_failure
 from flux_tui.ui.filter_bar import FilterBar
 from flux_tui.ui.help import HelpScreen, key_sections
+from flux_tui.ui.info_screens import InfoScreen
 from flux_tui.ui.log_view import TagLog
 from flux_tui.ui.login_dialog import LoginDialog
 from flux_tui.ui.look_back import LookBackDialog
 from flux_tui.ui.main_screen import MainScreen
+from flux_tui.ui.notices import TOAST_CSS, NoticeBoard, notices_table, show_toast
 from flux_tui.ui.path_dialog import PathChoice, PathDialog
 from flux_tui.ui.sparklines import SparkPanel
 from flux_tui.ui.status_bar import StatusInfo
@@ -110,7 +112,7 @@ VIEW_BINDINGS: list[BindingType] = [
     Binding("d", "delays", "Delay", show=False, id="delays"),
     Binding("x", "clear_scope", "Unscope", show=False, id="clear-scope"),
     Binding("i", "unit_details", "Unit info", show=False, id="unit-details"),
-    Binding("e", "decode_errors", "Errors", show=False, id="decode-errors"),
+    Binding("e", "decode_errors", "Problems", show=False, id="decode-errors"),
     Binding("ctrl+r", "reconnect", "Reconnect", show=False, id="reconnect"),
     Binding("b", "look_back", "Look back (reopen the feed from earlier)", show=False,
             id="look-back"),
@@ -122,7 +124,7 @@ class FluxApp(AlarmActions, App[int]):
     """The Flux live viewer."""
 
     TITLE = "flux-tui"
-    CSS = """
+    CSS = TOAST_CSS + """
     Screen { layers: base; }
     #main { height: 1fr; }
     #right { width: 1fr; }
@@ -146,6 +148,7 @@ class FluxApp(AlarmActions, App[int]):
         ui = config.ui_settings() if config is not None else UiSettings()  # [ui], read once
         self.low_bandwidth = low_bandwidth or ui.low_bandwidth
         self.store = LiveStore(capacity or ui.history, clock=clock)
+        self.notices = NoticeBoard(clock=clock)
         self.view = LiveView(opener, store=self.store, clock=clock, listener=self)
         self.main = MainScreen(self.view, self.store, self._tick, utc=utc,
                                low_bandwidth=self.low_bandwidth)
@@ -295,12 +298,14 @@ class FluxApp(AlarmActions, App[int]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
-        """Every notification is literal text: messages carry server errors, file paths,
-        names and labels from the stream, and Textual would parse ``[...]`` in them as
-        markup (a crash on a bad tag, or styling/links taking effect). Screens' notify()
-        reaches this too; the app never means markup in a notification."""
-        super().notify(safe_text(str(message)), title=safe_text(str(title)),
-                       severity=severity, timeout=timeout, markup=False)
+        """Every message is kept whole for the problems view (``e``); the toast, if any, is
+        literal text (messages carry server errors, paths and names from the stream:
+        Textual would parse ``[...]`` in them as markup), coalesced with its repeats, one of
+        at most two, never over help (see :mod:`flux_tui.ui.notices`)."""
+        notice = self.notices.note(message, title, severity)
+        if isinstance(self.screen, HelpScreen | InfoScreen):
+            return  # kept for the problems view; no toast over help
+        show_toast(self, notice, severity, NoticeBoard.timeout(severity, timeout))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place feed failures are handled."""
@@ -436,6 +441,7 @@ class FluxApp(AlarmActions, App[int]):
 
     def action_help(self) -> None:
         """Show every key."""
+        self.clear_notifications()  # no toast over help (they are kept for `e`)
         self.push_screen(HelpScreen(self.key_sections()))
 
     def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -456,8 +462,7 @@ class FluxApp(AlarmActions, App[int]):
 
     def action_utc(self) -> None:
         """Toggle local time / UTC."""
-        utc = self.main.toggle_utc()
-        self.notify("Times in UTC" if utc else "Times in local time", timeout=2)
+        self.main.toggle_utc()  # no toast: the time column shows it (a 'Z' after UTC times)
 
     def action_tag_names(self) -> None:
         """Show or hide the tag name column."""
@@ -476,8 +481,10 @@ class FluxApp(AlarmActions, App[int]):
             self.notify("Eight tags are pinned already; unpin one first", severity="warning")
 
     def action_window(self) -> None:
-        """Cycle the sparkline window (1m, 5m, 15m, 1h)."""
-        self.notify(f"Sparkline window {self.sparks.cycle_window()}", timeout=2)
+        """Cycle the sparkline window (1m, 5m, 15m, 1h); the panel's title shows it."""
+        self.sparks.cycle_window()
+        if not self.sparks.display:  # a change nobody could see: show where it happened
+            self.main.toggle_sparks()
 
     def action_copy(self) -> None:
         """Copy the highlighted (or newest) reading as JSON to the clipboard."""
@@ -509,12 +516,9 @@ class FluxApp(AlarmActions, App[int]):
             self.push_screen(dialog)
 
     def action_decode_errors(self) -> None:
-        """List the records that could not be decoded, with their raw bytes."""
-        dialog = self.main.decode_errors()
-        if dialog is None:
-            self.notify("No decode errors", timeout=2)
-        else:
-            self.push_screen(dialog)
+        """The problems view: every message whole (newest first), then the records that
+        could not be decoded, with their raw bytes."""
+        self.push_screen(self.main.problems(notices_table(self.notices)))
 
     # --- keys: record, save, open, replay ---------------------------------------------------
 

@@ -310,12 +310,16 @@ class MainScreen(Screen[None]):
             body = Group(body, self.unit_health(asset_id, now_ms))
         return InfoScreen(self.asset_tree.unit_title(asset_id), body)
 
-    def decode_errors(self) -> InfoScreen | None:
-        """The decode errors dialog; None when there are none."""
+    def problems(self, messages: Any) -> InfoScreen:
+        """The problems view: ``messages`` (every notification, whole), then the decode
+        errors with their raw bytes."""
+        from rich.console import Group
+
         store = self.store
-        if not store.error_total:
-            return None
-        return InfoScreen("Decode errors", errors_table(store.errors, store.error_total))
+        parts: list[Any] = [messages]
+        if store.error_total:
+            parts += ["", errors_table(store.errors, store.error_total)]
+        return InfoScreen("Problems and messages", Group(*parts))
 
     def copy_text(self) -> str | None:
         """The highlighted (or newest) reading as JSON; None when there is none yet."""
