@@ -18,7 +18,6 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from flux_tui.data.session.replay import SessionReplay
 from flux_tui.data.store import LiveStore, TagKey
@@ -31,7 +30,7 @@ from flux_tui.ui.info_screens import InfoScreen, errors_table, unit_table
 from flux_tui.ui.log_view import TagLog
 from flux_tui.ui.replay_bar import ReplayBar
 from flux_tui.ui.sparklines import SparkPanel
-from flux_tui.ui.status_bar import StatusBar, StatusInfo
+from flux_tui.ui.status_bar import KeyFooter, StatusBar, StatusInfo
 from flux_tui.view.live import LiveView
 
 __all__ = ["NARROW", "SHORT", "MainScreen", "PinResult"]
@@ -77,7 +76,7 @@ class MainScreen(Screen[None]):
                 yield SparkPanel(store, id="sparks",
                                  now=lambda: store.reference_ms(self.view.clock()) / 1000.0)
         yield StatusBar(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def log_view(self) -> TagLog:
@@ -119,9 +118,6 @@ class MainScreen(Screen[None]):
         """Collapse panels on small terminals unless the user chose otherwise."""
         tree = self.asset_tree
         tree.display = self.user_layout.get("tree", width >= NARROW)
-        # the palette's footer entry overlaps the keys when they overflow (80 columns):
-        # ctrl+p still works and is in help
-        self.query_one(Footer).show_command_palette = width >= NARROW
         # a wider tree on a wide screen: long tag names keep more of themselves
         tree.styles.width = AssetTree.width_for(width)
         self.sparks.display = self.user_layout.get("sparks", height >= SHORT)

@@ -10,7 +10,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.events import Resize
 from textual.widget import Widget
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from flux_tui.base.events import FeedState
 from flux_tui.data.formats import safe_text
@@ -224,3 +228,49 @@ def fit_status(parts: list[tuple[int, Text]], width: int, sep_style: Any = "") -
     line.overflow = "crop"
     line.truncate(width)
     return line
+
+
+class KeyFooter(Footer):
+    """Textual's footer, with the keys that do not fit left out whole (at 80 columns the
+    last key was cut to 'p Pi' under the palette hint, with a stray 'a' after it) and the
+    palette hint shown only where there is room for it (ctrl+p works anyway; help says so)."""
+
+    PALETTE_MIN_WIDTH = 100
+
+    def __init__(self, *, compact: bool = True) -> None:
+        super().__init__(compact=compact)
+        self._laid_out_for = -1
+
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width != self._laid_out_for:
+            self.call_after_refresh(self.recompose)  # which keys fit depends on the width
+
+    def compose(self) -> ComposeResult:
+        width = self.size.width or self.app.size.width
+        self._laid_out_for = width
+        self.show_command_palette = width >= self.PALETTE_MIN_WIDTH
+        items = list(super().compose())
+        palette = [w for w in items if w.has_class("-command-palette")]
+        room = width - sum(_key_width(w) for w in palette if isinstance(w, FooterKey)) - 1
+        keys = [w for w in items if isinstance(w, FooterKey) and w not in palette]
+        # help, quit and the filter first when not every key fits; then the footer's order
+        ranked = sorted(keys, key=lambda k: (_ESSENTIAL.get(k.action, len(_ESSENTIAL)),
+                                             keys.index(k)))
+        used, chosen = 0, set()
+        for key in ranked:
+            need = _key_width(key) + 1  # compact keys have one cell of margin (Footer CSS)
+            if used + need <= room:
+                used += need
+                chosen.add(id(key))
+        for item in items:
+            if item in palette or id(item) in chosen or not isinstance(item, FooterKey):
+                yield item
+
+
+_ESSENTIAL = {"help": 0, "quit": 1, "filter": 2}
+
+
+def _key_width(key: FooterKey) -> int:
+    """Cells of a compact footer key: key, space, description (a palette key: its edge)."""
+    edge = 1 if key.has_class("-command-palette") else 0
+    return edge + len(key.key_display) + (1 + len(key.description) if key.description else 0)
