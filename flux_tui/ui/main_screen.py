@@ -28,6 +28,7 @@ from flux_tui.ui.feed_status import status_from
 from flux_tui.ui.filter_bar import FilterBar, Predicate
 from flux_tui.ui.info_screens import InfoScreen, errors_table, unit_table
 from flux_tui.ui.log_view import TagLog
+from flux_tui.ui.panels import NARROW, SHORT, PanelChoices
 from flux_tui.ui.replay_bar import ReplayBar
 from flux_tui.ui.sparklines import SparkPanel
 from flux_tui.ui.status_bar import KeyFooter, StatusBar, StatusInfo
@@ -37,8 +38,6 @@ __all__ = ["NARROW", "SHORT", "MainScreen", "PinResult"]
 
 PinResult = Literal["done", "no tag", "full"]
 
-NARROW = 100  # below this width the tree starts hidden
-SHORT = 30  # below this height the sparkline panel starts hidden
 
 
 class MainScreen(Screen[None]):
@@ -55,7 +54,7 @@ class MainScreen(Screen[None]):
         self._initial_utc = utc
         self._query: Predicate | None = None
         self._scope: Scope | None = None
-        self.user_layout: dict[str, bool] = {}  # panels the user showed or hid
+        self.user_layout = PanelChoices()  # panels the user showed or hid, at this size
         self._names_version = -1
         self._trees = 0  # asset trees built so far (each needs its own id)
         # set by the app's alarms: units and state names, tree marks, status counts, health
@@ -117,10 +116,11 @@ class MainScreen(Screen[None]):
     def layout_for(self, width: int, height: int) -> None:
         """Collapse panels on small terminals unless the user chose otherwise."""
         tree = self.asset_tree
-        tree.display = self.user_layout.get("tree", width >= NARROW)
+        shown = self.user_layout.for_size(width, height)
+        tree.display = shown["tree"]
         # a wider tree on a wide screen: long tag names keep more of themselves
         tree.styles.width = AssetTree.width_for(width)
-        self.sparks.display = self.user_layout.get("sparks", height >= SHORT)
+        self.sparks.display = shown["sparks"]
 
     def mount_replay_bar(self, replay: SessionReplay) -> None:
         """Show the replay bar of ``replay`` above the status bar (replacing one shown)."""

@@ -68,3 +68,31 @@ async def test_footer_keys_are_whole_at_any_width_and_after_any_resize() -> None
             footer = _footer_entries(app)
             assert ("^p palette" in footer) == (width >= 100)
             assert seen.setdefault(width, footer) == footer  # the same whatever came before
+
+
+async def test_panels_after_a_resize_do_not_depend_on_the_resize_history() -> None:
+    """A size shows the same panels whatever came before: a toggle holds until the terminal
+    crosses that panel's threshold (tree 100 columns, sparklines 30 rows)."""
+    app = FluxApp(opener_for([fleet_batch(0, 40)]), clock=lambda: T0_MS / 1000, utc=True)
+
+    def panels() -> tuple[bool, bool]:
+        return app.asset_tree.display, app.sparks.display
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 40)
+        assert panels() == (False, False)
+        await pilot.press("a", "g")  # both shown by hand at 80×24
+        assert panels() == (True, True)
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert panels() == (True, True)
+        await pilot.press("a")  # hidden by hand at 120×40
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert panels() == (False, False)  # as when started at 80×24
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert panels() == (True, True)  # as when started at 120×40
+        await pilot.resize_terminal(120, 24)
+        await settle(pilot)
+        assert panels() == (True, False)
