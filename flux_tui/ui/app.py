@@ -57,7 +57,12 @@ from flux_tui.ui.notices import TOAST_CSS, NoticeBoard, notices_table, show_toas
 from flux_tui.ui.path_dialog import PathChoice, PathDialog
 from flux_tui.ui.sparklines import SparkPanel
 from flux_tui.ui.status_bar import StatusInfo
-from flux_tui.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
+from flux_tui.ui.themes import (
+    DEFAULT_THEME,
+    MONOCHROME_THEME,
+    load_themes,
+    redraw_everything,
+)
 from flux_tui.view.live import LiveView
 from flux_tui.view.source import FeedSource, PersonLogin, SourceOpener
 
@@ -244,6 +249,9 @@ class FluxApp(AlarmActions, App[int]):
         self._theme_in_force = wanted
         self.theme = wanted
         self.theme_changed_signal.subscribe(self, self._save_theme)
+        # every screen of the stack (a theme is often chosen from the palette, on top)
+        self.theme_changed_signal.subscribe(
+            self, lambda _theme: [redraw_everything(s) for s in self.screen_stack])
 
     def _save_theme(self, theme: Theme) -> None:
         """Remember the user's theme choice in the config file (never the start-up theme)."""

@@ -246,7 +246,10 @@ class TagLog(ScrollView, can_focus=True):
             if selected:
                 text.stylize(self.get_component_rich_style("taglog--cursor"))
             segments = text.render(self.app.console, end="")
-            strip = Strip(list(segments)).crop_extend(0, width, self.rich_style)
+            # the widget's style under every cell: unstyled text would sit on the terminal's
+            # own background (black bands under a light theme)
+            strip = Strip(list(segments)).crop_extend(0, width, self.rich_style).apply_style(
+                self.rich_style)
             self._cache[key] = strip
             if len(self._cache) > _CACHE_LINES:
                 self._cache.popitem(last=False)
