@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 from flux_tui.base.events import FeedProblem, FeedState, StateChanged
 from flux_tui.config import UiSettings
 from flux_tui.data.formats import safe_text
-from flux_tui.data.session.recorder import RecorderState, default_session_name
+from flux_tui.data.session.recorder import RecorderState, default_session_name, distinct_path
 from flux_tui.data.session.replay import SessionReplay, speed_label
 from flux_tui.data.store import LiveStore
 from flux_tui.ui.alarm_actions import (
@@ -250,8 +250,11 @@ class FluxApp(AlarmActions, App[int]):
         self.theme = wanted
         self.theme_changed_signal.subscribe(self, self._save_theme)
         # every screen of the stack (a theme is often chosen from the palette, on top)
-        self.theme_changed_signal.subscribe(
-            self, lambda _theme: [redraw_everything(s) for s in self.screen_stack])
+        self.theme_changed_signal.subscribe(self, self._redraw_screens)
+
+    def _redraw_screens(self, _theme: Theme) -> None:
+        for screen in self.screen_stack:
+            redraw_everything(screen)
 
     def _save_theme(self, theme: Theme) -> None:
         """Remember the user's theme choice in the config file (never the start-up theme)."""
@@ -531,9 +534,17 @@ class FluxApp(AlarmActions, App[int]):
     # --- keys: record, save, open, replay ---------------------------------------------------
 
     def _default_path(self) -> str:
+        """A new file's name (company, filter, minute), distinct from any file there and
+        from the recording in progress."""
         meta = self.view.metadata(self.main.filter_text)
-        return str(Path.cwd() / default_session_name(meta["company"], meta["filter"],
-                                                    datetime.now()))
+        path = Path.cwd() / default_session_name(meta["company"], meta["filter"],
+                                                 datetime.now())
+        return str(distinct_path(path, self._busy_paths()))
+
+    def _busy_paths(self) -> frozenset[Path]:
+        recorder = self.view.recorder
+        return frozenset({recorder.path}) if recorder.recording and recorder.path else (
+            frozenset())
 
     def action_record(self) -> None:
         """Start recording what passes the filter from now on, or stop the recording."""
@@ -558,7 +569,8 @@ class FluxApp(AlarmActions, App[int]):
             self._tick()
             self.notify(f"Recording to {choice.path} (r stops)", timeout=5)
 
-        self.push_screen(PathDialog("Record to", self._default_path()), chosen)
+        self.push_screen(PathDialog("Record to", self._default_path(),
+                                    busy=self._busy_paths()), chosen)
 
     def action_save(self) -> None:
         """Save the log's current view (filtered, including any backlog) to a file."""
@@ -582,7 +594,7 @@ class FluxApp(AlarmActions, App[int]):
                 self.run_worker(write(choice), group="save", exit_on_error=False)
 
         self.push_screen(PathDialog(f"Save {len(held):,} readings to",
-                                    self._default_path()), chosen)
+                                    self._default_path(), busy=self._busy_paths()), chosen)
 
     def action_open_session(self) -> None:
         """Open a saved session into the viewer (replayed at 1×)."""

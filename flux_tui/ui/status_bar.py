@@ -178,6 +178,11 @@ _DETAIL = 10  # the state's detail: shown in what room is left, clipped at a wor
 _SEP = " · "
 
 
+def _sep(text: Text) -> str:
+    """What goes before a part: " · ", or a space before the recording's "→ file"."""
+    return " " if text.plain.startswith("→ ") else _SEP
+
+
 def clip_words(text: str, width: int) -> str:
     """``text`` in ``width`` cells, cut after a whole word with "…" (never inside a word;
     a first word longer than the room is left out whole)."""
@@ -204,7 +209,7 @@ def fit_status(parts: list[tuple[int, Text]], width: int, sep_style: Any = "") -
     reserve = min(len(detail), 24) + 3 - len(_SEP) if detail is not None else 0
 
     def length(items: list[tuple[int, Text]]) -> int:
-        return sum(len(t) for _, t in items) + len(_SEP) * max(0, len(items) - 1)
+        return sum(len(t) + len(_sep(t)) for _, t in items[1:]) + len(items[0][1])
 
     while len(kept) > 1 and length(kept) + max(0, reserve) > width:
         lowest = min(kept[1:], key=lambda p: p[0])
@@ -223,7 +228,10 @@ def fit_status(parts: list[tuple[int, Text]], width: int, sep_style: Any = "") -
             state = kept[0][1].copy()
             state.append(f" ({shown})", detail.style)
             kept[0] = (kept[0][0], state)
-    line = Text(_SEP, sep_style).join(t for _, t in kept)
+    line = kept[0][1].copy()
+    for _, text in kept[1:]:
+        line.append(_sep(text), sep_style)
+        line.append_text(text)
     line.no_wrap = True
     line.overflow = "crop"
     line.truncate(width)
