@@ -236,3 +236,34 @@ async def test_long_query_errors_and_empty_results_are_shown_whole_at_80_columns
         text = " ".join(line[37:].strip(" │") for line in screen_text(app).splitlines()[:6])
         assert ("no reading matches label:presure (0 of 400) — try label:pressure"
                 in " ".join(text.split())), text
+
+
+def test_palette_words_match_in_any_order_exact_first() -> None:
+    from flux_tui.ui.commands import word_score
+
+    unit = "Go to unit: WHC-1131 (1131)"
+    other = "Go to unit: GLC-1168 (1168)"
+    temp = "Go to tag: Suction Temperature @ WHC-1131 (1131)"
+    press = "Go to tag: Suction Pressure @ WHC-1131 (1131)"
+    assert word_score("1111", other) == 0  # no scattered-letter matches
+    assert word_score("WHC-1131 suction", press) == 1.0
+    assert word_score("suction whc-1131", temp) == 1.0  # any order
+    assert word_score("whc", unit) == 1.0 and word_score("1131", unit) == 1.0
+    assert 0 < word_score("press 1131", press) < word_score("pressure 1131", press)
+
+
+async def test_palette_lists_the_exact_unit_first_then_its_tags_by_name() -> None:
+    app = make_app([fleet_batch(0, 400)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"1111")
+        await wait_until(pilot, lambda: "Go to unit: 1111" in screen_text(app))
+        lines = [ln for ln in screen_text(app).splitlines() if "Go to" in ln]
+        assert "Go to unit: 1111" in lines[0]
+        assert not any("1112" in ln for ln in lines)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p", *"pressure 1111")
+        await wait_until(pilot, lambda: "Go to tag" in screen_text(app))
+        lines = [ln for ln in screen_text(app).splitlines() if "Go to" in ln]
+        assert "Discharge Pressure" in lines[0] and "Suction Pressure" in lines[1], lines
