@@ -181,12 +181,20 @@ class QueryInput(TextArea):
         self.move_cursor((0, column))
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
+        # enter, ctrl+u and ctrl+k here, in this widget's own queue: as bindings they ran
+        # out of order with the typed text queued before them (in tmux, ctrl+u then
+        # 'asset:1111' sometimes ended with an empty filter)
+        special = {"enter": self._submit, "ctrl+u": self.action_delete_to_start_of_line,
+                   "ctrl+k": self.action_delete_to_end_of_line}.get(event.key)
+        if special is not None:
             event.stop()
             event.prevent_default()
-            self.post_message(self.Submitted())
+            special()
             return
         await super()._on_key(event)
+
+    def _submit(self) -> None:
+        self.post_message(self.Submitted())
 
     def _row(self) -> tuple[int, int]:
         """(the cursor's wrapped row, the number of rows)."""

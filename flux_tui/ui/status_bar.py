@@ -121,7 +121,9 @@ class StatusBar(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        width = self.content_region.width or self.size.width or 80
+        # content_size follows a resize at once (content_region lagged a frame behind, so
+        # after 120 → 80 columns the bar was fitted for 120 and cut)
+        width = self.content_size.width or 80
         return fit_status(self.parts(), width, self.get_component_rich_style("status--dim"))
 
     def parts(self) -> list[tuple[int, Text]]:
