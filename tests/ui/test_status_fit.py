@@ -33,7 +33,7 @@ async def test_token_expiry_and_recording_stay_at_any_width(width: int) -> None:
                       token_expires_in=23 * 3600 + 59 * 60,
                       recording="3,201 → demo_asset-1131-pressure_2026-12-01T1412.jsonl",
                       detail=REASON)
-    app.status_info = lambda now: info  # type: ignore[method-assign]
+    app.main.status_info = lambda now, recording=None: info  # type: ignore[method-assign]
     async with app.run_test(size=(width, 24)) as pilot:
         await wait_until(pilot, lambda: app.store.total == 40)
         await settle(pilot)
