@@ -325,7 +325,7 @@ class FluxApp(AlarmActions, App[int]):
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             state, retry = classify_failure(error)
-            self.store.note(StateChanged(state, safe_text(str(error))[:80]))
+            self.store.note(StateChanged(state, safe_text(str(error))[:300]))
             message = safe_text(f"{type(error).__name__}: {error}")[:300]
             if retry:
                 message += f" — retrying in {self._retry_delay:.0f} s (ctrl+r now)"
