@@ -60,3 +60,26 @@ def test_clip_apart_keeps_the_words_that_tell_siblings_apart() -> None:
     names = ["Exhaust Temperature Left Bank", "Exhaust Temperature Right Bank", "Engine Speed"]
     clipped = clip_apart(names, 15)
     assert clipped == ["Exh…Left Bank", "Exh…Right Bank", "Engine Speed"]
+
+
+async def test_the_tree_never_grows_wider_than_its_panel_after_a_resize() -> None:
+    """Labels made for a 40-wide tree, left in collapsed units, kept the tree wider than its
+    36 columns at 80: a horizontal scrollbar appeared at its bottom."""
+    names = ["Exhaust Temperature Right Bank", "Stage 3 Discharge Temperature",
+             "Compressor Oil Temperature", "Valve Loaded Position"]
+    rows = [make_reading(n, asset=1111 + n % 2, tag=n, label=names[n % 4],
+                         ms=T0_MS + n * 250) for n in range(16)]
+    batch = Batch("shardId-000000000000", rows, [], 0, T0_MS / 1000 + 5)
+    app = FluxApp(opener_for([batch]), clock=lambda: T0_MS / 1000 + 5, utc=True)
+    async with app.run_test(size=(170, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 16)
+        await settle(pilot)
+        await settle(pilot)
+        for size in ((80, 24), (120, 40)):
+            await pilot.resize_terminal(*size)
+            if not app.asset_tree.display:  # hidden at first below 100 columns
+                await pilot.press("a")
+            await settle(pilot)
+            await settle(pilot)
+            tree = app.asset_tree
+            assert tree.virtual_size.width <= tree.scrollable_content_region.width, size
