@@ -24,6 +24,8 @@ WINDOWS: tuple[tuple[str, int], ...] = (("1m", 60), ("5m", 300), ("15m", 900), (
 MAX_PINS = 8
 _BARS = "▁▂▃▄▅▆▇█"
 _STATES = "█▓▒░▚▞▙▟"
+_HINTS = ("Select a tag (tree or log) to see its sparkline; p pins it.",
+          "Select a tag to see its sparkline; p pins it.", "p pins the selected tag")
 _STATE_COLOURS = ("green", "red", "yellow", "cyan", "magenta", "blue", "white", "bright_black")
 
 
@@ -158,9 +160,9 @@ class SparkPanel(Widget):
 
     def render(self) -> Text:
         tags = self.shown()
-        if not tags:
-            return Text("Select a tag (tree or log) to see its sparkline; p pins it.",
-                        style=self.get_component_rich_style("spark--dim"))
+        if not tags:  # the hint whole at any width (at 80 with the tree it was cut)
+            hint = next(h for h in _HINTS if len(h) <= self.size.width or h is _HINTS[-1])
+            return Text(hint, style=self.get_component_rich_style("spark--dim"))
         width = self.content_region.width or self.size.width
         name_width = min(32, max(20, width // 3))  # "WHC-1131 Stg 1…Press" at least
         # last, min, max and avg while the bars keep a dozen cells or more; else the last
