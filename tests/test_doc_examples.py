@@ -3,8 +3,8 @@
 
 The examples are found in the text (so a new one is checked too): the `query` column of
 docs/filter-language.md's table, the backticked queries after "e.g." on README lines about
-the filter, the field terms of its "Combining" section, `compile_query("…")` calls and the
-`"filter": "…"` of session metadata. They run against the demo's own simulator, its clock
+the filter, the field terms of its "Combining" section, `compile_query("…")` calls, the
+`"filter": "…"` of session metadata and every `--filter '…'` in a command. They run against the demo's own simulator, its clock
 set to 14:20 today (the table has `since:14:00 until:14:30`), read from the oldest record.
 """
 
@@ -55,6 +55,7 @@ def filter_examples() -> list[tuple[str, str]]:
         queries += [q for q in re.findall(r"`([^`]+)`", combining) if ":" in q]
         queries += re.findall(r'compile_query\("([^"]+)"', text)
         queries += re.findall(r'"filter": "([^"]+)"', text)
+        queries += re.findall(r"--filter '([^']+)'", text)
         found += [(path.name, q) for q in dict.fromkeys(queries)]
     return found
 
