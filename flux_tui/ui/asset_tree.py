@@ -139,6 +139,12 @@ class AssetTree(Tree[Scope]):
             # changes: rebuild them once so narrower labels narrow the tree too
             self._invalidate()
 
+    def on_resize(self) -> None:
+        """Fit the labels to the new width now, not at the next redraw (half a second of
+        the wider tree's labels cut by the narrower panel)."""
+        if self.display and self._labels_width not in (-1, self._name_width()):
+            self.refresh_from_store(self.store.reference_ms())
+
     def _lookup_name(self, kind: str, ident: Any) -> str | None:
         names = self.names
         if names is None or ident is None:
