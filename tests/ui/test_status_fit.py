@@ -8,7 +8,7 @@ from fakefeed import T0_MS, fleet_batch, opener_for
 from helpers import settle, wait_until
 from screen_text import screen_text
 
-from flux_tui.feed.types import FeedState
+from flux_tui.base.events import FeedState
 from flux_tui.ui.app import FluxApp
 from flux_tui.ui.status_bar import StatusInfo, clip_words
 
