@@ -32,6 +32,7 @@ from flux_tui.cli import (
 from flux_tui.cli.output import EXIT_OK, EXIT_SIGNAL_BASE, EXIT_USAGE, report_error
 from flux_tui.cli.tail import start_form
 from flux_tui.config import Profile, load_config
+from flux_tui.data.label_fit import configure_abbreviations
 
 EPILOG = """\
 exit codes: 0 ok, 1 local failure (file), 2 usage or configuration, 3 credentials refused,
@@ -161,6 +162,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if not args.needs_profile:
         return int(args.run(args))
     args.loaded_config = config = load_config(args.config)
+    configure_abbreviations(config.abbreviations())
     profile = config.profile(args.profile)
     return int(args.run(args, profile))
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from flux_tui.cli.output import EXIT_FAILURE, EXIT_USAGE
 from flux_tui.config import load_config
+from flux_tui.data.label_fit import configure_abbreviations
 from flux_tui.data.session.replay import SessionReplay, Speed
 from flux_tui.data.terminal import terminal_safe
 
@@ -74,6 +75,7 @@ def run_open(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_FAILURE
     config = load_config(args.config)
+    configure_abbreviations(config.abbreviations())
     try:
         from flux_tui.ui.app import run_app
 

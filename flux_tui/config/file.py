@@ -74,6 +74,16 @@ class Config:
         """The ``[ui]`` table, typed and checked (ConfigError naming a wrong value)."""
         return ui_settings(self.ui, file=str(self.path) if self.exists else None)
 
+    def abbreviations(self) -> dict[str, str]:
+        """``[ui.abbreviations]``: ``Word = "Abbr"`` over the default table (``""`` removes
+        a word). Raises :class:`ConfigError` naming a bad entry."""
+        table = self.ui_settings().abbreviations
+        for word in table:
+            if not word.strip() or " " in word.strip():
+                raise ConfigError(f"{word!r}: one word a key (Word = \"Abbr\")",
+                                  file=str(self.path), key="ui.abbreviations")
+        return dict(table)
+
     @property
     def default_profile(self) -> str:
         """The profile used when none is named: ``default_profile`` in the file, else prd."""
@@ -212,7 +222,8 @@ STARTER = """\
 #   prd  - https://api.axil.ai/realtime       dev - https://dev-api.axil.ai/realtime
 #   demo - the embedded simulator (no credentials, no network)
 # Environment variables (FLUX_PROFILE, FLUX_COMPANY, FLUX_CLIENT_ID, FLUX_CLIENT_SECRET,
-# FLUX_BASE_URL, FLUX_TOKEN_URL, FLUX_AUDIENCE, FLUX_RATE_LIMIT, FLUX_PAGE_LIMIT) beat this
+# FLUX_BASE_URL, FLUX_TOKEN_URL, FLUX_AUDIENCE, FLUX_ENTERPRISE_URL, FLUX_RATE_LIMIT,
+# FLUX_PAGE_LIMIT) beat this
 # file, and command-line options beat both.
 
 # The profile used when --profile and FLUX_PROFILE are not given.

@@ -25,6 +25,8 @@ class UiSettings(BaseModel):
     keys: dict[StrictStr, StrictStr] = {}  # binding id -> keys, e.g. quit = "ctrl+q"
     # readings the log holds (about 44 bytes each; the store's DEFAULT_HISTORY)
     history: StrictInt = Field(default=2_000_000, ge=1000)
+    # word -> its short form in narrow labels, over the default table ("" removes a word)
+    abbreviations: dict[StrictStr, StrictStr] = {}
 
 
 def ui_settings(table: Mapping[str, Any], *, file: str | None = None) -> UiSettings:

@@ -83,6 +83,7 @@ ENV_KEYS: dict[str, str] = {
     "FLUX_AUDIENCE": "audience",
     "FLUX_CLIENT_ID": "client_id",
     "FLUX_CLIENT_SECRET": "client_secret",
+    "FLUX_ENTERPRISE_URL": "enterprise_url",
     "FLUX_RATE_LIMIT": "rate_limit",
     "FLUX_PAGE_LIMIT": "page_limit",
 }

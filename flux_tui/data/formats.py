@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from flux_tui.data.label_fit import fit_label
 from flux_tui.data.terminal import terminal_safe
 from flux_tui.feed.decoder import make_reading
 from flux_tui.feed.types import Reading
@@ -436,19 +437,26 @@ def unit_name(reading: Reading, names: NameLookup | None = None) -> str:
     return f"Unit {safe_text(str(reading.asset_id))}" if reading.asset_id is not None else "Unit ?"
 
 
+_UNIT_COLUMN = 14  # "Unit 1234567" and "WHC-1131 North" whole
+_LABEL_COLUMN = 28
+
+
 def table_line(
     reading: Reading, *, utc: bool = False, names: NameLookup | None = None, present: Any = None
 ) -> str:
     """A human one-liner: time with milliseconds (local, or UTC), unit, label, value.
 
     ``present`` (a :class:`~flux_tui.data.presentation.Presentation`) adds engineering units
-    and state names to the value (``38.2 psi``, ``Running``)."""
+    and state names to the value (``38.2 psi``, ``Running``). The unit and label columns have
+    fixed widths (long names are abbreviated and lose whole words, see
+    :mod:`flux_tui.data.label_fit`), so the values stay in one column."""
     label = safe_text(reading.label or reading.tag_name or f"tag {reading.tag_id}")
     if present is not None:
         value = present.show(reading.label, reading.val)
     else:
         value = format_value(reading.val)
+    unit = fit_label(unit_name(reading, names), _UNIT_COLUMN)
     return (
-        f"{format_time(reading.epoch_ms, utc=utc)}  {unit_name(reading, names):<12.24}  "
-        f"{label:<28.40}  {value:>12}"
+        f"{format_time(reading.epoch_ms, utc=utc)}  {unit:<{_UNIT_COLUMN}}  "
+        f"{fit_label(label, _LABEL_COLUMN):<{_LABEL_COLUMN}}  {value:>12}"
     )

@@ -39,6 +39,8 @@ def client_snippet(base: str, settings: SimSettings) -> str:
         "export FLUX_AUDIENCE=https://api.axil.ai\n"
         f"export FLUX_CLIENT_ID={client_id}\n"
         f"export FLUX_CLIENT_SECRET={secret}\n"
+        f"export FLUX_ENTERPRISE_URL={base}/axil/enterprise-objects\n"
+        f"export FLUX_RATE_LIMIT={settings.throttle or '100/60s'}\n"
     )
 
 

@@ -27,13 +27,13 @@ from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from flux_tui.base.events import FeedProblem, FeedState, StateChanged
 from flux_tui.config import UiSettings
 from flux_tui.data.formats import safe_text
-from flux_tui.data.session.recorder import RecorderState, default_session_name
+from flux_tui.data.session.recorder import RecorderState, default_session_name, distinct_path
 from flux_tui.data.session.replay import SessionReplay, speed_label
 from flux_tui.data.store import LiveStore
 from flux_tui.ui.alarm_actions import (
@@ -48,14 +48,21 @@ from flux_tui.ui.commands import FluxCommands
 from flux_tui.ui.feed_status import classify_failure
 from flux_tui.ui.filter_bar import FilterBar
 from flux_tui.ui.help import HelpScreen, key_sections
+from flux_tui.ui.info_screens import InfoScreen
 from flux_tui.ui.log_view import TagLog
 from flux_tui.ui.login_dialog import LoginDialog
 from flux_tui.ui.look_back import LookBackDialog
 from flux_tui.ui.main_screen import MainScreen
+from flux_tui.ui.notices import TOAST_CSS, NoticeBoard, notices_table, show_toast
 from flux_tui.ui.path_dialog import PathChoice, PathDialog
 from flux_tui.ui.sparklines import SparkPanel
 from flux_tui.ui.status_bar import StatusInfo
-from flux_tui.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
+from flux_tui.ui.themes import (
+    DEFAULT_THEME,
+    MONOCHROME_THEME,
+    load_themes,
+    redraw_everything,
+)
 from flux_tui.view.live import LiveView
 from flux_tui.view.source import FeedSource, PersonLogin, SourceOpener
 
@@ -110,7 +117,7 @@ VIEW_BINDINGS: list[BindingType] = [
     Binding("d", "delays", "Delay", show=False, id="delays"),
     Binding("x", "clear_scope", "Unscope", show=False, id="clear-scope"),
     Binding("i", "unit_details", "Unit info", show=False, id="unit-details"),
-    Binding("e", "decode_errors", "Errors", show=False, id="decode-errors"),
+    Binding("e", "decode_errors", "Problems", show=False, id="decode-errors"),
     Binding("ctrl+r", "reconnect", "Reconnect", show=False, id="reconnect"),
     Binding("b", "look_back", "Look back (reopen the feed from earlier)", show=False,
             id="look-back"),
@@ -122,7 +129,7 @@ class FluxApp(AlarmActions, App[int]):
     """The Flux live viewer."""
 
     TITLE = "flux-tui"
-    CSS = """
+    CSS = TOAST_CSS + """
     Screen { layers: base; }
     #main { height: 1fr; }
     #right { width: 1fr; }
@@ -146,6 +153,7 @@ class FluxApp(AlarmActions, App[int]):
         ui = config.ui_settings() if config is not None else UiSettings()  # [ui], read once
         self.low_bandwidth = low_bandwidth or ui.low_bandwidth
         self.store = LiveStore(capacity or ui.history, clock=clock)
+        self.notices = NoticeBoard(clock=clock)
         self.view = LiveView(opener, store=self.store, clock=clock, listener=self)
         self.main = MainScreen(self.view, self.store, self._tick, utc=utc,
                                low_bandwidth=self.low_bandwidth)
@@ -241,6 +249,12 @@ class FluxApp(AlarmActions, App[int]):
         self._theme_in_force = wanted
         self.theme = wanted
         self.theme_changed_signal.subscribe(self, self._save_theme)
+        # every screen of the stack (a theme is often chosen from the palette, on top)
+        self.theme_changed_signal.subscribe(self, self._redraw_screens)
+
+    def _redraw_screens(self, _theme: Theme) -> None:
+        for screen in self.screen_stack:
+            redraw_everything(screen)
 
     def _save_theme(self, theme: Theme) -> None:
         """Remember the user's theme choice in the config file (never the start-up theme)."""
@@ -295,12 +309,14 @@ class FluxApp(AlarmActions, App[int]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
-        """Every notification is literal text: messages carry server errors, file paths,
-        names and labels from the stream, and Textual would parse ``[...]`` in them as
-        markup (a crash on a bad tag, or styling/links taking effect). Screens' notify()
-        reaches this too; the app never means markup in a notification."""
-        super().notify(safe_text(str(message)), title=safe_text(str(title)),
-                       severity=severity, timeout=timeout, markup=False)
+        """Every message is kept whole for the problems view (``e``); the toast, if any, is
+        literal text (messages carry server errors, paths and names from the stream:
+        Textual would parse ``[...]`` in them as markup), coalesced with its repeats, one of
+        at most two, never over help (see :mod:`flux_tui.ui.notices`)."""
+        notice = self.notices.note(message, title, severity)
+        if isinstance(self.screen, HelpScreen | InfoScreen):
+            return  # kept for the problems view; no toast over help
+        show_toast(self, notice, severity, NoticeBoard.timeout(severity, timeout))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place feed failures are handled."""
@@ -309,7 +325,7 @@ class FluxApp(AlarmActions, App[int]):
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             state, retry = classify_failure(error)
-            self.store.note(StateChanged(state, safe_text(str(error))[:80]))
+            self.store.note(StateChanged(state, safe_text(str(error))[:300]))
             message = safe_text(f"{type(error).__name__}: {error}")[:300]
             if retry:
                 message += f" — retrying in {self._retry_delay:.0f} s (ctrl+r now)"
@@ -396,7 +412,8 @@ class FluxApp(AlarmActions, App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`/` is text while typing in an input or a dialog is open."""
         if action == "filter":
-            return not isinstance(self.focused, Input) and self.screen is self.screen_stack[0]
+            return (not isinstance(self.focused, Input | TextArea)
+                    and self.screen is self.screen_stack[0])
         return True
 
     def action_reconnect(self) -> None:
@@ -435,6 +452,7 @@ class FluxApp(AlarmActions, App[int]):
 
     def action_help(self) -> None:
         """Show every key."""
+        self.clear_notifications()  # no toast over help (they are kept for `e`)
         self.push_screen(HelpScreen(self.key_sections()))
 
     def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -455,8 +473,7 @@ class FluxApp(AlarmActions, App[int]):
 
     def action_utc(self) -> None:
         """Toggle local time / UTC."""
-        utc = self.main.toggle_utc()
-        self.notify("Times in UTC" if utc else "Times in local time", timeout=2)
+        self.main.toggle_utc()  # no toast: the time column shows it (a 'Z' after UTC times)
 
     def action_tag_names(self) -> None:
         """Show or hide the tag name column."""
@@ -475,8 +492,10 @@ class FluxApp(AlarmActions, App[int]):
             self.notify("Eight tags are pinned already; unpin one first", severity="warning")
 
     def action_window(self) -> None:
-        """Cycle the sparkline window (1m, 5m, 15m, 1h)."""
-        self.notify(f"Sparkline window {self.sparks.cycle_window()}", timeout=2)
+        """Cycle the sparkline window (1m, 5m, 15m, 1h); the panel's title shows it."""
+        self.sparks.cycle_window()
+        if not self.sparks.display:  # a change nobody could see: show where it happened
+            self.main.toggle_sparks()
 
     def action_copy(self) -> None:
         """Copy the highlighted (or newest) reading as JSON to the clipboard."""
@@ -508,19 +527,24 @@ class FluxApp(AlarmActions, App[int]):
             self.push_screen(dialog)
 
     def action_decode_errors(self) -> None:
-        """List the records that could not be decoded, with their raw bytes."""
-        dialog = self.main.decode_errors()
-        if dialog is None:
-            self.notify("No decode errors", timeout=2)
-        else:
-            self.push_screen(dialog)
+        """The problems view: every message whole (newest first), then the records that
+        could not be decoded, with their raw bytes."""
+        self.push_screen(self.main.problems(notices_table(self.notices)))
 
     # --- keys: record, save, open, replay ---------------------------------------------------
 
     def _default_path(self) -> str:
+        """A new file's name (company, filter, minute), distinct from any file there and
+        from the recording in progress."""
         meta = self.view.metadata(self.main.filter_text)
-        return str(Path.cwd() / default_session_name(meta["company"], meta["filter"],
-                                                    datetime.now()))
+        path = Path.cwd() / default_session_name(meta["company"], meta["filter"],
+                                                 datetime.now())
+        return str(distinct_path(path, self._busy_paths()))
+
+    def _busy_paths(self) -> frozenset[Path]:
+        recorder = self.view.recorder
+        return frozenset({recorder.path}) if recorder.recording and recorder.path else (
+            frozenset())
 
     def action_record(self) -> None:
         """Start recording what passes the filter from now on, or stop the recording."""
@@ -545,7 +569,8 @@ class FluxApp(AlarmActions, App[int]):
             self._tick()
             self.notify(f"Recording to {choice.path} (r stops)", timeout=5)
 
-        self.push_screen(PathDialog("Record to", self._default_path()), chosen)
+        self.push_screen(PathDialog("Record to", self._default_path(),
+                                    busy=self._busy_paths()), chosen)
 
     def action_save(self) -> None:
         """Save the log's current view (filtered, including any backlog) to a file."""
@@ -569,7 +594,7 @@ class FluxApp(AlarmActions, App[int]):
                 self.run_worker(write(choice), group="save", exit_on_error=False)
 
         self.push_screen(PathDialog(f"Save {len(held):,} readings to",
-                                    self._default_path()), chosen)
+                                    self._default_path(), busy=self._busy_paths()), chosen)
 
     def action_open_session(self) -> None:
         """Open a saved session into the viewer (replayed at 1×)."""

@@ -18,7 +18,7 @@ from textual.widgets.tree import TreeNode
 from flux_tui.data.formats import format_value, safe_text
 from flux_tui.data.store import LiveStore, TagKey
 from flux_tui.feed.types import Reading
-from flux_tui.ui.labels import clip_apart
+from flux_tui.ui.labels import clip_apart, clip_middle
 
 _SEVERITY = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
 
@@ -88,6 +88,7 @@ class AssetTree(Tree[Scope]):
         self._node_of: dict[tuple[Any, ...], TreeNode[Scope]] = {}
         self._labels: dict[tuple[Any, ...], str] = {}
         self._tree_version = -1
+        self._labels_width = -1  # the name width the tag labels were made for
         self._first_unit = True
         self.names: Any = None  # a NameLookup (Enterprise Objects) once the feed has one
         self.present: Any = None  # a Presentation: engineering units and state names
@@ -106,6 +107,11 @@ class AssetTree(Tree[Scope]):
                 self._set_label(("org", org_id), Text(self.org_title(org_id)))
                 for site_id in sites:
                     self._set_label(("site", org_id, site_id), Text(self.site_title(site_id)))
+        width = self._name_width()
+        # a new width relabels the hidden tags too: a label of the old width left in a
+        # collapsed unit keeps the tree wider than its panel (a stray scrollbar at 80)
+        everything = width != self._labels_width
+        self._labels_width = width
         for asset_id, unit in store.units.items():
             node = self._node_of.get(("unit", asset_id))
             if node is None:
@@ -120,14 +126,24 @@ class AssetTree(Tree[Scope]):
             alarm = Text(" ▲", style=_SEVERITY.get(severity, "")) if severity else Text("")
             self._set_label(("unit", asset_id),
                             Text.assemble(f"{self.unit_title(asset_id)} ", mark, alarm))
-            if not node.is_expanded:
+            if not node.is_expanded and not everything:
                 continue  # hidden tag labels are brought up to date when shown
             tags = list(unit.tags.values())
-            names = clip_apart([safe_text(t.display_name) for t in tags], self._name_width())
+            names = clip_apart([safe_text(t.display_name) for t in tags], width)
             for tag, name in zip(tags, names):
                 severity = self.marks(asset_id, tag.key[1]) if self.marks is not None else None
                 self._set_label(("tag", tag.key), self._tag_label(name, tag, tag.is_stale(now_ms),
                                                                   severity))
+        if everything:
+            # Textual's Tree measures its width when its lines are built, not when a label
+            # changes: rebuild them once so narrower labels narrow the tree too
+            self._invalidate()
+
+    def on_resize(self) -> None:
+        """Fit the labels to the new width now, not at the next redraw (half a second of
+        the wider tree's labels cut by the narrower panel)."""
+        if self.display and self._labels_width not in (-1, self._name_width()):
+            self.refresh_from_store(self.store.reference_ms())
 
     def _lookup_name(self, kind: str, ident: Any) -> str | None:
         names = self.names
@@ -170,7 +186,14 @@ class AssetTree(Tree[Scope]):
 
     def _name_width(self) -> int:
         """Cells for a tag's name: the panel minus guides (9) and the value column (9)."""
-        return max(4, max(14, self.scrollable_content_region.width - 9) - 9)
+        return max(13, self.scrollable_content_region.width - 9 - 9)
+
+    @staticmethod
+    def width_for(terminal_width: int) -> int:
+        """The panel's width on a terminal ``terminal_width`` wide: it grows with it (36 at
+        80 and 100 columns, 40 at 120, 50 at 170, at most 64), so long tag names keep more
+        of themselves where there is room."""
+        return max(36, min(64, 16 + terminal_width // 5))
 
     def _tag_label(self, name: str, tag: Any, stale: bool, severity: str | None = None) -> Text:
         """``name`` (already clipped to :meth:`_name_width`) and the value, in columns; an
@@ -220,7 +243,9 @@ class AssetTree(Tree[Scope]):
                                       expand=self._first_unit)
                     self._first_unit = False
                     for key, tag in store.units[asset_id].tags.items():
-                        self._node(("tag", key), unit, tag.display_name,
+                        # fitted at once: a long name in a collapsed unit would widen the tree
+                        self._node(("tag", key), unit,
+                                   clip_middle(tag.display_name, self._name_width()),
                                    Scope("tag", org_id, site_id, asset_id, key,
                                          title=f"{tag.display_name} @ {asset_id}"),
                                    leaf=True)

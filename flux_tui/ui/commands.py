@@ -1,13 +1,15 @@
-"""Command palette entries: jump to any unit or tag, toggle panels and columns."""
+"""Command palette entries: jump to any unit or tag, toggle panels and columns. Entries are
+found by whole words in any order (a unit by its name, id or type), not by scattered
+letters: "1111" found GLC-1168 and "WHC-1131 suction" found nothing."""
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
-from textual.fuzzy import Matcher
 
 from flux_tui.data.formats import safe_text
 from flux_tui.ui.asset_tree import AssetTree, Scope
@@ -31,16 +33,50 @@ class PaletteHost(Protocol):
     def action_reconnect(self) -> None: ...
 
 
-def literal_highlight(matcher: Matcher, name: str) -> Content:
-    """``name`` with the fuzzy match highlighted, as literal text: Textual's own
+_WORD = re.compile(r"[\w#]+(?:[-.][\w#]+)*")
+
+
+def words_of(text: str) -> list[str]:
+    """The searchable words of a title, lower case: "WHC-1131" gives "whc-1131", "whc" and
+    "1131", so a unit is found by its name, its id or its type."""
+    out: list[str] = []
+    for m in _WORD.finditer(text.lower()):
+        word = m.group()
+        out.append(word)
+        if "-" in word or "." in word:
+            out.extend(p for p in re.split(r"[-.]", word) if p)
+    return out
+
+
+def word_score(query: str, title: str) -> float:
+    """How well every word of ``query`` (in any order) matches a word of ``title``: an
+    exact word 3, the start of a word 2, inside a word 1; 0 when one word matches nothing.
+    Scaled to 0..1 (all exact: 1)."""
+    wanted = words_of(query)
+    if not wanted:
+        return 0.0
+    have = words_of(title)
+    total = 0
+    for w in wanted:
+        best = max((3 if h == w else 2 if h.startswith(w) else 1 if w in h else 0
+                    for h in have), default=0)
+        if best == 0:
+            return 0.0
+        total += best
+    return total / (3 * len(wanted))
+
+
+def literal_highlight(query: str, name: str, style: Any) -> Content:
+    """``name`` with the query's words highlighted, as literal text (Textual's own
     ``Matcher.highlight`` and a ``str`` prompt parse markup, and unit and tag names come
-    from the stream and the API ('[/]' would crash the palette, '[link=…]' take effect)."""
+    from the stream and the API: '[/]' would crash the palette, '[link=…]' take effect)."""
     content = Content(name)
-    score, offsets = matcher.fuzzy_search.match(matcher.query, name)
-    if score:
-        for offset in offsets:
-            if not name[offset].isspace():
-                content = content.stylize(matcher.match_style, offset, offset + 1)
+    lower = name.lower()
+    for word in set(words_of(query)):
+        start = lower.find(word)
+        while start >= 0:
+            content = content.stylize(style, start, start + len(word))
+            start = lower.find(word, start + len(word))
     return content
 
 
@@ -79,8 +115,15 @@ class FluxCommands(Provider):
             yield DiscoveryHit(Content(name), callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, callback, help_text in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, literal_highlight(matcher, name), callback, help=help_text)
+        """Every command whose words match the query's words, in any order: exact words
+        first ("1111" finds unit 1111, not 1168), then the shorter title (the unit before
+        its tags), then by title ("Suction Pressure" before "Suction Temperature")."""
+        style = self.matcher(query).match_style
+        scored = [(word_score(query, name), name, callback, help_text)
+                  for name, callback, help_text in self._commands()]
+        ranked = sorted((c for c in scored if c[0] > 0),
+                        key=lambda c: (-c[0], len(words_of(c[1])), c[1].lower()))
+        for rank, (score, name, callback, help_text) in enumerate(ranked):
+            # the palette orders hits by score alone: the rank keeps ties in title order
+            yield Hit(score - rank * 1e-6, literal_highlight(query, name, style), callback,
+                      help=help_text)

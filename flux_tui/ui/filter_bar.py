@@ -2,25 +2,34 @@
 
 It compiles the text with the shared query engine (``flux_tui.data.query``), shows
 "matches of total", keeps a history (up/down), suggests words seen in the feed, and on a
-syntax error shows where it is while the last good filter stays in force.
+syntax error shows where it is while the last good filter stays in force. The whole query
+is always visible: it wraps onto a second row (the count moving below it) when it is long,
+and errors and empty results are said whole on the row below.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.suggester import Suggester
-from textual.widgets import Input, Label
+from textual.widgets import Label, TextArea
 
 from flux_tui.data.formats import safe_text
 from flux_tui.feed.types import Reading
 from flux_tui.ui.labels import clip_middle
+from flux_tui.ui.query_input import (  # noqa: F401 - WordSuggester, suggest_query re-exported
+    FIELDS,
+    QueryInput,
+    WordSuggester,
+    close_word,
+    suggest_query,
+)
 
 Predicate = Callable[[Reading], bool]
 _HISTORY = 50
@@ -68,55 +77,39 @@ def _substring(text: str) -> Predicate:
     return matches
 
 
-class WordSuggester(Suggester):
-    """Completes the last word of the filter from labels, tag names and units seen."""
-
-    def __init__(self, words: Callable[[], Iterable[str]]) -> None:
-        super().__init__(use_cache=False, case_sensitive=False)
-        self._words = words
-
-    async def get_suggestion(self, value: str) -> str | None:
-        head, _, last = value.rpartition(" ")
-        prefix = ""
-        if ":" in last:  # field terms: complete what follows `label:` etc.
-            field, _, last = last.partition(":")
-            prefix = field + ":"
-        if len(last) < 2:
-            return None
-        quoted = last.startswith('"')
-        needle = last.lstrip('"').lower()
-        for word in self._words():
-            if word.lower().startswith(needle) and len(word) > len(needle):
-                shown = f'"{word}"' if (" " in word or quoted) else word
-                return (head + " " if head else "") + prefix + shown
-        return None
+_PLACEHOLDERS = ("filter (press /): words, label:…, val>100", "filter: words, label:…, val>100",
+                 "filter: val>100", "/ filter")
 
 
-_COUNT_WIDTH = 36  # the count label's width (CSS below), padding included
-
-
-class FilterBar(Horizontal):
-    """``/`` query input, its match count, and an in-place error line."""
+class FilterBar(Vertical):
+    """``/`` query input, its match count, and a line below for an error or an empty
+    result (each shown whole)."""
 
     DEFAULT_CSS = """
     FilterBar {
-        height: 1;
+        height: auto;
         width: 1fr;
         background: $boost;
     }
-    FilterBar > #filter-prompt { width: 2; color: $accent; padding: 0 0 0 1; }
-    FilterBar > Input {
+    FilterBar > #filter-row { height: auto; }
+    FilterBar #filter-prompt { width: 3; color: $accent; padding: 0 1; }
+    FilterBar QueryInput {
         border: none;
-        height: 1;
+        height: auto;
+        max-height: 4;
         width: 1fr;
-        padding: 0 1;
+        padding: 0 1 0 0;
         background: $boost;
+        scrollbar-size: 0 0;
     }
-    FilterBar > Input:focus { border: none; background: $surface; }
-    FilterBar > #filter-count {
-        width: 36; color: $text-muted; padding: 0 1; text-align: right;
+    FilterBar QueryInput:focus { border: none; background: $surface; }
+    FilterBar .filter-count {
+        width: auto; color: $text-muted; padding: 0 1; text-align: right;
     }
-    FilterBar > #filter-count.-error { width: auto; color: $error; text-style: bold; }
+    FilterBar > #filter-below { height: auto; display: none; }
+    FilterBar > #filter-below.-shown { display: block; }
+    FilterBar #filter-note { width: 1fr; height: auto; padding: 0 1 0 3; color: $text-muted; }
+    FilterBar #filter-note.-error { color: $error; text-style: bold; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -144,59 +137,141 @@ class FilterBar(Horizontal):
         self._history_at: int | None = None
         self.good_text = ""
         self.error: str | None = None
+        self.note = ""  # what the line below says (an error or an empty result)
+        self._count_text = ""
+        self._suggested: tuple[str, str | None] = ("", None)
 
     def compose(self) -> ComposeResult:
-        yield Label("/", id="filter-prompt")
-        yield Input(placeholder="filter (press /): words, label:…, val>100",
-                    suggester=WordSuggester(self._words), id="filter-input",
-                    select_on_focus=False)
-        yield Label("", id="filter-count")
+        with Horizontal(id="filter-row"):
+            yield Label("/", id="filter-prompt")
+            yield QueryInput(self._words, placeholder=_PLACEHOLDERS[0], id="filter-input")
+            yield Label("", id="filter-count", classes="filter-count")
+        with Horizontal(id="filter-below"):
+            yield Label("", id="filter-note")
+            yield Label("", id="filter-count-below", classes="filter-count")
 
     @property
-    def input(self) -> Input:
+    def input(self) -> QueryInput:
         """The text input."""
-        return self.query_one("#filter-input", Input)
+        return self.query_one("#filter-input", QueryInput)
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
-        self.apply(event.value)
+        text = self.input.text
+        if "\n" in text:  # a paste with line breaks: one line of query
+            self.input.value = text
+            return
+        self.apply(text)
+        self._arrange()
+
+    def on_resize(self) -> None:
+        self._arrange()
 
     def apply(self, text: str) -> None:
-        """Compile ``text``; announce it when good, else show the error in place."""
+        """Compile ``text``; announce it when good, else show the error whole below."""
         try:
             predicate = compile_filter(text, self.names)
         except FilterError as exc:
             where = f"col {exc.position + 1}: " if exc.position is not None else ""
-            self.error = f"✗ {where}{exc}"
-            self._count_label.update(Text(safe_text(self.error)[:60]))
-            self._count_label.add_class("-error")
-            self._count_label.tooltip = f"{self.error} — still showing: {self.good_text!r}"
+            self.error = f"✗ {where}{exc}{self._field_hint(str(exc))}"
+            self._set_note(self.error, error=True)
             return
         self.error = None
-        self._count_label.remove_class("-error")
         self.good_text = text.strip()
+        self._set_note("")
         self.post_message(self.Changed(self.good_text, predicate))
 
-    @property
-    def _count_label(self) -> Label:
-        return self.query_one("#filter-count", Label)
+    @staticmethod
+    def _field_hint(message: str) -> str:
+        """" — did you mean label:?" after an unknown field close to a known one."""
+        m = re.search(r"found '([A-Za-z]+):", message)
+        if "known field" not in message or m is None:
+            return ""
+        near = close_word(m.group(1), FIELDS)
+        return f" — did you mean {near}:?" if near else ""
+
+    def _set_note(self, text: str, *, error: bool = False) -> None:
+        labels = self.query("#filter-note").results(Label)
+        label = next(labels, None)
+        if label is None or (text == self.note and error == label.has_class("-error")):
+            return  # not composed yet, or being removed
+        self.note = text
+        label.update(Text(safe_text(text)))
+        label.set_class(error, "-error")
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """The count beside the query while both fit on one row, else on the row below (so
+        the query gets the whole width); the row below shows when it has something."""
+        if not self.is_mounted or not self.query("#filter-below"):
+            return
+        width = self.size.width
+        count = len(self._count_text) + 2
+        text = self.input.text
+        below = bool(text) and len(text) + 3 + 1 > width - count
+        up = self.query_one("#filter-count", Label)
+        down = self.query_one("#filter-count-below", Label)
+        up.display, down.display = not below, below
+        self.query_one("#filter-below").set_class(below or bool(self.note), "-shown")
+        room = width - 3 - (0 if below else count) - 1
+        placeholder = next((p for p in _PLACEHOLDERS if len(p) <= room), _PLACEHOLDERS[-1])
+        if self.input.placeholder != placeholder:
+            self.input.placeholder = placeholder
 
     def show_count(self, matches: int, total: int, scope: str = "") -> None:
-        """Show "matches of total" (unless an error is on show)."""
-        if self.error is not None:
-            return
+        """Show "matches of total"; an empty result also says so below, with a close word
+        when the query has one that occurs nowhere."""
         filtered = bool(self.good_text or scope)
         text = f"{matches:,} of {total:,}" if filtered else f"{total:,} lines"
         if scope:
-            room = max(8, _COUNT_WIDTH - 2 - len(text) - 3)  # the unit's name, as much as fits
-            text = f"{clip_middle(safe_text(scope), room)} · {text}"
-        # fixed width: no layout pass (a layout repaints the whole screen: bytes on the wire)
-        self._count_label.update(Text(text), layout=False)
+            text = f"{clip_middle(safe_text(scope), 24)} · {text}"
+        if text != self._count_text:
+            resized = len(text) != len(self._count_text)
+            self._count_text = text
+            for label in self.query(".filter-count").results(Label):
+                # a layout pass only when the width changes (it repaints the whole screen)
+                label.update(Text(text), layout=resized)
+            if resized:
+                self._arrange()
+        if self.error is not None:
+            return
+        if matches == 0 and total and filtered:
+            self._set_note(self.empty_message(total, scope))
+        else:
+            self._set_note("")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def empty_message(self, total: int, scope: str = "") -> str:
+        """``no reading matches <query> (0 of N)``, and a close query when there is one."""
+        what = " ".join(p for p in (self.good_text, f"in {scope}" if scope else "") if p)
+        message = f"no reading matches {what} (0 of {total:,})"
+        if self._suggested[0] != self.good_text:
+            self._suggested = (self.good_text, suggest_query(self.good_text, self.vocabulary()))
+        better = self._suggested[1]
+        return f"{message} — try {better}" if better else message
+
+    def vocabulary(self) -> list[str]:
+        """Words the feed has shown: labels and their words, tag names, unit ids and names."""
+        words = list(self._words())
+        out = dict.fromkeys(words)
+        for w in words:
+            out.update(dict.fromkeys(w.split()))
+            if self.names is not None and w.isdigit():
+                try:
+                    name = self.names.asset_name(int(w))
+                except Exception:  # noqa: BLE001 - names are a nicety
+                    name = None
+                if name:
+                    out[safe_text(str(name))] = None
+        return list(out)
+
+    def on_query_input_submitted(self, event: QueryInput.Submitted) -> None:
         event.stop()
-        self.remember(event.value)
+        self.remember(self.input.value)
         self.post_message(self.Left())
+
+    def on_query_input_history(self, event: QueryInput.History) -> None:
+        event.stop()
+        self.action_history(event.step)
 
     def remember(self, text: str) -> None:
         """Add ``text`` to the history (most recent last, no duplicates)."""

@@ -14,7 +14,9 @@ from textual.widgets import Static
 
 INTRO = (
     "flux-tui shows the Flux Realtime feed live. Pick a unit or tag in the tree to scope the "
-    "log and sparklines; type a filter with /; enter shows a whole reading."
+    "log and sparklines; type a filter with / (e.g. asset:1131 label:pressure); enter shows "
+    "a whole reading; ctrl+p finds a unit or tag by words in any order (WHC-1131 suction); "
+    "e lists every message whole."
 )
 
 

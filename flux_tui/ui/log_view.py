@@ -252,6 +252,9 @@ class TagLog(ScrollView, can_focus=True):
                 # caches it in itself: a reference cycle only a full GC frees (with its
                 # seven caches and their derived strips, ~15 objects a line, measured)
                 strip = strip.crop_extend(0, width, self.rich_style)
+            # the widget's style under every cell: unstyled text would sit on the terminal's
+            # own background (black bands under a light theme)
+            strip = strip.apply_style(self.rich_style)
             self._cache[key] = strip
             if len(self._cache) > _CACHE_LINES:
                 self._cache.popitem(last=False)
@@ -285,8 +288,7 @@ class TagLog(ScrollView, can_focus=True):
             fixed += name_width + 2
         label_width = max(least, width - fixed)
         label = safe_text(r.label or r.tag_name or f"tag {r.tag_id}")
-        if len(label) > label_width:
-            label = label[: label_width - 1] + "…"
+        label = clip_middle(label, label_width)  # abbreviated, whole words (labels.py)
         text.append(f"{label:<{label_width}}")
         text.append(gap)
         value = (format_value(r.val) if self.present is None

@@ -24,8 +24,7 @@ from flux_tui.ui.status_bar import human_duration
 
 __all__ = ["LoginDialog", "qr_lines"]
 
-_FRAME_ROWS = 11  # title, reason, URL, code, status lines, hints, borders, padding
-_FRAME_COLS = 8
+_FRAME_COLS = 8  # borders and padding beside the QR code
 
 
 def qr_lines(url: str) -> list[str]:
@@ -120,17 +119,31 @@ class LoginDialog(ModalScreen[bool]):
         self.code = code
         self._expires_at = self._clock() + float(code.expires_in)
         self.query_one("#login-url", Static).update(Text.assemble(
-            "On any phone or computer open  ", (safe_text(code.verification_uri), "bold"),
+            "On any phone or computer open\n  ", (safe_text(code.verification_uri), "bold"),
             "\nand enter the code:"))
         self.query_one("#login-code", Static).update(Text(f"    {safe_text(code.user_code)}"))
+        self.query_one("#login-qr", Static).display = False
+        self._countdown()
+        # the QR only where it fits below everything else, measured once that is laid out
+        # (an estimate let a wrapped reason push the address off the top at 80×24)
+        self.call_after_refresh(self._place_qr, code)
+
+    def _place_qr(self, code: Any) -> None:
+        """Show the QR of the complete URL, else the smaller one of the bare URL, else none:
+        the address and the code always stay on screen."""
+        if code is not self.code:
+            return
+        box = self.query_one(Vertical)
+        used = box.outer_size.height
         qr = self.query_one("#login-qr", Static)
-        lines = qr_lines(code.verification_uri_complete) if code.verification_uri_complete else []
-        size = self.app.size
-        fits = (lines and len(lines) + _FRAME_ROWS <= size.height
-                and len(lines[0]) + _FRAME_COLS <= size.width)
-        qr.display = bool(fits)
-        if fits:
-            qr.update(Text("\n".join(lines), no_wrap=True))
+        for url in (code.verification_uri_complete, code.verification_uri):
+            lines = qr_lines(url) if url else []
+            # + the QR's top margin and a status line that may wrap once more
+            if (lines and used + 1 + len(lines) + 1 <= self.size.height
+                    and len(lines[0]) + _FRAME_COLS <= self.size.width):
+                qr.update(Text("\n".join(lines), no_wrap=True))
+                qr.display = True
+                break
         self._countdown()
 
     def _countdown(self) -> None:

@@ -18,7 +18,6 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from flux_tui.data.session.replay import SessionReplay
 from flux_tui.data.store import LiveStore, TagKey
@@ -29,17 +28,16 @@ from flux_tui.ui.feed_status import status_from
 from flux_tui.ui.filter_bar import FilterBar, Predicate
 from flux_tui.ui.info_screens import InfoScreen, errors_table, unit_table
 from flux_tui.ui.log_view import TagLog
+from flux_tui.ui.panels import NARROW, SHORT, PanelChoices
 from flux_tui.ui.replay_bar import ReplayBar
 from flux_tui.ui.sparklines import SparkPanel
-from flux_tui.ui.status_bar import StatusBar, StatusInfo
+from flux_tui.ui.status_bar import KeyFooter, StatusBar, StatusInfo
 from flux_tui.view.live import LiveView
 
 __all__ = ["NARROW", "SHORT", "MainScreen", "PinResult"]
 
 PinResult = Literal["done", "no tag", "full"]
 
-NARROW = 100  # below this width the tree starts hidden
-SHORT = 30  # below this height the sparkline panel starts hidden
 
 
 class MainScreen(Screen[None]):
@@ -56,7 +54,7 @@ class MainScreen(Screen[None]):
         self._initial_utc = utc
         self._query: Predicate | None = None
         self._scope: Scope | None = None
-        self.user_layout: dict[str, bool] = {}  # panels the user showed or hid
+        self.user_layout = PanelChoices()  # panels the user showed or hid, at this size
         self._names_version = -1
         self._trees = 0  # asset trees built so far (each needs its own id)
         # set by the app's alarms: units and state names, tree marks, status counts, health
@@ -77,7 +75,7 @@ class MainScreen(Screen[None]):
                 yield SparkPanel(store, id="sparks",
                                  now=lambda: store.reference_ms(self.view.clock()) / 1000.0)
         yield StatusBar(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def log_view(self) -> TagLog:
@@ -118,13 +116,11 @@ class MainScreen(Screen[None]):
     def layout_for(self, width: int, height: int) -> None:
         """Collapse panels on small terminals unless the user chose otherwise."""
         tree = self.asset_tree
-        tree.display = self.user_layout.get("tree", width >= NARROW)
-        # the palette's footer entry overlaps the keys when they overflow (80 columns):
-        # ctrl+p still works and is in help
-        self.query_one(Footer).show_command_palette = width >= NARROW
+        shown = self.user_layout.for_size(width, height)
+        tree.display = shown["tree"]
         # a wider tree on a wide screen: long tag names keep more of themselves
-        tree.styles.width = 50 if width >= 170 else 44 if width >= 140 else 36
-        self.sparks.display = self.user_layout.get("sparks", height >= SHORT)
+        tree.styles.width = AssetTree.width_for(width)
+        self.sparks.display = shown["sparks"]
 
     def mount_replay_bar(self, replay: SessionReplay) -> None:
         """Show the replay bar of ``replay`` above the status bar (replacing one shown)."""
@@ -310,12 +306,16 @@ class MainScreen(Screen[None]):
             body = Group(body, self.unit_health(asset_id, now_ms))
         return InfoScreen(self.asset_tree.unit_title(asset_id), body)
 
-    def decode_errors(self) -> InfoScreen | None:
-        """The decode errors dialog; None when there are none."""
+    def problems(self, messages: Any) -> InfoScreen:
+        """The problems view: ``messages`` (every notification, whole), then the decode
+        errors with their raw bytes."""
+        from rich.console import Group
+
         store = self.store
-        if not store.error_total:
-            return None
-        return InfoScreen("Decode errors", errors_table(store.errors, store.error_total))
+        parts: list[Any] = [messages]
+        if store.error_total:
+            parts += ["", errors_table(store.errors, store.error_total)]
+        return InfoScreen("Problems and messages", Group(*parts))
 
     def copy_text(self) -> str | None:
         """The highlighted (or newest) reading as JSON; None when there is none yet."""

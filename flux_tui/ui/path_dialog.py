@@ -44,7 +44,7 @@ class PathDialog(ModalScreen[PathChoice | None]):
         background: $surface;
         padding: 0 1;
     }
-    PathDialog .path-hint { color: $text-muted; }
+    PathDialog .path-hint { color: $text-muted; width: 1fr; }
     PathDialog .path-warning { color: $warning; text-style: bold; }
     """
 
@@ -52,8 +52,9 @@ class PathDialog(ModalScreen[PathChoice | None]):
         Binding("escape", "cancel", "Cancel", id="path-cancel")]
 
     def __init__(self, title: str, default: str, *, purpose: Purpose = "write",
-                 hint: str = "") -> None:
+                 hint: str = "", busy: frozenset[Path] = frozenset()) -> None:
         super().__init__()
+        self.busy = frozenset(p.resolve() for p in busy)  # the recording in progress
         self.title_text = title
         self.default = default
         self.purpose = purpose
@@ -100,6 +101,9 @@ class PathDialog(ModalScreen[PathChoice | None]):
             return
         if path.is_dir():
             self._say(f"{path} is a folder: add a file name")
+            return
+        if path.resolve() in self.busy:
+            self._say(f"{path.name} is the recording in progress: choose another name")
             return
         if path.exists():
             if self._confirming == path:

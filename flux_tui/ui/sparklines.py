@@ -15,7 +15,7 @@ from textual.widget import Widget
 
 from flux_tui.data.formats import format_value, safe_text
 from flux_tui.data.store import LiveStore, TagKey, TagState
-from flux_tui.ui.labels import clip_middle, unit_label
+from flux_tui.ui.labels import clip_apart, clip_middle, unit_label
 
 # Every window reads the tag's tiered buckets (data/tiers.py): instant, and independent of
 # how much of the log the ring still holds.
@@ -24,6 +24,8 @@ WINDOWS: tuple[tuple[str, int], ...] = (("1m", 60), ("5m", 300), ("15m", 900), (
 MAX_PINS = 8
 _BARS = "▁▂▃▄▅▆▇█"
 _STATES = "█▓▒░▚▞▙▟"
+_HINTS = ("Select a tag (tree or log) to see its sparkline; p pins it.",
+          "Select a tag to see its sparkline; p pins it.", "p pins the selected tag")
 _STATE_COLOURS = ("green", "red", "yellow", "cyan", "magenta", "blue", "white", "bright_black")
 
 
@@ -158,30 +160,34 @@ class SparkPanel(Widget):
 
     def render(self) -> Text:
         tags = self.shown()
-        if not tags:
-            return Text("Select a tag (tree or log) to see its sparkline; p pins it.",
-                        style=self.get_component_rich_style("spark--dim"))
+        if not tags:  # the hint whole at any width (at 80 with the tree it was cut)
+            hint = next(h for h in _HINTS if len(h) <= self.size.width or h is _HINTS[-1])
+            return Text(hint, style=self.get_component_rich_style("spark--dim"))
         width = self.content_region.width or self.size.width
-        name_width = min(32, max(14, width // 3))
+        name_width = min(32, max(20, width // 3))  # "WHC-1131 Stg 1…Press" at least
         # last, min, max and avg while the bars keep a dozen cells or more; else the last
         full = width >= 100
         stats_width = 46 if full else 35 if width >= 64 else 10
         cells = max(4, width - name_width - stats_width - 3)
         seconds = self.window[1]
         self.now = self._now()
-        lines = [self._line(t, seconds, cells, name_width, stats_width) for t in tags]
+        labels = self.labels(tags, name_width)
+        lines = [self._line(t, label, seconds, cells, name_width, stats_width)
+                 for t, label in zip(tags, labels)]
         return Text("\n").join(lines)
 
-    def _label(self, t: TagState, width: int) -> str:
-        """"unit · tag", each clipped in the middle so both stay recognisable."""
-        unit = clip_middle(self.unit_label(t.asset_id), max(6, width // 2))
-        tag = clip_middle(safe_text(t.display_name), max(4, width - len(unit) - 1))
-        return f"{unit} {tag}"
+    def labels(self, tags: list[TagState], width: int) -> list[str]:
+        """"unit tag" for each line in ``width`` cells: the unit whole (up to 12 cells), the
+        tags fitted by the tree's rules (abbreviated, whole words, the words that tell the
+        lines apart kept)."""
+        units = [clip_middle(self.unit_label(t.asset_id), 12) for t in tags]
+        room = max(4, width - max(len(u) for u in units) - 1)
+        names = clip_apart([safe_text(t.display_name) for t in tags], room)
+        return [f"{unit} {name}" for unit, name in zip(units, names)]
 
-    def _line(self, t: TagState, seconds: int, cells: int, name_width: int,
+    def _line(self, t: TagState, name: str, seconds: int, cells: int, name_width: int,
               stats_width: int) -> Text:
         style = self.get_component_rich_style
-        name = self._label(t, name_width)
         pin = " ⚑" if t.key in self.pinned else "  "
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"{name:<{name_width}}", style("spark--name"))

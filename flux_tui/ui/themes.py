@@ -91,3 +91,14 @@ def load_themes(user_dir: Path | None = None) -> ThemeLoad:
                 continue
             result.themes[theme.name] = theme
     return result
+
+
+def redraw_everything(screen: Any) -> None:
+    """After a theme switch, every widget on ``screen`` draws again in the new colours. The
+    log keeps rendered lines in a cache (``invalidate`` drops it): without this the rows
+    already on screen kept the old theme's colours until they scrolled away."""
+    for widget in screen.walk_children(with_self=False):
+        invalidate = getattr(widget, "invalidate", None)
+        if callable(invalidate):
+            invalidate()
+        widget.refresh()

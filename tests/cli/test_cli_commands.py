@@ -241,3 +241,27 @@ def test_viewer_login_option_reaches_run_viewer(
     assert main(["--config", str(config), "--profile", "tech"]) == EXIT_USAGE
     assert main(["--config", str(config), "--profile", "tech", "--login"]) == 0
     assert (calls[-1]["profile"], calls[-1]["grant"]) == ("tech", "device_code")
+
+
+def test_ui_abbreviations_reach_the_tail_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """[ui.abbreviations] replaces words of the default table in the tail table's labels;
+    a bad entry is a config error naming it."""
+    from flux_tui.data.label_fit import configure_abbreviations
+
+    path = tmp_path / "config.toml"
+    path.write_text('[ui.abbreviations]\nTemperature = "Tmp"\n')
+    try:
+        code = main(["tail", "--config", str(path), "--profile", "demo", "--from",
+                     "trim-horizon", "--count", "400", "--format", "table", "--utc",
+                     "--filter", 'label:"stage 1 discharge temperature"'])
+        out = capsys.readouterr().out
+    finally:
+        configure_abbreviations(None)
+    assert code == 0
+    assert "Stage 1 Discharge Tmp " in out, out[:400]
+    assert "Stage 1 Discharge Temperature" not in out
+    path.write_text('[ui.abbreviations]\nPressure = 3\n')
+    assert main(["tail", "--config", str(path), "--profile", "demo", "--count", "1"]) == 2
+    assert "ui.abbreviations" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import orjson
@@ -229,3 +230,16 @@ def test_table_line_falls_back_to_tag_name() -> None:
 
 def test_safe_text_removes_bidi_overrides() -> None:
     assert safe_text("a\u202eb") == "a\ufffdb"
+
+
+def test_table_columns_stay_aligned_after_long_labels() -> None:
+    """Labels and unit names of any length: the value column does not move (the tail table
+    shifted by 1–2 characters after a long label), and a long label loses whole words."""
+    labels = ["Run Hours", "Stage 1 Discharge Temperature", "Exhaust Temperature Right Bank",
+              "A Very Long Label Made Of Many Words That Never Fits"]
+    lines = [table_line(make({**PAYLOAD, "label": label, "val": 38.25}), utc=True)
+             for label in labels]
+    assert len({len(line) for line in lines}) == 1, lines
+    assert "Stage 1 Discharge Temp " in lines[1]
+    kept = lines[3][len("20:30:23.000Z") + 2 + 14 + 2:][:28].strip()
+    assert "…" in kept and set(re.split("[ …]+", kept)) <= set(labels[3].split()), kept

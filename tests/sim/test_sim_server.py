@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -150,3 +151,25 @@ async def test_a_requested_drop_leaves_no_traceback_in_the_server_log() -> None:
         finally:
             log.removeHandler(keep)
     assert [r.getMessage() for r in records] == ["boom"]
+
+
+def test_the_printed_environment_alone_points_a_client_at_the_simulator(
+        tmp_path: Path) -> None:
+    """Every profile key of the printed [profiles.sim] is also printed as a variable, and
+    the variables alone (no config file) give the same profile, Enterprise Objects included:
+    without FLUX_ENTERPRISE_URL a client showed 'names unavailable'."""
+    import tomllib
+
+    from flux_tui.config import load_config
+
+    text = client_snippet("http://127.0.0.1:9000", SimSettings())
+    toml_part, _, env_part = text.partition("# or, in the environment:")
+    table = tomllib.loads(toml_part)["profiles"]["sim"]
+    env = dict(line.removeprefix("export ").split("=", 1)
+               for line in env_part.splitlines() if line.startswith("export "))
+    empty = tmp_path / "config.toml"
+    empty.write_text("")
+    profile = load_config(empty, env=env).profile()
+    shown = {key: getattr(profile, key) for key in table}
+    shown["client_secret"] = profile.resolve_secret()
+    assert shown == table

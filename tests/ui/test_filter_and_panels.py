@@ -5,7 +5,6 @@ from __future__ import annotations
 from fakefeed import T0_MS, fleet_batch, opener_for
 from helpers import settle, wait_until
 from screen_text import screen_text
-from textual.widgets import Input
 
 from flux_tui.ui.app import FluxApp
 from flux_tui.ui.asset_tree import Scope
@@ -25,7 +24,7 @@ async def test_filter_applies_as_you_type_to_held_and_new_lines() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.store.total == 400)
         await pilot.press("slash")
-        assert isinstance(app.focused, Input)
+        assert app.focused is app.filter_bar.input
         await pilot.press(*"engine")
         await settle(pilot)
         assert app.store.view_len() == 100  # one tag in four
@@ -76,7 +75,7 @@ async def test_filter_history_and_suggestions() -> None:
         assert bar.input.value == ""
         await pilot.press(*"disch")
         # a suggestion with a space is quoted, as the query language wants it
-        await wait_until(pilot, lambda: bar.input._suggestion == '"Discharge Pressure"')
+        await wait_until(pilot, lambda: bar.input.full_suggestion == '"Discharge Pressure"')
         await pilot.press("right")  # accept the suggestion
         assert bar.input.value == '"Discharge Pressure"'
         await settle(pilot)
@@ -192,7 +191,7 @@ async def test_keys_are_remappable_from_config(tmp_path) -> None:  # type: ignor
         await pilot.press("z")
         assert app.log_view.paused
         await pilot.press("f")
-        assert isinstance(app.focused, Input)
+        assert app.focused is app.filter_bar.input
         sections = dict(app.key_sections())
         assert ("z", "Pause") in sections["Everywhere"]
 
@@ -205,3 +204,66 @@ async def test_jump_to_reveals_hidden_tree() -> None:
         app.jump_to(Scope("unit", 333, 2222, 1111, title="unit 1111"))
         await wait_until(pilot, lambda: app.store.view_len() == 200)
         assert app.asset_tree.display
+
+
+def test_a_close_word_is_suggested_for_a_word_that_occurs_nowhere() -> None:
+    from flux_tui.ui.filter_bar import suggest_query
+
+    words = ["Suction Pressure", "Suction", "Pressure", "1111", "WHC-1131"]
+    assert suggest_query("asset:1111 label:presure", words) == "asset:1111 label:pressure"
+    assert suggest_query('"suction presure"', words) == '"suction pressure"'
+    assert suggest_query("label:pressure val>100", words) is None  # every word occurs
+    assert suggest_query("label:xyzzy", words) is None  # nothing close
+
+
+async def test_long_query_errors_and_empty_results_are_shown_whole_at_80_columns() -> None:
+    app = make_app([fleet_batch(0, 400)])
+    query = "asset:1111 (label:suction OR label:discharge) label:pressure -tag:*status"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        await pilot.press("a")  # the tree takes 36 columns: the query has 41
+        await pilot.press("slash", *query)
+        await settle(pilot)
+        shown = " ".join(line[37:].strip(" │/") for line in screen_text(app).splitlines()[:4])
+        assert " ".join(query.split()) in " ".join(shown.split()), shown
+        assert "100 of 400" in screen_text(app)  # the count is kept (below the query)
+        await pilot.press("ctrl+u", *"asset:1111 labl:x")
+        await settle(pilot)
+        text = " ".join(line[37:].strip(" │") for line in screen_text(app).splitlines()[:6])
+        assert "found 'labl:x' — did you mean label:?" in " ".join(text.split()), text
+        await pilot.press("ctrl+u", *"label:presure")
+        await settle(pilot)
+        text = " ".join(line[37:].strip(" │") for line in screen_text(app).splitlines()[:6])
+        assert ("no reading matches label:presure (0 of 400) — try label:pressure"
+                in " ".join(text.split())), text
+
+
+def test_palette_words_match_in_any_order_exact_first() -> None:
+    from flux_tui.ui.commands import word_score
+
+    unit = "Go to unit: WHC-1131 (1131)"
+    other = "Go to unit: GLC-1168 (1168)"
+    temp = "Go to tag: Suction Temperature @ WHC-1131 (1131)"
+    press = "Go to tag: Suction Pressure @ WHC-1131 (1131)"
+    assert word_score("1111", other) == 0  # no scattered-letter matches
+    assert word_score("WHC-1131 suction", press) == 1.0
+    assert word_score("suction whc-1131", temp) == 1.0  # any order
+    assert word_score("whc", unit) == 1.0 and word_score("1131", unit) == 1.0
+    assert 0 < word_score("press 1131", press) < word_score("pressure 1131", press)
+
+
+async def test_palette_lists_the_exact_unit_first_then_its_tags_by_name() -> None:
+    app = make_app([fleet_batch(0, 400)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 400)
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"1111")
+        await wait_until(pilot, lambda: "Go to unit: 1111" in screen_text(app))
+        lines = [ln for ln in screen_text(app).splitlines() if "Go to" in ln]
+        assert "Go to unit: 1111" in lines[0]
+        assert not any("1112" in ln for ln in lines)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p", *"pressure 1111")
+        await wait_until(pilot, lambda: "Go to tag" in screen_text(app))
+        lines = [ln for ln in screen_text(app).splitlines() if "Go to" in ln]
+        assert "Discharge Pressure" in lines[0] and "Suction Pressure" in lines[1], lines

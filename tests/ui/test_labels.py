@@ -16,11 +16,12 @@ from flux_tui.ui.labels import clip_apart, clip_middle
 
 @pytest.mark.parametrize(("text", "width", "expected"), [
     ("Run Status", 12, "Run Status"),
-    ("Valve Loaded Position #1", 16, "Valve Loa…ion #1"),
-    ("Valve Loaded Position #12", 12, "Valve L… #12"),
-    ("abc", 1, "…"),
+    ("Valve Loaded Position #1", 16, "Valve Loaded…#1"),
+    ("Valve Loaded Position #12", 12, "Valve…#12"),
+    ("abc", 1, "a"),
 ])
-def test_clip_middle_keeps_the_end(text: str, width: int, expected: str) -> None:
+def test_clip_middle_abbreviates_then_leaves_out_whole_words(text: str, width: int,
+                                                             expected: str) -> None:
     assert clip_middle(text, width) == expected
 
 
@@ -55,9 +56,30 @@ async def test_tree_tells_tags_with_a_shared_long_prefix_apart() -> None:
             assert sum(f"#{n}" in line for line in tags) == 1, tags
 
 
-def test_clip_apart_keeps_more_of_the_end_where_siblings_would_look_alike() -> None:
+def test_clip_apart_keeps_the_words_that_tell_siblings_apart() -> None:
     names = ["Exhaust Temperature Left Bank", "Exhaust Temperature Right Bank", "Engine Speed"]
     clipped = clip_apart(names, 15)
-    assert len(set(clipped)) == 3 and all(len(c) <= 15 for c in clipped)
-    assert clipped[0].endswith("ft Bank") and clipped[1].endswith("ht Bank")
-    assert clipped[2] == "Engine Speed"
+    assert clipped == ["Exh…Left Bank", "Exh…Right Bank", "Engine Speed"]
+
+
+async def test_the_tree_never_grows_wider_than_its_panel_after_a_resize() -> None:
+    """Labels made for a 40-wide tree, left in collapsed units, kept the tree wider than its
+    36 columns at 80: a horizontal scrollbar appeared at its bottom."""
+    names = ["Exhaust Temperature Right Bank", "Stage 3 Discharge Temperature",
+             "Compressor Oil Temperature", "Valve Loaded Position"]
+    rows = [make_reading(n, asset=1111 + n % 2, tag=n, label=names[n % 4],
+                         ms=T0_MS + n * 250) for n in range(16)]
+    batch = Batch("shardId-000000000000", rows, [], 0, T0_MS / 1000 + 5)
+    app = FluxApp(opener_for([batch]), clock=lambda: T0_MS / 1000 + 5, utc=True)
+    async with app.run_test(size=(170, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 16)
+        await settle(pilot)
+        await settle(pilot)
+        for size in ((80, 24), (120, 40)):
+            await pilot.resize_terminal(*size)
+            if not app.asset_tree.display:  # hidden at first below 100 columns
+                await pilot.press("a")
+            await settle(pilot)
+            await settle(pilot)
+            tree = app.asset_tree
+            assert tree.virtual_size.width <= tree.scrollable_content_region.width, size

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from helpers import settle, wait_until
 from screen_text import screen_text
 
@@ -118,3 +119,24 @@ def test_qr_lines_are_half_blocks_of_one_width() -> None:
     lines = qr_lines("http://flux-sim/activate?user_code=ABCD-EFGH")
     assert len(lines) > 10 and len({len(line) for line in lines}) == 1
     assert set("".join(lines)) <= set(" ▀▄█")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (80, 30), (80, 40), (100, 34), (120, 40)])
+async def test_the_address_and_the_code_always_fit(size: tuple[int, int]) -> None:
+    """The QR code shows only where it fits below everything else (at 80×24 it pushed the
+    address off the top); the address, the code and the dialog's frame are always on screen."""
+    app, _ = login_app()
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: dialog(app) is not None)
+        await settle(pilot)
+        box = dialog(app)
+        assert box is not None
+        lines = screen_text(app).splitlines()
+        assert any("Log in again" in line for line in lines)  # the top of the frame
+        assert any(box.code.verification_uri in line for line in lines)
+        assert any(box.code.user_code in line for line in lines)
+        assert any("expires in" in line for line in lines)
+        frame = box.query_one("Vertical")
+        assert frame.region.y >= 0 and frame.region.bottom <= size[1]
+        if size == (120, 40):
+            assert box.query_one("#login-qr").display

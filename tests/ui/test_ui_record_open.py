@@ -306,3 +306,40 @@ async def test_a_big_session_is_held_whole_home_and_the_filter_count_cover_the_f
         await settle(pilot)
         assert f"{expected:,} of {count:,}" in screen_text(app)
         assert app.store.reading_at(count - 1) == readings[-1]
+
+
+async def test_s_right_after_r_proposes_another_name_and_says_why_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both names are made to the minute: `s` during a recording proposed the recording's
+    own file. Now it proposes another, refuses the recording's, and the message shows whole
+    at 80 columns."""
+    monkeypatch.chdir(tmp_path)
+    app = make_app([fleet_batch(0, 8)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.store.total == 8)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.recorder.recording)
+        recording = app.recorder.path
+        assert recording is not None
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        dialog = app.screen
+        proposed = Path(dialog.input.value)  # type: ignore[attr-defined]
+        assert proposed != recording and proposed.name.endswith("-2.jsonl")
+        dialog.input.value = str(recording)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        text = screen_text(app)  # wrapped inside the dialog, every word on screen
+        assert f"{recording.name} is the recording in progress:" in text, text
+        assert "choose another name" in text, text
+        assert app.screen is dialog
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, PathDialog))
+        await pilot.press("r")  # stops the recording; the next one gets a new name too
+        await wait_until(pilot, lambda: not app.recorder.recording)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        assert Path(app.screen.input.value) != recording  # type: ignore[attr-defined]
+        await pilot.press("escape")

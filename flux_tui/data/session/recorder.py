@@ -75,6 +75,20 @@ def default_session_name(company: str | None, filter_text: str, now: datetime,
     return "_".join([*parts, now.strftime("%Y-%m-%dT%H%M")]) + extension
 
 
+def distinct_path(path: Path, busy: Iterable[Path] = ()) -> Path:
+    """``path``, or the first of ``name-2.jsonl``, ``name-3.jsonl``… that neither exists nor
+    is in ``busy`` (the recording in progress: ``s`` right after ``r`` proposed its name,
+    both named to the minute)."""
+    taken = {p.resolve() for p in busy}
+    stem, dot, ext = path.name.partition(".")
+    candidate = path
+    n = 1
+    while candidate.exists() or candidate.resolve() in taken:
+        n += 1
+        candidate = path.with_name(f"{stem}-{n}{dot}{ext}")
+    return candidate
+
+
 class Recorder:
     """Records every reading offered to it (the caller offers what passes its filter) into
     one session file at a time. Write errors never propagate from :meth:`offer`,
