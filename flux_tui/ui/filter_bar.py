@@ -218,11 +218,14 @@ class FilterBar(Vertical):
         if self.input.placeholder != placeholder:
             self.input.placeholder = placeholder
 
-    def show_count(self, matches: int, total: int, scope: str = "") -> None:
+    def show_count(self, matches: int, total: int, scope: str = "", *, note: str = "") -> None:
         """Show "matches of total"; an empty result also says so below, with a close word
-        when the query has one that occurs nowhere."""
+        when the query has one that occurs nowhere. ``note`` says the figures are not the
+        whole of it yet (a replayed file being indexed: they cover the readings held)."""
         filtered = bool(self.good_text or scope)
         text = f"{matches:,} of {total:,}" if filtered else f"{total:,} lines"
+        if note:
+            text = f"{text} held · {note}"
         if scope:
             text = f"{clip_middle(safe_text(scope), 24)} · {text}"
         if text != self._count_text:
@@ -235,7 +238,7 @@ class FilterBar(Vertical):
                 self._arrange()
         if self.error is not None:
             return
-        if matches == 0 and total and filtered:
+        if matches == 0 and total and filtered and not note:
             self._set_note(self.empty_message(total, scope))
         else:
             self._set_note("")

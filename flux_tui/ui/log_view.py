@@ -20,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from flux_tui.data.formats import format_time, format_value, safe_text
+from flux_tui.data.session.pages import LogLines
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Reading
 from flux_tui.ui.labels import clip_middle, unit_label
@@ -117,6 +118,7 @@ class TagLog(ScrollView, can_focus=True):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.store = store
+        self.rows: LogLines = store  # where the lines come from (a replay pages its file)
         self.border_title = "Tag log"
         self._shown = 0  # view lines the display knows about (frozen while paused)
         self._anchor: int | None = None  # absolute position of the top line while held
@@ -132,7 +134,7 @@ class TagLog(ScrollView, can_focus=True):
 
     def refresh_from_store(self) -> None:
         """Catch up with the store (called by the app's timer)."""
-        store = self.store
+        store = self.rows
         following = self.follow and self.cursor is None
         if (store.version == self._seen_version and not self.paused
                 and not (following and self.scroll_offset.y < self.max_scroll_y)):
@@ -169,22 +171,34 @@ class TagLog(ScrollView, can_focus=True):
         self._update_subtitle(total)
         self.refresh()
 
+    def use_rows(self, rows: LogLines) -> None:
+        """Take the lines from ``rows`` from now on (the store, or a replayed file paged
+        from disk); back to the newest line."""
+        self.rows = rows
+        self.cursor = None
+        self._anchor = None
+        self._hold_from = self._pause_from = None
+        self._cache.clear()
+        self._seen_version = -1
+        if self.follow and not self.paused:
+            self.refresh_from_store()
+
     def _remember_top(self) -> None:
         top = int(self.scroll_offset.y)
         try:
-            self._anchor = self.store.view_pos(top) if self._shown else None
+            self._anchor = self.rows.view_pos(top) if self._shown else None
         except IndexError:
             self._anchor = None
 
     def watch_follow(self, follow: bool) -> None:
         # remember where the hold began: "N new lines" counts what arrived since
-        self._hold_from = None if follow else self.store.total
+        self._hold_from = None if follow else self.rows.total
 
     def _update_subtitle(self, total: int) -> None:
         hold_from = self._hold_from if not self.follow else None
         if self.paused and hold_from is None:
             hold_from = self._pause_from
-        waiting = self.store.view_count_since(hold_from) if hold_from is not None else 0
+        waiting = self.rows.view_count_since(hold_from) if hold_from is not None else 0
         parts = []
         if self.paused:
             parts.append("⏸ PAUSED · space resumes")
@@ -224,7 +238,7 @@ class TagLog(ScrollView, can_focus=True):
             elif at_bottom and not self.follow and self.cursor is None and not self.paused:
                 self.follow = True
             self._remember_top()
-            self._update_subtitle(self.store.view_len() if not self.paused else self._shown)
+            self._update_subtitle(self.rows.view_len() if not self.paused else self._shown)
 
     # --- rendering --------------------------------------------------------------------------
 
@@ -234,15 +248,15 @@ class TagLog(ScrollView, can_focus=True):
         if index >= self._shown:
             return Strip.blank(width, self.rich_style)
         try:
-            pos = self.store.view_pos(index)
+            pos = self.rows.view_pos(index)
         except IndexError:
             return Strip.blank(width, self.rich_style)
         selected = pos == self.cursor
         key = (pos, width, selected)
         strip = self._cache.get(key)
         if strip is None:
-            reading = self.store.reading_at(pos)
-            text = self.line_text(reading, self.store.prev_at(pos))
+            reading = self.rows.reading_at(pos)
+            text = self.line_text(reading, self.rows.prev_at(pos))
             if selected:
                 text.stylize(self.get_component_rich_style("taglog--cursor"))
             segments = text.render(self.app.console, end="")
@@ -325,11 +339,11 @@ class TagLog(ScrollView, can_focus=True):
             if not self._shown:
                 return None
             try:
-                pos = self.store.view_pos(min(self._shown, self.store.view_len()) - 1)
+                pos = self.rows.view_pos(min(self._shown, self.rows.view_len()) - 1)
             except IndexError:
                 return None
         try:
-            return self.store.reading_at(pos)
+            return self.rows.reading_at(pos)
         except IndexError:
             return None
 
@@ -342,10 +356,10 @@ class TagLog(ScrollView, can_focus=True):
     def action_pause(self) -> None:
         """Freeze or resume the display; the feed keeps running."""
         self.paused = not self.paused
-        self._pause_from = self.store.total if self.paused else None
+        self._pause_from = self.rows.total if self.paused else None
         self._seen_version = -1
         self.refresh_from_store()
-        self._update_subtitle(self.store.view_len())
+        self._update_subtitle(self.rows.view_len())
 
     def action_live(self) -> None:
         """Back to the newest line, following."""
@@ -372,7 +386,7 @@ class TagLog(ScrollView, can_focus=True):
             index = bottom  # the first move only picks the line; the next ones move
             self.follow = False
         else:
-            found = self.store.view_index_of(self.cursor)
+            found = self.rows.view_index_of(self.cursor)
             index = (0 if found is None else found) + step
         self._set_cursor_index(max(0, min(index, self._shown - 1)))
 
@@ -382,7 +396,7 @@ class TagLog(ScrollView, can_focus=True):
 
     def _set_cursor_index(self, index: int) -> None:
         try:
-            pos = self.store.view_pos(index)
+            pos = self.rows.view_pos(index)
         except IndexError:
             return
         self.cursor = pos
@@ -396,4 +410,4 @@ class TagLog(ScrollView, can_focus=True):
         self._remember_top()
         self._cache.clear()
         self.refresh()
-        self.post_message(self.CursorMoved(self.store.reading_at(pos)))
+        self.post_message(self.CursorMoved(self.rows.reading_at(pos)))

@@ -25,6 +25,7 @@ from flux_tui.feed.types import Reading
 from flux_tui.ui.asset_tree import AssetTree, Scope
 from flux_tui.ui.detail import ReadingDetail, reading_json
 from flux_tui.ui.feed_status import status_from
+from flux_tui.ui.file_paging import FilePaging
 from flux_tui.ui.filter_bar import FilterBar, Predicate
 from flux_tui.ui.info_screens import InfoScreen, errors_table, unit_table
 from flux_tui.ui.log_view import TagLog
@@ -62,6 +63,7 @@ class MainScreen(Screen[None]):
         self.alarm_marks: Callable[[Any, Any], str | None] | None = None
         self.alarm_counts: Callable[[], tuple[int, int, int]] | None = None
         self.unit_health: Callable[[Any, float], Any] | None = None
+        self.paging: FilePaging | None = None  # a replayed file's whole-file log and count
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -127,6 +129,19 @@ class MainScreen(Screen[None]):
         for old in self.query(ReplayBar):
             old.remove()
         self.mount(ReplayBar(replay), before=self.query_one(StatusBar))
+        self.paging = FilePaging(replay, self.store, lambda: self.view.replay_row0,
+                                 self._refresh_now)
+        self.log_view.use_rows(self.paging.log)
+        self.paging.start(self)
+        self._refilter_file()
+
+    def _refilter_file(self) -> None:
+        paging = self.paging
+        if paging is not None:
+            scope = self._scope
+            paging.refilter(self.filter_bar.good_text if self._query is not None else "",
+                            self.view.names, scope.matches if scope is not None else None,
+                            host=self)
 
     async def restart_tree(self) -> None:
         """Rebuild the widgets that remember readings once the store was cleared (a jump,
@@ -155,10 +170,18 @@ class MainScreen(Screen[None]):
         if names.version != self._names_version:
             self._names_version = names.version
             log.invalidate()  # unit names arrived: lines show them from now on
+        if self.paging is not None and self.view.replay is not self.paging.replay:
+            self.paging = None  # back to the live feed (or another session is opening)
+            log.use_rows(store)
         log.refresh_from_store()
         tree = self.asset_tree
         scope = tree.scope_title(self._scope) if self._scope else ""
-        self.filter_bar.show_count(store.view_len(), store.held, scope)
+        whole = self.paging.count() if self.paging is not None else None
+        if whole is not None:
+            self.filter_bar.show_count(*whole, scope)
+        else:
+            note = self.paging.note if self.paging is not None else ""
+            self.filter_bar.show_count(store.view_len(), store.held, scope, note=note)
         reference = store.reference_ms(now)
         # tree values and sparklines move slowly to the eye: redraw them less often
         # (2 Hz and 1 Hz; every 5 s on a low-bandwidth link)
@@ -221,6 +244,7 @@ class MainScreen(Screen[None]):
         else:
             predicate = scope.matches if scope is not None else query
         self.view.set_filter(predicate)  # the log's view and a recording's filter
+        self._refilter_file()  # a replayed file: its whole-file rows, counted in a thread
         self._refresh_now()
 
     def _suggestion_words(self) -> list[str]:

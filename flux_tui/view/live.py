@@ -314,6 +314,12 @@ class LiveView:
 
         self._open = opener or just_the_replay
 
+    @property
+    def replay_row0(self) -> int:
+        """The replayed file's row at the store's position 0 (it moves when a jump back
+        past what the store held starts the store again)."""
+        return self._replay_row0
+
     def use_live(self, opener: SourceOpener) -> None:
         """Make a live feed the source of the next :meth:`run`, from an empty store (the
         viewer's look-back reopens the feed at an earlier start this way). The filter
