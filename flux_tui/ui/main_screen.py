@@ -128,7 +128,9 @@ class MainScreen(Screen[None]):
         """Show the replay bar of ``replay`` above the status bar (replacing one shown)."""
         for old in self.query(ReplayBar):
             old.remove()
-        self.mount(ReplayBar(replay), before=self.query_one(StatusBar))
+        bar = ReplayBar(replay)
+        bar.utc = self.log_view.utc  # the bar's times in the log's zone (t switches both)
+        self.mount(bar, before=self.query_one(StatusBar))
         self.paging = FilePaging(replay, self.store, lambda: self.view.replay_row0,
                                  self._refresh_now)
         self.log_view.use_rows(self.paging.log)
@@ -273,6 +275,8 @@ class MainScreen(Screen[None]):
         """Local time / UTC; True when UTC now."""
         log = self.log_view
         log.utc = not log.utc
+        for bar in self.query(ReplayBar):
+            bar.utc = log.utc
         return log.utc
 
     def toggle_tree(self) -> None:

@@ -14,10 +14,21 @@ _BAR = 20  # cells of the progress bar
 KEYS = "k pause · > speed · j/l ±1 min · [/] ±10 %"
 
 
-def _clock(ms: int | None, utc: bool) -> str:
-    """The session's time of day, to the second (``14:02:11``, ``14:02:11Z`` in UTC)."""
+def _clock(ms: int | None, utc: bool, dated: bool = False) -> str:
+    """The session's time of day, to the second (``14:02:11``, ``14:02:11Z`` in UTC); with
+    ``dated`` the day before it (``11-30 23:59:58``: a session that runs past midnight)."""
+    if dated:
+        text = format_time(ms, utc=utc, date=True)
+        return f"{text[5:10]} {text[11:19]}" + ("Z" if utc else "")
     text = format_time(ms, utc=utc)
     return text[:8] + ("Z" if utc else "")
+
+
+def _days_apart(start: int | None, end: int | None, utc: bool) -> bool:
+    """The span covers more than one calendar day (in the zone shown)."""
+    if start is None or end is None:
+        return False
+    return format_time(start, utc=utc, date=True)[:10] != format_time(end, utc=utc, date=True)[:10]
 
 
 def progress_text(replay: SessionReplay, *, utc: bool = False) -> str:
@@ -26,15 +37,16 @@ def progress_text(replay: SessionReplay, *, utc: bool = False) -> str:
     icon = "⏸" if replay.paused else ("■" if replay.at_end else "▶")
     state = "paused" if replay.paused else ("end" if replay.at_end else speed_label(replay.speed))
     parts = [f"{icon} {state}"]
+    start, end = replay.start_ms, replay.end_ms
+    dated = _days_apart(start, end, utc)
     if replay.position_ms is not None:
-        parts.append(_clock(replay.position_ms, utc))
+        parts.append(_clock(replay.position_ms, utc, dated))
     fraction = replay.fraction
     if fraction is not None:
         done = round(fraction * _BAR)
         parts.append("━" * done + "─" * (_BAR - done) + f" {fraction * 100:3.0f} %")
-    start, end = replay.start_ms, replay.end_ms
     if start is not None and end is not None:
-        parts.append(f"of {_clock(start, utc)}–{_clock(end, utc)}")
+        parts.append(f"of {_clock(start, utc, dated)}–{_clock(end, utc, dated)}")
     total = replay.total
     if total is not None:
         parts.append(f"{total:,} readings")

@@ -138,3 +138,28 @@ async def test_seek_back_while_paused_past_the_history_shows_that_point_and_befo
         await pilot.press("k")  # play on to the end: the whole file again
         await wait_until(pilot, lambda: replay.at_end and paged(app).total == COUNT, 120)
         assert paged(app).reading_at(COUNT - 1) == readings[-1]
+
+
+async def test_a_capture_past_midnight_shows_both_days(tmp_path: Path) -> None:
+    """The header and the replay bar named only the first day of a two-day capture."""
+    from datetime import UTC, datetime
+
+    from flux_tui.ui.replay_bar import progress_text
+
+    start = int(datetime(2026, 11, 30, 23, 50, tzinfo=UTC).timestamp() * 1000)
+    path = tmp_path / "night.jsonl"
+    readings = [make_reading(n, ms=start + n * 60_000) for n in range(21)]  # to 00:10
+    with SessionWriter(path, metadata={"profile": "demo"}) as writer:
+        writer.write(readings)
+    replay = SessionReplay(path, speed=None)
+    assert "2026-11-30 23:50–2026-12-01 00:10 UTC" in replay.describe()
+    async for _ in replay:
+        if replay.at_end:
+            break
+    bar = progress_text(replay, utc=True)
+    assert "of 11-30 23:50:00Z–12-01 00:10:00Z" in bar and "12-01 00:10:00Z " in bar
+    await replay.aclose()
+    same_day = tmp_path / "day.jsonl"
+    with SessionWriter(same_day, metadata={"profile": "demo"}) as writer:
+        writer.write(readings[:5])
+    assert "2026-11-30 23:50–23:54 UTC" in SessionReplay(same_day).describe()

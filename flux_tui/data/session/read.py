@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from flux_tui.data.formats import CSV_COLUMNS, reading_from_csv, reading_from_json
+from flux_tui.data.session.gzip_points import GzipPoints, inflate_from
 from flux_tui.data.session.index import SessionIndex
 from flux_tui.data.session.write import session_format, sidecar_path
 from flux_tui.feed.types import Reading
@@ -29,11 +30,23 @@ MAX_LINE = 16 << 20  # a session line is one reading (≤ 1 MiB record, a few KB
 Problem = tuple[int, str]
 
 
-def _chunks(path: Path, compressed: bool, problems: list[Problem]) -> Iterator[bytes]:
-    """The file's (decompressed) bytes in chunks of at most :data:`CHUNK`. A gzip stream
-    that ends early (no trailer: the writer was killed) just ends; corrupt compressed data
-    ends it with a problem. Inflating is bounded per step (1 MB of gzip can hold 1 GB of
-    newlines: it comes out a chunk at a time, never all at once)."""
+def _chunks(path: Path, compressed: bool, problems: list[Problem],
+            points: GzipPoints | None = None, start: int = 0) -> Iterator[bytes]:
+    """The file's (decompressed) bytes in chunks of at most :data:`CHUNK`, from (decompressed)
+    byte ``start`` on. A gzip stream that ends early (no trailer: the writer was killed) just
+    ends; corrupt compressed data ends it with a problem. Inflating is bounded per step (1 MB
+    of gzip can hold 1 GB of newlines: it comes out a chunk at a time, never all at once).
+    ``points`` collects resume points while a gzip file is read from its start, and lets a
+    later read start near ``start`` (:mod:`.gzip_points`)."""
+    if start:
+        if compressed:
+            yield from inflate_from(path, start, points, CHUNK)
+            return
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            while chunk := handle.read(CHUNK):
+                yield chunk
+        return
     with open(path, "rb") as handle:
         if not compressed:
             while chunk := handle.read(CHUNK):
@@ -41,12 +54,17 @@ def _chunks(path: Path, compressed: bool, problems: list[Problem]) -> Iterator[b
             return
         inflater = zlib.decompressobj(wbits=31)
         raw = handle.read(CHUNK)
+        out = 0
+        step = CHUNK if points is None else min(CHUNK, points.spacing)  # a chance per step
         while raw:
             try:
-                data = inflater.decompress(raw, CHUNK)
+                data = inflater.decompress(raw, step)
             except zlib.error as error:
                 problems.append((0, f"corrupt compressed data: {error}; the rest is skipped"))
                 return
+            out += len(data)
+            if points is not None and not inflater.eof:
+                points.note(out, handle.tell() - len(inflater.unconsumed_tail), inflater)
             if data:
                 yield data
             if inflater.eof:
@@ -61,19 +79,21 @@ def _chunks(path: Path, compressed: bool, problems: list[Problem]) -> Iterator[b
 
 
 def iter_lines(
-    path: Path, compressed: bool, problems: list[Problem]
+    path: Path, compressed: bool, problems: list[Problem], *,
+    points: GzipPoints | None = None, start: int = 0,
 ) -> Iterator[tuple[int, int, bytes, bool]]:
     """``(line_no, offset, line, complete)`` for every line, 1-based numbers, offsets in the
     decompressed bytes, the newline removed; ``complete`` is False only for a last line
-    without a newline.
+    without a newline. From byte ``start`` (a line's start; ``points``: see :func:`_chunks`)
+    the numbers count from there.
 
     Linear in the file's size: a line spanning many chunks is joined once, when it ends. A
     line longer than :data:`MAX_LINE` is skipped (a problem says so) without being held.
     """
-    line_no = offset = 0
+    line_no, offset = 0, start
     parts: list[bytes] = []  # the pending line's pieces
     size = 0  # the pending line's length so far (also while its bytes are dropped)
-    for chunk in _chunks(path, compressed, problems):
+    for chunk in _chunks(path, compressed, problems, points, start):
         end = chunk.find(b"\n")
         if end < 0:
             size += len(chunk)
@@ -116,6 +136,7 @@ class SessionFile:
         self.format, self.compressed = session_format(path)
         self.problems: list[Problem] = []
         self.csv_order: list[int] | None = None  # set from a CSV header in a different order
+        self.gzip_points: GzipPoints | None = None  # set: resume points kept while reading
         self.metadata: dict[str, Any] = self._load_metadata()
 
     @property
@@ -146,7 +167,7 @@ class SessionFile:
 
     def lines(self) -> Iterator[tuple[int, int, bytes, bool]]:
         """The file's lines (see :func:`iter_lines`); damage goes to :attr:`problems`."""
-        return iter_lines(self.path, self.compressed, self.problems)
+        return iter_lines(self.path, self.compressed, self.problems, points=self.gzip_points)
 
     @staticmethod
     def line_problem(error: Exception, complete: bool) -> str:
@@ -181,7 +202,7 @@ class SessionFile:
         when a value holds a newline). The header may order the known columns differently
         (:attr:`csv_order` then maps them). ``tee`` receives the decompressed bytes."""
         problems = self.problems
-        lines = iter_lines(self.path, self.compressed, problems)
+        lines = iter_lines(self.path, self.compressed, problems, points=self.gzip_points)
         rows = _CsvLines(_teed(lines, tee) if tee is not None else lines)
         csv.field_size_limit(MAX_LINE)  # the default 128 KiB would refuse rows we wrote
         reader = csv.reader(rows)

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from flux_tui.base.events import FeedState, Gap, StateChanged
+from flux_tui.data.session.gzip_points import GzipPoints
 from flux_tui.data.session.index import SessionIndex
 from flux_tui.data.session.read import SessionFile, open_session
 from flux_tui.data.session.replay_rows import RowIndex, locate, positioned, rows_from
@@ -67,6 +68,8 @@ class SessionReplay:
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
         self.path = Path(path)
         self._stream_file = open_session(self.path)  # FileNotFoundError now, not later
+        if self._stream_file.compressed:  # resume points: seeking back needs no re-read
+            self._stream_file.gzip_points = GzipPoints()
         self.metadata: dict[str, Any] = self._stream_file.metadata
         self._speed: Speed = speed
         self.batch_size = batch_size
@@ -240,7 +243,9 @@ class SessionReplay:
             parts.append(f"filter {meta['filter']}")
         start, end = _int_or_none(meta.get("first_epoch_ms")), _int_or_none(meta.get("last_epoch_ms"))
         if start is not None and end is not None:
-            parts.append(f"{_utc(start)}–{_utc(end)[11:]} UTC")
+            first, last = _utc(start), _utc(end)
+            # the end's date too when the capture runs past midnight (UTC)
+            parts.append(f"{first}–{last[11:] if last[:10] == first[:10] else last} UTC")
         count = _int_or_none(meta.get("count"))  # a hand-edited sidecar must not crash open
         if count is not None:
             parts.append(f"{count:,} readings")

@@ -6,9 +6,10 @@
 ``locate(session, index, epoch_ms)`` finds the first row whose running time maximum reaches
 ``epoch_ms`` (bisecting the checkpoints, then reading at most one checkpoint's rows);
 ``rows_from(session, index, row)`` reads the recorded rows again from ``row`` on, from the
-checkpoint before it (a compressed, CSV or Parquet session is read again from its start
-instead: correct, slower). Any source that gives rows with a position it can re-read from
-fits the same shape.
+checkpoint before it: by byte offset in JSONL and CSV, from the nearest resume point of a
+gzip stream (:mod:`.gzip_points`, kept while the file streamed), by position (a block of
+row groups) in Parquet. Any source that gives rows with a position it can re-read from fits
+the same shape.
 """
 
 from __future__ import annotations
@@ -22,8 +23,16 @@ from typing import Any
 
 import orjson
 
-from flux_tui.data.formats import reading_from_csv, reading_from_json
-from flux_tui.data.session.read import CHUNK, SessionFile, _reason, iter_lines, open_session
+from flux_tui.data.formats import CSV_COLUMNS, reading_from_csv, reading_from_json
+from flux_tui.data.session.read import (
+    MAX_LINE,
+    SessionFile,
+    _CsvLines,
+    _reason,
+    _safe_rows,
+    iter_lines,
+    open_session,
+)
 from flux_tui.feed.types import Reading
 
 __all__ = ["EVERY", "MISSING_MS", "RowIndex", "locate", "positioned", "rows_from"]
@@ -82,14 +91,12 @@ def positioned(session: SessionFile) -> Iterator[tuple[int, int, Reading]]:
         for _, offset, end, reading in session.iter_csv():
             yield offset, end - offset, reading
         return
-    if session.format != "jsonl":  # another kind (Parquet): the row number is the position
-        for number, reading in enumerate(session.iter_readings()):
-            yield number, 0, reading
+    if session.format != "jsonl":  # Parquet: the position in its time order
+        yield from _by_position(session, 0)
         return
     problems = session.problems
     loads = orjson.loads
-    for line_no, offset, line, complete in iter_lines(session.path, session.compressed,
-                                                      problems):
+    for line_no, offset, line, complete in session.lines():
         if not line.strip():
             continue
         try:
@@ -115,42 +122,77 @@ def locate(session: SessionFile, index: RowIndex, epoch_ms: int) -> int:
 
 
 def rows_from(session: SessionFile, index: RowIndex, row: int) -> Iterator[tuple[int, Reading]]:
-    """``(row, reading)`` for the recorded rows from ``row`` on."""
+    """``(row, reading)`` for the recorded rows from ``row`` on, read from the checkpoint
+    before it (``session`` is the one the rows were recorded from: its CSV column order and
+    gzip resume points)."""
     row = max(0, row)
     if row >= len(index):
         return
-    fresh = open_session(session.path)  # its own problem list: these lines were reported
     k = row // EVERY
-    if session.compressed or session.format != "jsonl":  # no byte offsets: read it again
-        first, readings = 0, (r for _, _, r in positioned(fresh))
+    start = index.offsets[k]
+    readings: Iterator[Reading]
+    if session.format == "jsonl":
+        readings = _jsonl_from(session, start)
+    elif session.format == "csv":
+        readings = _csv_from(session, start)
     else:
-        first, readings = k * EVERY, _jsonl_from(session.path, index.offsets[k])
-    for number, reading in enumerate(readings, first):
+        readings = (reading for _, _, reading in _by_position(session, start))
+    for number, reading in enumerate(readings, k * EVERY):
         if number >= len(index):
             return
         if number >= row:
             yield number, reading
 
 
-def _jsonl_from(path: Any, offset: int) -> Iterator[Reading]:
-    """The readable readings of a plain JSONL file from byte ``offset`` (a row's start)."""
+def _jsonl_from(session: SessionFile, offset: int) -> Iterator[Reading]:
+    """The readable readings of a JSONL session from (decompressed) byte ``offset``, a row's
+    start. Damaged lines are skipped: they were reported when first read."""
     loads = orjson.loads
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        pending = b""
-        while True:
-            chunk = handle.read(CHUNK)
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop() if chunk else b""
-            for line in lines:
-                if not line.strip():
-                    continue
-                try:
-                    yield reading_from_json(loads(line))
-                except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError):
-                    continue  # damaged: skipped (and reported) when it was first read
-            if not chunk:
-                return
+    for _, _, line, _ in iter_lines(session.path, session.compressed, [],
+                                    points=session.gzip_points, start=offset):
+        if not line.strip():
+            continue
+        try:
+            yield reading_from_json(loads(line))
+        except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError):
+            continue
+
+
+def _csv_from(session: SessionFile, offset: int) -> Iterator[Reading]:
+    """The readable rows of a CSV session from (decompressed) byte ``offset``, a row's start
+    past the header (whose column order ``session.csv_order`` keeps); the rows ``iter_csv``
+    skipped are skipped alike."""
+    if offset == 0:  # the header first: iter_csv reads it
+        yield from (reading for *_, reading in open_session(session.path).iter_csv())
+        return
+    lines = _CsvLines(iter_lines(session.path, session.compressed, [],
+                                 points=session.gzip_points, start=offset))
+    csv.field_size_limit(MAX_LINE)
+    order, guarded = session.csv_order, session.csv_guarded
+    for cells in _safe_rows(csv.reader(lines), lines, []):
+        if not cells or cells == [""] or len(cells) < len(CSV_COLUMNS):
+            continue
+        try:
+            yield reading_from_csv([cells[i] for i in order] if order else cells,
+                                   guarded=guarded)
+        except (ValueError, TypeError, orjson.JSONDecodeError):
+            continue
+
+
+def _by_position(session: Any, start: int) -> Iterator[tuple[int, int, Reading]]:
+    """``(position, 0, reading)`` of a session read by position (Parquet: ``reading_at``
+    converts a block of its time order at a time, from the row groups that block needs)
+    from ``start`` on; unreadable rows are skipped."""
+    reading_at = getattr(session, "reading_at", None)
+    if reading_at is None:  # a kind that cannot be read by position: from its start again
+        for number, reading in enumerate(session.iter_readings()):
+            if number >= start:
+                yield number, 0, reading
+        return
+    for place in range(start, len(session)):
+        reading = reading_at(place)
+        if reading is not None:
+            yield place, 0, reading
 
 
 def _decode(session: SessionFile, data: bytes) -> Reading:
