@@ -574,7 +574,9 @@ class FluxApp(AlarmActions, App[int]):
 
     def action_save(self) -> None:
         """Save the log's current view (filtered, including any backlog) to a file."""
-        held = self.view.held()
+        paging = self.main.paging  # a replayed file: its lines, re-read from it
+        lines = paging.log.lines() if paging is not None else None
+        held = lines if lines is not None else self.view.held()
         if not held:
             self.notify("The log is empty: nothing to save", timeout=3)
             return

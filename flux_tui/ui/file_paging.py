@@ -31,6 +31,7 @@ class FilePaging:
         self._on_change = on_change  # redraw now (the count or the lines are known)
         self._filter: tuple[str, Any, KeyTest | None] = ("", None, None)
         self._serial = 0
+        self._counting = False
         self.failed: str | None = None  # why the file could not be indexed
 
     def start(self, host: DOMNode) -> None:
@@ -50,23 +51,32 @@ class FilePaging:
     def refilter(self, text: str, names: Any, key_test: KeyTest | None, *,
                  host: DOMNode) -> None:
         """The filter changed: the log follows the store's rows until the whole file is
-        counted (in a thread), then shows the whole file's matching rows."""
+        counted (in a thread), then shows the whole file's matching rows. One count runs
+        at a time; filters typed meanwhile are skipped for the newest one."""
         self._filter = (text, names, key_test)
         self._serial += 1
         index = self.log.index
         if index is None:
             return
         self.log.held_only()
-        host.run_worker(self._count(index, self._serial), group="replay-count",
-                        exclusive=True, exit_on_error=False)
+        if not self._counting:
+            self._counting = True
+            host.run_worker(self._count_newest(index), group="replay-count",
+                            exit_on_error=False)
 
-    async def _count(self, index: SessionIndex, serial: int) -> None:
-        text, names, key_test = self._filter
-        query: Query | None = compile_query(text, names) if text else None
-        rows = await asyncio.to_thread(whole_file_rows, index, query, key_test)
-        if serial == self._serial:  # a newer filter replaced this one meanwhile
-            self.log.use_rows(rows)
-            self._on_change()
+    async def _count_newest(self, index: SessionIndex) -> None:
+        try:
+            while True:
+                serial = self._serial
+                text, names, key_test = self._filter
+                query: Query | None = compile_query(text, names) if text else None
+                rows = await asyncio.to_thread(whole_file_rows, index, query, key_test)
+                if serial == self._serial:  # else a newer filter came meanwhile: count it
+                    self.log.use_rows(rows)
+                    self._on_change()
+                    return
+        finally:
+            self._counting = False
 
     def count(self) -> tuple[int, int] | None:
         """(matches, rows) of the whole file; None while it is not known yet."""

@@ -31,6 +31,7 @@ from flux_tui.api.enterprise import Asset
 from flux_tui.base.errors import FluxError
 from flux_tui.base.events import CaughtUp, FeedProblem, FeedState, Gap, StateChanged
 from flux_tui.data.session.recorder import Recorder, save_snapshot
+from flux_tui.data.session.pages import REPLAY_HELD
 from flux_tui.data.session.replay import ReplaySeeked, SessionReplay
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Batch, Reading, SourceFacts
@@ -229,6 +230,7 @@ class LiveView:
         self._stop_reason: str | None = None
         self._tick_error: OSError | None = None
         self._replay_row0 = 0
+        self.history = store.capacity if store is not None else 0  # [ui] history
 
     # --- the filter (the log's, the recording's and tail's) -------------------------------
 
@@ -307,7 +309,9 @@ class LiveView:
         self._replay_row0 = 0  # the replay's row at the store's position 0
         if self.store is not None:
             self.store.clock = replay.now
-            self.store.clear()
+            # the file itself is the history (paged from disk through its index): memory
+            # holds only its newest readings
+            self.store.clear(capacity=min(self.history, REPLAY_HELD))
 
         async def just_the_replay() -> FeedSource:
             return replay
@@ -328,7 +332,7 @@ class LiveView:
         self.clock = self._live_clock
         if self.store is not None:
             self.store.clock = self._live_clock
-            self.store.clear()
+            self.store.clear(capacity=self.history)
         self._open = opener
 
     # --- running --------------------------------------------------------------------------

@@ -13,10 +13,11 @@ from screen_text import screen_text
 
 from flux_tui.cli.open_cmd import open_app
 from flux_tui.data.formats import format_time
-from flux_tui.data.session import SessionWriter
+from flux_tui.data.session import SessionWriter, open_session
 from flux_tui.data.session.pages import PagedLog
 from flux_tui.data.session.replay import SessionReplay
 from flux_tui.ui.detail import reading_json
+from flux_tui.ui.path_dialog import PathDialog
 from flux_tui.ui.replay_bar import ReplayBar
 
 HISTORY = 5_000
@@ -89,6 +90,16 @@ async def test_home_end_paging_and_the_count_cover_the_whole_file(big) -> None: 
         first = next(r for r in readings if r.label == label)
         assert log.current_reading() == first  # the first matching reading of the file
         assert format_time(first.epoch_ms, utc=True) in screen_text(app)
+        # `s` saves what the log shows: the whole file's matches, exactly as recorded
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        saved_to = path.parent / "matches.jsonl"
+        app.screen.input.value = str(saved_to)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(open_session(saved_to).metadata.get("complete"))
+                         if saved_to.exists() else False, 60)
+    assert list(open_session(saved_to).iter_readings()) == [r for r in readings
+                                                            if r.label == label]
 
 
 async def test_the_count_is_the_whole_files_at_1x_before_it_is_played(big) -> None:  # type: ignore[no-untyped-def]
@@ -134,7 +145,7 @@ async def test_seek_back_while_paused_past_the_history_shows_that_point_and_befo
         await settle(pilot)
         assert log.current_reading() == readings[0]  # and the history before it stays
         bar = app.query_one(ReplayBar)
-        await wait_until(pilot, lambda: format_time(replay.position_ms)[:8] in bar.text)
+        await wait_until(pilot, lambda: format_time(replay.position_ms, utc=True)[:8] in bar.text)
         await pilot.press("k")  # play on to the end: the whole file again
         await wait_until(pilot, lambda: replay.at_end and paged(app).total == COUNT, 120)
         assert paged(app).reading_at(COUNT - 1) == readings[-1]

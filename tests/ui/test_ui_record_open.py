@@ -175,8 +175,10 @@ async def test_replay_keys_pause_speed_and_seek(tmp_path: Path) -> None:
         at = replay.position_ms
         assert at == T0_MS + 29_100  # 89.1 s ([ went to 90 % of 99 s), then 60 s back
         bar = app.query_one(ReplayBar)
-        await wait_until(pilot, lambda: format_time(at)[:8] in bar.text)
-        assert f"of {format_time(T0_MS)[:8]}–{format_time(T0_MS + 99_000)[:8]}" in bar.text
+        await wait_until(pilot, lambda: format_time(at, utc=True)[:8] in bar.text)
+        # (in the log's zone: the app shows UTC here)
+        assert (f"of {format_time(T0_MS, utc=True)[:8]}Z–"
+                f"{format_time(T0_MS + 99_000, utc=True)[:8]}Z") in bar.text
         await pilot.press("l")  # on one minute: every reading up to there is played
         await wait_until(pilot, lambda: app.store.total == 90)
         await pilot.press("k")

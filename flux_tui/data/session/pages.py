@@ -14,7 +14,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from itertools import compress
 from typing import Any, Protocol
 
@@ -23,8 +23,11 @@ from flux_tui.data.session.index import SessionIndex
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Reading
 
-__all__ = ["CACHED_READINGS", "PREV_SCAN", "LogLines", "PagedLog", "whole_file_rows"]
+__all__ = ["CACHED_READINGS", "PREV_SCAN", "REPLAY_HELD", "FileLines", "LogLines", "PagedLog", "whole_file_rows"]
 
+REPLAY_HELD = 250_000
+"""Readings a replay keeps in memory (the store's log, at most ``[ui] history``); the rest
+of the file is paged from disk through its index (about 33 bytes a row instead of 44)."""
 CACHED_READINGS = 2048  # readings re-read from the file kept for redraws (a few screens)
 PREV_SCAN = 50_000  # rows looked back for a line's previous value of the same tag
 
@@ -68,6 +71,22 @@ def whole_file_rows(index: SessionIndex, query: Query | None,
     keep = [bool(key_test(t)) for t in templates]  # type: ignore[arg-type]  # Reading-shaped
     key_of = index.key_of
     return array("I", compress(rows, (keep[key_of[row]] for row in rows)))
+
+
+class FileLines:
+    """Rows of a session file, as readings read from it one at a time when iterated (in a
+    thread, to save them: the index reads with ``pread``, safe beside the viewer's own
+    reads); ``len()`` without reading."""
+
+    def __init__(self, index: SessionIndex, rows: Sequence[int]) -> None:
+        self.index = index
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[Reading]:
+        return self.index.readings(self.rows)
 
 
 class PagedLog:
@@ -119,6 +138,17 @@ class PagedLog:
             return None
         rows = len(self.index)
         return (rows if self._matches is None else len(self._matches)), rows
+
+    def lines(self) -> FileLines | None:
+        """Every line of the log (the rows played that the filter keeps) as the readings
+        re-read from the file, exactly as recorded (to save them); None when the lines
+        are the store's (the index not loaded, a filter being counted)."""
+        if not self.whole or self.index is None:
+            return None
+        played = self._played()
+        if self._matches is None:
+            return FileLines(self.index, range(played))
+        return FileLines(self.index, self._matches[:bisect_left(self._matches, played)])
 
     # --- the store's log questions, with file rows as positions ----------------------------
 

@@ -89,10 +89,15 @@ class LiveStore:
         self._match_start = 0  # index of the first match still held (lazy trim)
         self._tag_of: list[TagState] = []  # template number -> its tag
 
-    def clear(self, *, keep_state: bool = True) -> None:
+    def clear(self, *, keep_state: bool = True, capacity: int | None = None) -> None:
         """Forget every reading, tag and counter (another session was opened); the filter
         stays, and so does the feed state unless ``keep_state`` is False. The version
-        counters keep growing, so widgets that compare them notice the change."""
+        counters keep growing, so widgets that compare them notice the change. ``capacity``
+        gives the log another size from now on."""
+        if capacity is not None:
+            if capacity <= 0:
+                raise ValueError("capacity must be positive")
+            self.capacity = capacity
         version, tree_version, predicate = self.version, self.tree_version, self._predicate
         state, detail = self.state, self.state_detail
         # Re-running __init__ resets every field, including ones added later.
