@@ -30,8 +30,8 @@ from flux_tui.api import errors
 from flux_tui.api.enterprise import Asset
 from flux_tui.base.errors import FluxError
 from flux_tui.base.events import CaughtUp, FeedProblem, FeedState, Gap, StateChanged
-from flux_tui.data.session.recorder import Recorder, save_snapshot
 from flux_tui.data.session.pages import REPLAY_HELD
+from flux_tui.data.session.recorder import Recorder, save_snapshot
 from flux_tui.data.session.replay import ReplaySeeked, SessionReplay
 from flux_tui.data.store import LiveStore
 from flux_tui.feed.types import Batch, Reading, SourceFacts
