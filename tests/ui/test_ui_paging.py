@@ -3,6 +3,7 @@ paging, the filter's count and seeking cover the whole file, paged from disk."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import orjson
@@ -174,3 +175,32 @@ async def test_a_capture_past_midnight_shows_both_days(tmp_path: Path) -> None:
     with SessionWriter(same_day, metadata={"profile": "demo"}) as writer:
         writer.write(readings[:5])
     assert "2026-11-30 23:50–23:54 UTC" in SessionReplay(same_day).describe()
+
+
+async def test_seeking_back_step_by_step_under_a_filter_shows_only_matches_up_to_there(
+        big) -> None:  # type: ignore[no-untyped-def]
+    """Each jump back cuts the store's ring; once it had wrapped, its older slots hold newer
+    readings: they must never show again as if they were the older ones."""
+    path, readings = big
+    replay = SessionReplay(path, speed=None, hold_at_end=True)
+    app = open_app(replay, utc=True, capacity=HISTORY)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: replay.at_end and paged(app).total == COUNT, 120)
+        label = readings[3].label
+        await pilot.press("slash", *f'label:"{label}"', "enter", "escape", "k")
+        await wait_until(pilot, lambda: paged(app).file_count() is not None, 60)
+        for _ in range(5):  # 90 %, 80 %... each one a cut of the ring, then a fresh start
+            row = replay.row
+            await pilot.press("left_square_bracket")
+            await wait_until(pilot, lambda: replay.row < row and paged(app).total == replay.row
+                             and paged(app).whole, 30)
+            await settle(pilot)
+            log = app.log_view
+            shown = [log.rows.reading_at(log.rows.view_pos(i))
+                     for i in range(log.rows.view_len())]
+            assert shown == [r for r in readings[:replay.row] if r.label == label]
+            lines = [line for line in screen_text(app).splitlines()
+                     if re.search(r"\d\d:\d\d:\d\d\.\d{3}Z", line)]  # the log's lines
+            assert lines and all(label in line for line in lines)
+            last = shown[-1]
+            assert format_time(last.epoch_ms, utc=True) in screen_text(app)

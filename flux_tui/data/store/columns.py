@@ -112,6 +112,7 @@ class ReadingColumns:
             raise ValueError("capacity must be positive")
         self.capacity = capacity
         self.total = 0
+        self.floor = 0  # no position below it is held (a cut-back ring's overwritten slots)
         self.tpl = _zeros("I")
         self.ms = _zeros("q")
         self.val = _zeros("d")
@@ -134,7 +135,7 @@ class ReadingColumns:
     @property
     def first(self) -> int:
         """The oldest position held."""
-        return max(0, self.total - self.capacity)
+        return max(self.floor, self.total - self.capacity)
 
     # --- adding ---------------------------------------------------------------------------
 
@@ -215,6 +216,9 @@ class ReadingColumns:
         """Forget the positions from ``total`` on (a replay went back)."""
         if not self.first <= total <= self.total:
             raise ValueError("can only cut inside what is held")
+        # Once wrapped, the slots of the positions before ``first`` hold newer ones: a cut
+        # must not make them look held again.
+        self.floor = self.first
         if self.total <= self.capacity:  # never wrapped: the arrays simply shrink
             for name in ("tpl", "ms", "val", "kind", "rt", "arr", "src", "seq", "sub", "back"):
                 del getattr(self, name)[total:]
