@@ -25,6 +25,7 @@ from flux_tui.feed.types import Reading
 __all__ = ["SessionFile", "iter_lines", "open_session"]
 
 CHUNK = 1 << 20
+POINT_FEED = 64 << 10  # compressed bytes fed at a time while gzip resume points are kept
 MAX_LINE = 16 << 20  # a session line is one reading (≤ 1 MiB record, a few KB in practice)
 
 Problem = tuple[int, str]
@@ -53,9 +54,12 @@ def _chunks(path: Path, compressed: bool, problems: list[Problem],
                 yield chunk
             return
         inflater = zlib.decompressobj(wbits=31)
-        raw = handle.read(CHUNK)
         out = 0
         step = CHUNK if points is None else min(CHUNK, points.spacing)  # a chance per step
+        # A copied inflater keeps its unread input alive (``unconsumed_tail``): with resume
+        # points, feed it small pieces so each point holds at most one.
+        feed = CHUNK if points is None else POINT_FEED
+        raw = handle.read(feed)
         while raw:
             try:
                 data = inflater.decompress(raw, step)
@@ -69,11 +73,11 @@ def _chunks(path: Path, compressed: bool, problems: list[Problem],
                 yield data
             if inflater.eof:
                 # Concatenated gzip members (e.g. `cat a.gz b.gz`) are one stream.
-                raw = inflater.unused_data or handle.read(CHUNK)
+                raw = inflater.unused_data or handle.read(feed)
                 if raw:
                     inflater = zlib.decompressobj(wbits=31)
                 continue
-            raw = inflater.unconsumed_tail or handle.read(CHUNK)
+            raw = inflater.unconsumed_tail or handle.read(feed)
         if not inflater.eof:
             problems.append((0, "the compressed data ends early (recording interrupted)"))
 
