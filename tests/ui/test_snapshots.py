@@ -229,6 +229,8 @@ def test_replay_bar_at_the_end_120x40(snap_compare: Any, tmp_path: Path) -> None
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: replay.at_end and app.store.total == 120)
+        # the file's index loaded: the count is the whole file's (no "indexing file…")
+        await wait_until(pilot, lambda: getattr(app.log_view.rows, "whole", False))
         for _ in range(4):
             await settle(pilot)
 
