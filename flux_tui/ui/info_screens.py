@@ -80,8 +80,9 @@ def errors_table(errors: Iterable[DecodeError], total: int) -> Table:
     table.add_column("raw bytes (escaped)", ratio=4, overflow="fold")
     for err in reversed(list(errors)):
         raw = repr(err.raw[:_RAW_SHOWN])[2:-1] + ("…" if len(err.raw) > _RAW_SHOWN else "")
-        table.add_row(Text(safe_text(f"{err.shard}\n{err.seq}")), Text(safe_text(err.reason)),
-                      Text(safe_text(raw)))
+        # each part sanitized on its own: the line break between them is ours, not data
+        where = Text(f"{safe_text(str(err.shard))}\n{safe_text(str(err.seq))}")
+        table.add_row(where, Text(safe_text(err.reason)), Text(safe_text(raw)))
     table.caption = f"{total:,} decode errors in all; the newest are kept"
     return table
 

@@ -163,6 +163,12 @@ async def test_decode_errors_and_unit_details_dialogs() -> None:
         await pilot.pause()
         text = screen_text(app)
         assert "not JSON" in text and "\\x1b]0;pwned\\x07{oops" in text
+        # shard and sequence each on a line of their own, not joined by a visible ␊
+        assert "␊" not in text
+        lines = text.splitlines()
+        row = next(i for i, line in enumerate(lines) if "shardId-000000000000" in line)
+        column = lines[row].index("shardId-000000000000")
+        assert lines[row + 1][column:].startswith("4900")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, InfoScreen))
         await pilot.press("i")  # the newest line's unit (no names in a fake feed)
