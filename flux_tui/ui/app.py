@@ -631,7 +631,7 @@ class FluxApp(AlarmActions, App[int]):
         self.view.use_replay(replay, self.replay_opener(replay))
         self.sub_title = replay.describe()
         await self.main.restart_tree()
-        self.main.mount_replay_bar(replay)
+        await self.main.mount_replay_bar(replay)
         self.start_feed()  # exclusive: the live feed (or the previous replay) is closed
 
     def _replaying(self) -> SessionReplay | None:

@@ -108,8 +108,8 @@ class MainScreen(Screen[None]):
         self.log_view.utc = self._initial_utc
         self.log_view.plain = self.low_bandwidth
         self.log_view.focus()
-        if self.view.replay is not None:
-            self.mount_replay_bar(self.view.replay)
+        if self.view.replay is not None:  # opened at start: no bar to replace yet
+            self._show_replay(self.view.replay)
         self.layout_for(self.app.size.width, self.app.size.height)
 
     def on_resize(self, event: Resize) -> None:
@@ -124,10 +124,14 @@ class MainScreen(Screen[None]):
         tree.styles.width = AssetTree.width_for(width)
         self.sparks.display = shown["sparks"]
 
-    def mount_replay_bar(self, replay: SessionReplay) -> None:
-        """Show the replay bar of ``replay`` above the status bar (replacing one shown)."""
-        for old in self.query(ReplayBar):
-            old.remove()
+    async def mount_replay_bar(self, replay: SessionReplay) -> None:
+        """Show the replay bar of ``replay`` above the status bar (replacing one shown).
+        The old bar is gone before the new one mounts: both have the id ``replay-bar``."""
+        await self.query(ReplayBar).remove()
+        self._show_replay(replay)
+
+    def _show_replay(self, replay: SessionReplay) -> None:
+        """Mount the replay bar (none is shown) and page the log from ``replay``'s file."""
         bar = ReplayBar(replay)
         bar.utc = self.log_view.utc  # the bar's times in the log's zone (t switches both)
         self.mount(bar, before=self.query_one(StatusBar))

@@ -142,6 +142,27 @@ async def test_open_a_session_into_the_viewer(tmp_path: Path) -> None:
         assert app.store.reading_at(59) == readings[59]
 
 
+async def test_open_a_session_while_another_replays(tmp_path: Path) -> None:
+    """The second session replaces the first one's replay bar (no DuplicateIds crash)."""
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    write_session(first, 100, step_ms=1000)  # 99 s at 1x: still replaying when o comes
+    write_session(second, 30, step_ms=10)
+    app = open_app(SessionReplay(first, speed=1.0, hold_at_end=True), utc=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.total >= 1)
+        assert app.replay is not None and not app.replay.at_end
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        app.screen.input.value = str(second)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.replay is not None
+                         and app.replay.path == second and app.store.total == 30)
+        await settle(pilot)
+        bars = list(app.query(ReplayBar))
+        assert len(bars) == 1 and bars[0].replay is app.replay
+        assert "second.jsonl" in app.sub_title and app.is_running
+
+
 async def test_replay_keys_pause_speed_and_seek(tmp_path: Path) -> None:
     path = tmp_path / "long.jsonl"
     write_session(path, 100, step_ms=1000)  # 99 s of session time
