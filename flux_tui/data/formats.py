@@ -152,7 +152,7 @@ def json_text(value: Any, *, max_depth: int | None = None, max_chars: int | None
             if size > max_chars:
                 break
         top = stack[-1]
-        item = next(top[0], _END)
+        item: Any = next(top[0], _END)
         if item is _END:
             parts.append(top[1])
             stack.pop()
