@@ -35,7 +35,8 @@ from flux_tui.feed.types import Reading
 from flux_tui.view.live import LiveView, RunSummary, StopRun, StopWhen, install_stop_signals
 from flux_tui.view.source import ViewEvent
 
-__all__ = ["TransitionWriter", "add_parser", "choose_rules", "run_alarms"]
+__all__ = ["TransitionWriter", "add_parser", "choose_rules", "configured_rules", "record_journal",
+           "run_alarms"]
 
 
 def add_parser(
@@ -84,8 +85,6 @@ def add_parser(
 
 def choose_rules(args: argparse.Namespace, profile: Profile) -> tuple[list[AlarmRule], str]:
     """The rules in force and where they came from (for the first stderr line)."""
-    from flux_tui.config.field import alarm_rules
-
     if args.rule:
         rules = []
         for text in args.rule:
@@ -99,6 +98,14 @@ def choose_rules(args: argparse.Namespace, profile: Profile) -> tuple[list[Alarm
         if len(set(names)) != len(names):
             raise ConfigError("two rules have the same name", key="--rule")
         return rules, "--rule"
+    return configured_rules(args, profile)
+
+
+def configured_rules(args: argparse.Namespace, profile: Profile) -> tuple[list[AlarmRule], str]:
+    """The config file's ``[[alarms]]``, else (on the simulator) the demo's built-in rules:
+    the rules the viewer uses. With where they came from."""
+    from flux_tui.config.field import alarm_rules
+
     config = args.loaded_config
     rules = alarm_rules(config.data, str(config.path) if config.exists else None)
     if rules:
@@ -213,26 +220,45 @@ def _presentation(args: argparse.Namespace, profile: Profile) -> Presentation:
 
 
 def _engine(args: argparse.Namespace, profile: Profile, names: Any) -> tuple[AlarmEngine, str]:
-    from flux_tui.config.field import stale_policy
-
     rules, source = choose_rules(args, profile)
-    config = args.loaded_config
-    policy = stale_policy(config.data, str(config.path) if config.exists else None)
-    watch_stale = policy is not None and not args.no_stale
-    engine = AlarmEngine(rules, names=names, stale=policy, watch_stale=watch_stale)
+    engine = _with_rules(args, rules, names, no_stale=args.no_stale)
+    watch_stale = engine.stale is not None
     stale = "stale units" if watch_stale else "no stale units"
     noun = "alarm rule" if len(rules) == 1 else "alarm rules"
     return engine, f"watching {len(rules)} {noun} ({source}) and {stale}"
+
+
+def _with_rules(args: argparse.Namespace, rules: list[AlarmRule], names: Any, *,
+                no_stale: bool = False) -> AlarmEngine:
+    """An engine of ``rules`` with the config's ``[stale]`` policy (as the viewer builds it)."""
+    from flux_tui.config.field import stale_policy
+
+    config = args.loaded_config
+    policy = stale_policy(config.data, str(config.path) if config.exists else None)
+    return AlarmEngine(rules, names=names, stale=policy, watch_stale=policy is not None
+                       and not no_stale)  # fmt: skip
+
+
+def record_journal(args: argparse.Namespace, profile: Profile, names: Any,
+                   annotate: Any) -> Any:
+    """``record``'s alarm journal: with the rules the viewer would use (the config's
+    ``[[alarms]]``, the demo's on the simulator), a
+    :class:`~flux_tui.alarms.journal.JournalWatcher` that keeps the transitions in the
+    session's sidecar as the viewer does (``"alarms"``, through ``annotate(key, value)``);
+    None without rules."""
+    from flux_tui.alarms.journal import JournalWatcher
+
+    rules, _ = configured_rules(args, profile)
+    if not rules:
+        return None
+    return JournalWatcher(_with_rules(args, rules, names), annotate)
 
 
 def run_alarms(args: argparse.Namespace, profile: Profile) -> int:
     """``flux-tui alarms``: the headless view (as ``tail`` runs it) with the alarm tap."""
     progress = Progress(verbose=args.verbose)
     if args.session:
-        engine, describe = _engine(args, profile, None)
-        writer = TransitionWriter(args.format, _presentation(args, profile), utc=args.utc)
-        progress.say(describe)
-        return _replay(args, engine, writer, progress)
+        return _replay(args, profile, progress)
     view = headless_view(stream_profile(args, profile), args.filter)
     engine, describe = _engine(args, profile, view.names)
     present = _presentation(args, profile)
@@ -257,18 +283,21 @@ async def _run(view: LiveView, tap: AlarmTap, until: StopWhen) -> RunSummary:
         undo()
 
 
-def _replay(
-    args: argparse.Namespace, engine: AlarmEngine, writer: TransitionWriter, progress: Progress
-) -> int:
-    """Feed a recorded session through the engine, in file order."""
+def _replay(args: argparse.Namespace, profile: Profile, progress: Progress) -> int:
+    """Feed a recorded session through the engine, in file order, with the names of the
+    profile that recorded it (as ``open`` shows them)."""
     from flux_tui.data.session import open_session
 
-    matches = compile_filter(args.filter)
     try:
         session = open_session(args.session)
     except OSError as exc:
         progress.say(f"error: cannot open {args.session}: {exc.strerror or exc}")
         return EXIT_FAILURE
+    names = session_names(args.loaded_config, session.metadata)
+    matches = compile_filter(args.filter, names)
+    engine, describe = _engine(args, profile, names)
+    writer = TransitionWriter(args.format, _presentation(args, profile), names, utc=args.utc)
+    progress.say(describe)
     tap = AlarmTap(engine, writer, args.count)
     batch: list[Reading] = []
     try:
@@ -289,6 +318,43 @@ def _replay(
         progress.say(f"skipped line {line_no}: {reason}")
     progress.say(_tally(writer.count, tap.readings))
     return EXIT_OK
+
+
+def session_names(config: Any, metadata: dict[str, Any], wait: float = NAMES_WAIT) -> Any:
+    """The asset names of the profile a session was recorded with, as the viewer's ``open``
+    finds them: the profile's names cache, refreshed from Enterprise Objects when due
+    (within ``wait`` seconds). None when the config lacks that profile or it cannot connect:
+    the ids are shown then, as the file has them."""
+    from flux_tui.base.errors import FluxError
+
+    name = metadata.get("profile")
+    if not isinstance(name, str):
+        return None
+    try:
+        profile = config.profile(name)
+    except FluxError:
+        return None
+    return asyncio.run(_fetch_names(profile, wait))
+
+
+async def _fetch_names(profile: Profile, wait: float) -> Any:
+    from flux_tui.base.errors import FluxError
+    from flux_tui.connect import open_feed
+
+    try:
+        feed = await open_feed(profile)
+    except FluxError:
+        return None
+    try:
+        names = feed.names
+        if names.needs_refresh():  # a fresh cache answers at once; else ask, within `wait`
+            try:
+                await asyncio.wait_for(names.refresh(), wait)
+            except TimeoutError:
+                pass  # the cache (or ids) then
+        return names
+    finally:
+        await feed.aclose()
 
 
 def _tally(transitions: int, readings: int) -> str:

@@ -116,6 +116,7 @@ def run_record(args: argparse.Namespace, profile: Profile) -> int:
         return EXIT_FAILURE
     tap = SinkTap(SessionSink(writer), progress, RunSummary(), on_gap=writer.note_gap,
                   tick=writer.tick)  # fmt: skip
+    watch_alarms(args, profile, view, writer)
     progress.say(f"{'appending' if append else 'recording'} to {path}")
     try:
         summary = asyncio.run(
@@ -133,6 +134,20 @@ def run_record(args: argparse.Namespace, profile: Profile) -> int:
     if writer.count or path.exists():
         progress.say(f"saved {writer.count:,} readings to {path}")
     return code
+
+
+def watch_alarms(args: argparse.Namespace, profile: Profile, view: Any, writer: Any) -> None:
+    """With alarm rules (the config's, the demo's on the simulator), keep the alarm journal
+    in the session's sidecar as the viewer does; a resumed session's journal goes on."""
+    from flux_tui.cli.alarms_cmd import record_journal
+
+    journal = record_journal(args, profile, view.names, writer.annotate)
+    if journal is None:
+        return
+    earlier = writer.metadata.get("alarms")
+    if isinstance(earlier, list):
+        journal.events.alarms = [item for item in earlier if isinstance(item, dict)]
+    view.watchers.append(journal)
 
 
 class Resumed:

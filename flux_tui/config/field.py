@@ -1,5 +1,6 @@
-"""The config file's field-intelligence tables: ``[[alarms]]``, ``[stale]``, ``[units]`` and
-``[value_names]``, read into the engine's and the display's own types.
+"""The config file's field-intelligence tables: ``[[alarms]]``, ``[alarm_options]``,
+``[stale]``, ``[units]`` and ``[value_names]``, read into the engine's and the display's own
+types.
 
 Every mistake is a :class:`ConfigError` naming the file, the rule (for alarms) and the key;
 :func:`check_field_tables` runs them all when the file is loaded, so a bad rule shows at once.
@@ -14,9 +15,15 @@ from flux_tui.alarms.stale import StalePolicy
 from flux_tui.base.errors import ConfigError
 from flux_tui.data.presentation import Presentation, PresentationError, presentation_from_tables
 
-__all__ = ["STALE_KEYS", "alarm_rules", "check_field_tables", "presentation", "stale_policy"]
+__all__ = ["ALARM_OPTION_KEYS", "DEFAULT_SHELVE_MINUTES", "STALE_KEYS", "alarm_rules",
+           "check_field_tables", "presentation", "shelve_minutes", "stale_policy"]
 
 STALE_KEYS = ("stale_after", "minimum", "report_tags", "enabled")
+# ``[alarm_options]`` and not ``[alarms]``: TOML cannot have both a table and the array of
+# tables ``[[alarms]]`` (the rules) under one name.
+ALARM_OPTION_KEYS = ("shelve",)
+DEFAULT_SHELVE_MINUTES = 15.0
+_MAX_SHELVE_MS = 7 * 24 * 3_600_000  # a week: longer is forgetting the alarm, not shelving it
 
 
 def alarm_rules(data: dict[str, Any], file: str | None) -> list[AlarmRule]:
@@ -77,6 +84,26 @@ def stale_policy(data: dict[str, Any], file: str | None) -> StalePolicy | None:
     )
 
 
+def shelve_minutes(data: dict[str, Any], file: str | None) -> float:
+    """``[alarm_options] shelve``: how long ``s`` in the alarms list silences an alarm
+    (a duration like ``"30m"`` or ``"2h"``, 1 minute to 7 days; default 15 minutes)."""
+    table = data.get("alarm_options", {})
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table: [alarm_options]", file=file, key="alarm_options")
+    unknown = [k for k in table if k not in ALARM_OPTION_KEYS]
+    if unknown:
+        raise ConfigError(f"unknown key; known: {', '.join(ALARM_OPTION_KEYS)}", file=file,
+                          key=f"alarm_options.{unknown[0]}")  # fmt: skip
+    if "shelve" not in table:
+        return DEFAULT_SHELVE_MINUTES
+    value = table["shelve"]
+    ms = parse_duration_ms(value) if isinstance(value, str) else None
+    if ms is None or not 60_000 <= ms <= _MAX_SHELVE_MS:
+        raise ConfigError('must be a duration from 1 minute to 7 days (168h), like "30m" or "2h"',
+                          file=file, key="alarm_options.shelve")  # fmt: skip
+    return ms / 60_000
+
+
 def presentation(data: dict[str, Any], file: str | None, *, demo: bool = False) -> Presentation:
     """``[units]`` and ``[value_names]`` with the shipped defaults (demo codes on the demo)."""
     try:
@@ -86,7 +113,8 @@ def presentation(data: dict[str, Any], file: str | None, *, demo: bool = False) 
 
 
 def check_field_tables(data: dict[str, Any], file: str | None) -> None:
-    """Check all four tables (called when the config file is loaded)."""
+    """Check all five tables (called when the config file is loaded)."""
     alarm_rules(data, file)
+    shelve_minutes(data, file)
     stale_policy(data, file)
     presentation(data, file)

@@ -22,7 +22,7 @@ from flux_tui.data.formats import safe_text
 from flux_tui.data.presentation import Presentation
 from flux_tui.data.session.replay import ReplaySeeked
 from flux_tui.feed.types import Reading
-from flux_tui.ui.alarms_screen import SEVERITY_STYLE, AlarmsScreen
+from flux_tui.ui.alarms_screen import SEVERITY_STYLE, SHELVE_MINUTES, AlarmsScreen
 from flux_tui.ui.changes_screen import ChangesScreen
 from flux_tui.ui.marks import MarkDialog, SessionEvents
 from flux_tui.ui.status_bar import human_duration
@@ -82,9 +82,11 @@ class AlarmSetup:
         present: Presentation | None = None,
         *,
         watch_stale: bool = True,
+        shelve_minutes: float = SHELVE_MINUTES,
     ) -> None:
         self.rules, self.stale, self.watch_stale = list(rules), stale, watch_stale
         self.present = present or Presentation()
+        self.shelve_minutes = shelve_minutes  # how long `s` in the alarms list silences one
 
     def engine(self, names: Any = None) -> AlarmEngine:
         """A fresh engine (a replay that seeks starts again from where it lands)."""
@@ -294,6 +296,7 @@ class AlarmActions(_AppBase):
                 self.asset_tree.unit_title,
                 utc=self.log_view.utc,
                 marks=self.events.marks,
+                shelve_minutes=self.alarm_setup.shelve_minutes,
             )
         )
 
@@ -355,8 +358,9 @@ class AlarmActions(_AppBase):
 
 def alarm_setup(config: Config | None, simulator: bool) -> AlarmSetup:
     """The viewer's alarms from the config file: its ``[[alarms]]`` (the demo's built-in
-    rules on the simulator when it has none), ``[stale]``, ``[units]``, ``[value_names]``."""
-    from flux_tui.config.field import alarm_rules, presentation, stale_policy
+    rules on the simulator when it has none), ``[alarm_options]``, ``[stale]``, ``[units]``,
+    ``[value_names]``."""
+    from flux_tui.config.field import alarm_rules, presentation, shelve_minutes, stale_policy
 
     data = config.data if config is not None else {}
     file = str(config.path) if config is not None and config.exists else None
@@ -366,6 +370,5 @@ def alarm_setup(config: Config | None, simulator: bool) -> AlarmSetup:
 
         rules = list(DEMO_RULES)
     policy = stale_policy(data, file)
-    return AlarmSetup(
-        rules, policy, presentation(data, file, demo=simulator), watch_stale=policy is not None
-    )
+    return AlarmSetup(rules, policy, presentation(data, file, demo=simulator),
+                      watch_stale=policy is not None, shelve_minutes=shelve_minutes(data, file))

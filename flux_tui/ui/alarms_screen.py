@@ -19,8 +19,17 @@ from flux_tui.data.presentation import Presentation
 from flux_tui.ui.status_bar import human_duration
 
 SEVERITY_STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
-SHELVE_MINUTES = 15
+SHELVE_MINUTES = 15.0  # the default; [alarm_options] shelve sets another
 RECENT_SHOWN = 12
+
+
+def shelve_text(minutes: float) -> str:
+    """``15 min``, ``2 h``, ``1 h 30 min``: how long a shelve lasts."""
+    whole = round(minutes)
+    if whole < 60:
+        return f"{whole} min"
+    hours, rest = divmod(whole, 60)
+    return f"{hours} h" + (f" {rest} min" if rest else "")
 
 
 def alarm_rows(
@@ -73,7 +82,7 @@ class AlarmsScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,exclamation_mark", "dismiss", "Close", id="alarms-close"),
         Binding("a,enter", "acknowledge", "Acknowledge", id="alarms-ack"),
-        Binding("s", "shelve", f"Shelve {SHELVE_MINUTES} min", id="alarms-shelve"),
+        Binding("s", "shelve", "Shelve", id="alarms-shelve"),
     ]
 
     def __init__(
@@ -84,10 +93,12 @@ class AlarmsScreen(ModalScreen[None]):
         *,
         utc: bool = False,
         marks: list[dict[str, Any]] | None = None,
+        shelve_minutes: float = SHELVE_MINUTES,
     ) -> None:
         super().__init__()
         self.engine, self.present, self.unit_title, self.utc = engine, present, unit_title, utc
         self.marks = marks or []
+        self.shelve_minutes = shelve_minutes
         self._keys: list[AlarmKey] = []
 
     def compose(self) -> ComposeResult:
@@ -96,7 +107,7 @@ class AlarmsScreen(ModalScreen[None]):
             yield DataTable(id="alarms-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="alarms-more")
             yield Static(
-                f"a/enter acknowledge · s shelve {SHELVE_MINUTES} min · esc close",
+                f"a/enter acknowledge · s shelve {shelve_text(self.shelve_minutes)} · esc close",
                 id="alarms-help",
             )
 
@@ -171,6 +182,6 @@ class AlarmsScreen(ModalScreen[None]):
     def action_shelve(self) -> None:
         """Shelve the highlighted alarm: it neither rings nor counts for a while."""
         key = self._selected()
-        if key is not None and self.engine.shelve(key, SHELVE_MINUTES):
-            self.notify(f"Shelved for {SHELVE_MINUTES} min", timeout=2)
+        if key is not None and self.engine.shelve(key, self.shelve_minutes):
+            self.notify(f"Shelved for {shelve_text(self.shelve_minutes)}", timeout=2)
             self.refresh_rows()

@@ -1,4 +1,5 @@
-"""``[[alarms]]``, ``[stale]``, ``[units]`` and ``[value_names]`` in the config file, and the
+"""``[[alarms]]``, ``[alarm_options]``, ``[stale]``, ``[units]`` and ``[value_names]`` in the
+config file, and the
 ``--rule`` text: good ones read, bad ones are config errors naming file, rule and key."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 from flux_tui.alarms import RuleError, rule_from_text
 from flux_tui.base.errors import ConfigError
 from flux_tui.config import load_config
-from flux_tui.config.field import alarm_rules, presentation, stale_policy
+from flux_tui.config.field import alarm_rules, presentation, shelve_minutes, stale_policy
 
 GOOD = """
 [[alarms]]
@@ -105,6 +106,35 @@ def test_bad_field_tables(tmp_path: Path, text: str, key: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text), env={})
     assert f"key {key!r}" in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "minutes"), [('"30m"', 30.0), ('"2h"', 120.0),
+                                                ('"90s"', 1.5), ('"168h"', 7 * 24 * 60.0)])
+def test_the_shelve_duration_is_configurable(tmp_path: Path, value: str, minutes: float) -> None:
+    config = load_config(write(tmp_path, GOOD + f"\n[alarm_options]\nshelve = {value}\n"), env={})
+    assert shelve_minutes(config.data, str(config.path)) == minutes
+    assert shelve_minutes({}, None) == 15.0  # the default
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ("[alarm_options]\nshelve = 'a while'\n", "alarm_options.shelve", "1 minute to 7 days"),
+        ("[alarm_options]\nshelve = '30s'\n", "alarm_options.shelve", "1 minute to 7 days"),
+        ("[alarm_options]\nshelve = '169h'\n", "alarm_options.shelve", "1 minute to 7 days"),
+        ("[alarm_options]\nshelve = 30\n", "alarm_options.shelve", "like \"30m\""),
+        ("[alarm_options]\nshelf = '30m'\n", "alarm_options.shelf", "unknown key"),
+        ("alarm_options = 3\n", "alarm_options", "must be a table"),
+    ],
+)
+def test_a_wrong_shelve_names_the_key_and_the_file(
+    tmp_path: Path, text: str, key: str, words: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    message = str(caught.value)
+    assert str(path) in message and f"key {key!r}" in message and words in message
 
 
 def test_one_switch_turns_the_default_units_off() -> None:

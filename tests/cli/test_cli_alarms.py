@@ -10,17 +10,16 @@ crossing, and a recorded session replayed gives the same transitions.
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from simproc import running_sim
+from test_cli_process import flux, sim_profile
 
 from flux_tui.cli.output import EXIT_USAGE
-from tests.cli.test_cli_process import clean_env, flux, free_port, sim_profile, wait_listening
+from flux_tui.data.session import open_session
 
 T0 = 1_764_590_400_000  # 2025-12-01T12:00:00Z: reading times are the stream's, not ours
 RULE = """
@@ -41,17 +40,7 @@ TAG_2 = [(0, 50), (20, 10), (30, 10), (45, 10), (50, 25), (90, 10), (100, 30)]
 
 @pytest.fixture(scope="module")
 def sim_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    tmp = tmp_path_factory.mktemp("alarm-sim")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flux_tui", "sim", "--port", str(port), "--backlog", "10"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(tmp),
-    )
-    try:
-        wait_listening(port, process)
+    with running_sim(tmp_path_factory.mktemp("alarm-sim"), "--backlog", "10") as port:
         records = []
         for tag, series in ((1, TAG_1), (2, TAG_2)):
             for seconds, val in series:
@@ -69,13 +58,6 @@ def sim_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         clock = httpx.post(f"http://127.0.0.1:{port}/_sim/clock", json={"advance": 120})
         assert clock.status_code == 200, clock.text
         yield port
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def config_file(tmp_path: Path, port: int) -> Path:
@@ -120,6 +102,21 @@ def test_alarms_on_known_reading_times(tmp_path: Path, sim_port: int) -> None:
     assert replay.returncode == 0, replay.stderr
     assert transitions(live.stdout) == transitions("\n".join(map(json.dumps, mine)))
     assert replay.stdout == live.stdout  # byte for byte
+    # the recording kept the alarm journal in its sidecar, as the viewer's recordings do
+    journal = open_session(session).metadata["alarms"]
+    assert [(x["tagId"], x["state"], x["epochMs"] - T0) for x in journal
+            if x["assetId"] == 7777] == [(1, "active", 50_000), (1, "cleared", 90_000)]
+
+
+def test_record_without_rules_keeps_no_journal(tmp_path: Path, sim_port: int) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(sim_profile(sim_port))
+    session = tmp_path / "s.jsonl"
+    done = flux(tmp_path, "--config", str(config), "record", "--profile", "local", "--from",
+                "trim-horizon", "--until-caught-up", "--filter", "asset:7777", "--out",
+                str(session))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "alarms" not in open_session(session).metadata
 
 
 def test_rule_on_the_command_line_and_the_table(tmp_path: Path, sim_port: int) -> None:

@@ -51,3 +51,31 @@ def test_the_demo_story_in_its_first_minutes(
     stopped = next(row for row in rows if row["rule"] == "unit shut down")
     assert stopped["valName"] == "Stopped" and stopped["val"] == 0
     assert "watching 3 alarm rules (the demo's built-in rules) and stale units" in captured.err
+
+
+@pytest.mark.usefixtures("short_demo_history")
+def test_a_recorded_session_shows_the_names_the_viewer_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``alarms --session FILE`` names units as ``open FILE`` does: with the names of the
+    profile that recorded it (its sidecar's ``profile``); ids when that profile is unknown."""
+    session = tmp_path / "shift.jsonl"
+    assert main(["record", "--profile", "demo", "--from", "trim-horizon", "--until-caught-up",
+                 "--filter", 'label:"suction pressure"', "--out", str(session)]) == 0
+    capsys.readouterr()
+    replay = ["alarms", "--session", str(session), "--no-stale",
+              "--rule", 'any suction: label:"suction pressure" val>0']  # fmt: skip
+    assert main(replay) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len({row["assetId"] for row in rows}) > 5
+    assert all(row["assetName"].endswith(str(row["assetId"])) for row in rows)  # 'WHC-1131'
+    assert main([*replay, "--format", "table"]) == 0
+    table = capsys.readouterr().out
+    assert rows[0]["assetName"] in table and f"Unit {rows[0]['assetId']}" not in table
+
+    sidecar = session.with_name(session.name + ".meta.json")
+    meta = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps({**meta, "profile": "not-configured"}))
+    assert main(replay) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows and not any("assetName" in row for row in rows)  # ids, as the file has them

@@ -31,8 +31,8 @@ def low_suction(start_s: int, values: list[float]) -> Batch:
     return Batch("shardId-000000000000", rows, [], 0, CLOCK)
 
 
-def make_app(items: list[Any]) -> FluxApp:
-    setup = AlarmSetup([RULE], present=Presentation())
+def make_app(items: list[Any], shelve_minutes: float = 15.0) -> FluxApp:
+    setup = AlarmSetup([RULE], present=Presentation(), shelve_minutes=shelve_minutes)
     return FluxApp(opener_for(items), clock=lambda: CLOCK, utc=True, alarms=setup)
 
 
@@ -40,7 +40,8 @@ async def test_an_alarm_is_counted_marked_listed_acknowledged_and_shelved(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(alarm_actions, "FLASH_SECONDS", 60.0)  # still on when looked at
-    app = make_app([fleet_batch(0, 200), low_suction(60, [15.0, 14.0, 13.5, 13.0])])
+    app = make_app([fleet_batch(0, 200), low_suction(60, [15.0, 14.0, 13.5, 13.0])],
+                   shelve_minutes=120)  # [alarm_options] shelve = "2h"
     rings: list[int] = []
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
@@ -60,6 +61,7 @@ async def test_an_alarm_is_counted_marked_listed_acknowledged_and_shelved(
         listed = screen_text(app)
         assert "critical" in listed and "active" in listed and "low suction" in listed
         assert "13.5 psi" in listed or "13 psi" in listed  # the value, with its unit
+        assert "s shelve 2 h" in listed  # the configured shelve, not a fixed 15 min
         await pilot.press("a")
         await pilot.pause()
         (alarm,) = app.alarms.raised()
@@ -68,6 +70,7 @@ async def test_an_alarm_is_counted_marked_listed_acknowledged_and_shelved(
         await pilot.press("s")
         await pilot.pause()
         assert app.alarms.is_shelved(alarm.key)
+        assert app.alarms.shelf[alarm.key] - (app.alarms.now_ms or 0) == 2 * 3_600_000
         assert app.alarms.counts()["critical"] == 0
         await pilot.press("escape")
         await settle(pilot)
