@@ -21,6 +21,9 @@ from flux_tui.feed.types import Reading
 from flux_tui.ui.labels import clip_apart, clip_middle
 
 _SEVERITY = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
+COMPACT_TERMINAL = 90  # terminals narrower than this get the compact tree
+COMPACT_WIDTH = 23  # its width: 20 cells inside the border and the scrollbar
+COMPACT_BELOW = 30  # a tree with fewer cells inside than this is compact
 
 
 def human_age(seconds: float) -> str:
@@ -100,18 +103,19 @@ class AssetTree(Tree[Scope]):
         """Add new nodes and update the labels that changed (visible ones only)."""
         store = self.store
         self._sync()
-        names = self.names
-        if names is not None and names.version != self._names_version:
-            self._names_version = names.version
-            for org_id, sites in store.tree.items():
-                self._set_label(("org", org_id), Text(self.org_title(org_id)))
-                for site_id in sites:
-                    self._set_label(("site", org_id, site_id), Text(self.site_title(site_id)))
         width = self._name_width()
         # a new width relabels the hidden tags too: a label of the old width left in a
         # collapsed unit keeps the tree wider than its panel (a stray scrollbar at 80)
         everything = width != self._labels_width
         self._labels_width = width
+        names = self.names
+        if everything or names is not None and names.version != self._names_version:
+            self._names_version = names.version if names is not None else -1
+            for org_id, sites in store.tree.items():
+                self._set_label(("org", org_id), Text(self._fit(self.org_title(org_id), 0)))
+                for site_id in sites:
+                    self._set_label(("site", org_id, site_id),
+                                    Text(self._fit(self.site_title(site_id), 1)))
         for asset_id, unit in store.units.items():
             node = self._node_of.get(("unit", asset_id))
             if node is None:
@@ -119,13 +123,13 @@ class AssetTree(Tree[Scope]):
             stale = unit.is_stale(now_ms)
             if stale:  # how long it has been quiet: a technician's first question
                 age = human_age((now_ms - unit.last_ms) / 1000)
-                mark = Text(f"○ stale {age}", style="dim")
+                mark = Text(f"○ {age}" if self.compact else f"○ stale {age}", style="dim")
             else:
                 mark = Text("●", style="green")
             severity = self.marks(asset_id, None) if self.marks is not None else None
             alarm = Text(" ▲", style=_SEVERITY.get(severity, "")) if severity else Text("")
-            self._set_label(("unit", asset_id),
-                            Text.assemble(f"{self.unit_title(asset_id)} ", mark, alarm))
+            title = self._fit(self.unit_title(asset_id), 2, len(mark) + len(alarm) + 1)
+            self._set_label(("unit", asset_id), Text.assemble(f"{title} ", mark, alarm))
             if not node.is_expanded and not everything:
                 continue  # hidden tag labels are brought up to date when shown
             tags = list(unit.tags.values())
@@ -184,20 +188,47 @@ class AssetTree(Tree[Scope]):
             return self.site_title(scope.site_id)
         return self.org_title(scope.org_id)
 
+    @property
+    def compact(self) -> bool:
+        """A narrow panel (below 90 columns, where the log beside it needs the room): tag
+        names without their values, and a shorter stale mark on units."""
+        return self.scrollable_content_region.width < COMPACT_BELOW
+
+    def _fit(self, title: str, depth: int, beside: int = 0) -> str:
+        """A node's title clipped (at word ends) to the panel at tree ``depth`` (org 0, site
+        1, unit 2) with ``beside`` cells of marks after it: a longer one would make the
+        whole tree scroll sideways."""
+        room = self.scrollable_content_region.width - 2 * depth - 3 - beside
+        return title if len(title) <= room or room < 4 else clip_middle(title, room)
+
     def _name_width(self) -> int:
-        """Cells for a tag's name: the panel minus guides (9) and the value column (9)."""
-        return max(13, self.scrollable_content_region.width - 9 - 9)
+        """Cells for a tag's name: the panel minus guides (9) and the value column (9);
+        compact, minus the guides only (6: a tag row is ``│ │ ├ name``)."""
+        width = self.scrollable_content_region.width
+        if self.compact:
+            return max(8, width - 6)
+        return max(13, width - 9 - 9)
 
     @staticmethod
     def width_for(terminal_width: int) -> int:
         """The panel's width on a terminal ``terminal_width`` wide: it grows with it (36 at
-        80 and 100 columns, 40 at 120, 50 at 170, at most 64), so long tag names keep more
-        of themselves where there is room."""
+        90 and 100 columns, 40 at 120, 50 at 170, at most 64), so long tag names keep more
+        of themselves where there is room. Below 90 columns it is compact (23: names only),
+        so the log beside it keeps a label column of 18 cells at 80 (6 beside a 36-wide
+        tree, where every pressure read ``…Press``)."""
+        if terminal_width < COMPACT_TERMINAL:
+            return COMPACT_WIDTH
         return max(36, min(64, 16 + terminal_width // 5))
 
     def _tag_label(self, name: str, tag: Any, stale: bool, severity: str | None = None) -> Text:
         """``name`` (already clipped to :meth:`_name_width`) and the value, in columns; an
-        alarm's severity puts a ▲ before the name."""
+        alarm's severity puts a ▲ before the name. Compact: the name alone."""
+        if self.compact:
+            if not severity:
+                return Text(name, style="dim" if stale else "")
+            text = Text("▲", style=_SEVERITY.get(severity, ""))
+            text.append(name[: self._name_width() - 1], style="dim" if stale else "")
+            return text
         value = tag.last
         shown = (format_value(value) if self.present is None
                  else self.present.show(tag.label, value, width=8))
@@ -228,16 +259,18 @@ class AssetTree(Tree[Scope]):
     def _grow(self) -> None:
         store = self.store
         for org_id, sites in store.tree.items():
-            org = self._node(("org", org_id), self.root, self.org_title(org_id),
+            org = self._node(("org", org_id), self.root, self._fit(self.org_title(org_id), 0),
                              Scope("org", org_id=org_id, title=f"org {org_id}"), expand=True)
             for site_id, units in sites.items():
-                site = self._node(("site", org_id, site_id), org, self.site_title(site_id),
+                site = self._node(("site", org_id, site_id), org,
+                                  self._fit(self.site_title(site_id), 1),
                                   Scope("site", org_id=org_id, site_id=site_id,
                                         title=f"site {site_id}"), expand=True)
                 for asset_id in units:
                     if ("unit", asset_id) not in self._node_of and self.names is not None:
                         self.names.lookup_missing(asset_id)  # queued; the name comes later
-                    unit = self._node(("unit", asset_id), site, self.unit_title(asset_id),
+                    unit = self._node(("unit", asset_id), site,
+                                      self._fit(self.unit_title(asset_id), 2, 2),
                                       Scope("unit", org_id, site_id, asset_id,
                                             title=f"unit {asset_id}"),
                                       expand=self._first_unit)

@@ -23,6 +23,7 @@ from test_ui_tmux import TMUX, _demo_is_wired, _tmux, _wait_screen
 
 from flux_tui.data.label_fit import DEFAULT_ABBREVIATIONS
 from flux_tui.sim.telemetry import TAGS
+from flux_tui.ui.asset_tree import COMPACT_WIDTH as COMPACT_TREE
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 
@@ -72,10 +73,28 @@ def tree_tags(screen: str, width: int) -> list[str]:
         part = line[:width]
         if len(part) > 7 and part[5] in "├└" and "▼" not in part and "▶" not in part:
             # the name's column: the panel less borders, scrollbar, guides (9) and the value
-            # (9: it may carry an engineering unit, '161.0 °F')
-            name = part[7:7 + width - 21].strip()
-            names.append(name)
+            # (9: it may carry an engineering unit, '161.0 °F'); a compact tree (below 90
+            # columns) has no value column
+            end = width - 2 if width < COMPACT_TREE + 1 else 7 + width - 21
+            names.append(part[7:end].strip())
     return names
+
+
+def log_labels(screen: str, left: int) -> list[str]:
+    """The label column of the log's lines (the log starts at column ``left``)."""
+    labels = []
+    for line in screen.splitlines():
+        found = re.match(r"[│ ]*\d\d:\d\d:\d\dZ? \S+ +(\S.*?) {2,}\S", line[left:])
+        if found:
+            labels.append(found.group(1))
+    return labels
+
+
+def log_readable(screen: str, left: int) -> bool:
+    """Eight log lines or more, each label whole words, never just ``…Press``."""
+    labels = log_labels(screen, left)
+    return len(labels) >= 8 and all(not label.startswith("…") and whole_words(label)
+                                    for label in labels)
 
 
 def whole_words(label: str) -> bool:
@@ -155,9 +174,10 @@ def test_issue_14_at_120x40_then_80x24(pane: str) -> None:
     assert "● REC" in status and "token" in status, status
     assert "^p palette" not in footer and footer.rstrip().endswith(
         ("Pin", "Window", "Assets", "Graphs", "Filter", "Help", "Quit")), footer
-    # the tree by hand: its labels and a 70-character query at 80 columns
+    # the tree by hand: its labels, the log's beside it and a 70-character query at 80
+    # columns (the tree is compact there: a 36-wide one left the log's labels 6 cells)
     keys(pane, "a")
-    wait(pane, lambda s: tree_ok(s, 36))
+    wait(pane, lambda s: tree_ok(s, COMPACT_TREE) and log_readable(s, COMPACT_TREE))
     keys(pane, "/")
     keys(pane, LONG_QUERY, literal=True)
     wait(pane, lambda s: query_whole(s, LONG_QUERY))
