@@ -7,7 +7,7 @@ from helpers import settle, wait_until
 from screen_text import screen_text
 
 from flux_tui.ui.app import FluxApp
-from flux_tui.ui.asset_tree import Scope
+from flux_tui.ui.asset_tree import COMPACT_WIDTH, Scope
 from flux_tui.ui.help import HelpScreen
 from flux_tui.ui.sparklines import SparkPanel
 
@@ -221,19 +221,20 @@ async def test_long_query_errors_and_empty_results_are_shown_whole_at_80_columns
     query = "asset:1111 (label:suction OR label:discharge) label:pressure -tag:*status"
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.store.total == 400)
-        await pilot.press("a")  # the tree takes 36 columns: the query has 41
+        await pilot.press("a")  # the (compact) tree takes 23 columns: the query has 57
         await pilot.press("slash", *query)
         await settle(pilot)
-        shown = " ".join(line[37:].strip(" │/") for line in screen_text(app).splitlines()[:4])
+        left = COMPACT_WIDTH + 1
+        shown = " ".join(line[left:].strip(" │/") for line in screen_text(app).splitlines()[:4])
         assert " ".join(query.split()) in " ".join(shown.split()), shown
         assert "100 of 400" in screen_text(app)  # the count is kept (below the query)
         await pilot.press("ctrl+u", *"asset:1111 labl:x")
         await settle(pilot)
-        text = " ".join(line[37:].strip(" │") for line in screen_text(app).splitlines()[:6])
+        text = " ".join(line[left:].strip(" │") for line in screen_text(app).splitlines()[:6])
         assert "found 'labl:x' — did you mean label:?" in " ".join(text.split()), text
         await pilot.press("ctrl+u", *"label:presure")
         await settle(pilot)
-        text = " ".join(line[37:].strip(" │") for line in screen_text(app).splitlines()[:6])
+        text = " ".join(line[left:].strip(" │") for line in screen_text(app).splitlines()[:6])
         assert ("no reading matches label:presure (0 of 400) — try label:pressure"
                 in " ".join(text.split())), text
 
