@@ -243,6 +243,7 @@ def test_viewer_login_option_reaches_run_viewer(
     assert (calls[-1]["profile"], calls[-1]["grant"]) == ("tech", "device_code")
 
 
+@pytest.mark.usefixtures("short_demo_history")
 def test_ui_abbreviations_reach_the_tail_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

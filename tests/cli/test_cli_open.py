@@ -35,6 +35,7 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float
         await pilot.pause(0.02)
 
 
+@pytest.mark.usefixtures("short_demo_history")
 @pytest.mark.parametrize("suffix", ["jsonl", "csv.gz"])
 def test_record_open_save_gives_the_same_readings(tmp_path: Path, suffix: str) -> None:
     first = tmp_path / f"first.{suffix}"

@@ -29,6 +29,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.mark.usefixtures("short_demo_history")
 def test_record_to_parquet_against_the_simulator(tmp_path: Path) -> None:
     out = tmp_path / "x.parquet"
     argv = ["record", "--profile", "demo", "--from", "trim-horizon", "--until-caught-up",

@@ -24,6 +24,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+# trim-horizon reads the demo's 2-minute backlog, not its 30 minutes of older history
+pytestmark = pytest.mark.usefixtures("short_demo_history")
 DEMO = ["tail", "--profile", "demo", "--from", "trim-horizon", "--until-caught-up"]
 
 

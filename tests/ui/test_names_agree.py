@@ -40,9 +40,9 @@ async def demo_feed() -> FeedSource:
     """The demo profile on a seeded simulator with a frozen clock: the same readings each
     time (seed 1 and the default fleet: the names a replay borrows from the demo match).
     The simulator's read limits are off: they count simulated seconds, which the frozen
-    clock never lets pass."""
+    clock never lets pass. A 45-second backlog (some 9,000 readings) is plenty to compare."""
     settings = SimSettings(seed=1, company="demo", throttle=None, shard_reads_per_second=10**6,
-                           shard_read_bytes_per_second=None)
+                           shard_read_bytes_per_second=None, backlog_seconds=45)
     simulator = Simulator(settings, SimClock.manual_at(NOW))
     return await open_feed(load_config(env={}).profile("demo"), start="trim-horizon",
                            simulator=simulator)
