@@ -4,7 +4,6 @@ a real `flux-tui sim` throttling at the same rate, together they get no 429."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -12,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_cli_process import clean_env, flux, free_port, wait_listening  # same folder
+from simproc import clean_env, running_sim
+from test_cli_process import flux  # same folder
 
 LIMIT = "10/10s"
 TAIL_SECONDS = "6"  # long enough to need more than one window's worth of calls each
@@ -21,24 +21,8 @@ TAIL_SECONDS = "6"  # long enough to need more than one window's worth of calls 
 @pytest.fixture
 def throttling_sim(tmp_path: Path) -> Iterator[int]:
     """A `flux-tui sim` on a free loopback port whose gateway allows LIMIT per token."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flux_tui", "sim", "--port", str(port), "--throttle", LIMIT],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(tmp_path / "sim"),
-    )
-    try:
-        wait_listening(port, process)
+    with running_sim(tmp_path / "sim", "--throttle", LIMIT) as port:
         yield port
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def counters(port: int) -> dict[str, object]:

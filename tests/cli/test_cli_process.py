@@ -4,10 +4,8 @@ against a `flux-tui sim` process on a loopback port, plus the README's library e
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,23 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from simproc import clean_env, free_port, running_sim
 
 from flux_tui.cli.output import EXIT_AUTH, EXIT_SIGNAL_BASE, EXIT_UNREACHABLE, EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 60
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment without the developer's FLUX_* settings, with private folders."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLUX_")}
-    env.update(
-        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra)
-    return env
 
 
 def flux(
@@ -48,48 +35,11 @@ def flux(
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_listening(port: int, process: subprocess.Popen[str], deadline: float = 20.0) -> None:
-    """Poll until the port accepts connections (or the process died, or the deadline)."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if process.poll() is not None:
-            raise AssertionError(f"the simulator exited: {process.stderr.read()}")  # type: ignore[union-attr]
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)  # polling a socket with a deadline, not waiting a fixed time
-    raise AssertionError(f"the simulator did not listen on {port}")
-
-
 @pytest.fixture(scope="module")
 def sim_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A real `flux-tui sim` process with a short backlog on a free loopback port."""
-    tmp = tmp_path_factory.mktemp("sim")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flux_tui", "sim", "--port", str(port), "--backlog", "20"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(tmp),
-    )
-    try:
-        wait_listening(port, process)
+    with running_sim(tmp_path_factory.mktemp("sim"), "--backlog", "20") as port:
         yield port
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def sim_profile(port: int, secret: str = "demo-secret") -> str:
@@ -198,7 +148,8 @@ def test_a_signal_ends_tail_with_a_summary(tmp_path: Path, signum: signal.Signal
 
 def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     tail = subprocess.Popen(
-        [sys.executable, "-m", "flux_tui", "tail", "--profile", "demo", "--from", "trim-horizon"],
+        # from the 2-minute backlog: plenty to write, without the demo's older history
+        [sys.executable, "-m", "flux_tui", "tail", "--profile", "demo", "--from", "2m"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=tmp_path,
@@ -218,8 +169,11 @@ def test_readme_library_example_runs(tmp_path: Path) -> None:
     section = readme.split("## Using it as a library", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert code is not None
+    # the demo without its 30 minutes of older history: trim-horizon then catches up on
+    # the 2-minute backlog (the example's code runs unchanged)
+    short = "import flux_tui.connect as c\nc.DEMO_HISTORY_SECONDS = 0.0\n"
     done = subprocess.run(
-        [sys.executable, "-c", code.group(1)],
+        [sys.executable, "-c", short + code.group(1)],
         check=False,
         capture_output=True,
         text=True,

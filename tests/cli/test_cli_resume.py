@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from test_cli_process import clean_env, flux, free_port, sim_profile, wait_listening
+from simproc import running_sim
+from test_cli_process import flux, sim_profile
 
 from flux_tui.data.session import open_session
 
@@ -22,25 +21,11 @@ from flux_tui.data.session import open_session
 def sim(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A `flux-tui sim` process; strict refuses AT_TIMESTAMP and AT/AFTER_SEQUENCE_NUMBER.
     Retention is an hour, so a clock jump can make a resumed session lose records."""
-    tmp = tmp_path_factory.mktemp("sim")
-    port = free_port()
-    command = [sys.executable, "-m", "flux_tui", "sim", "--port", str(port), "--backlog", "5",
-               "--rate", "40", "--retention", "1"]  # fmt: skip
+    options = ["--backlog", "5", "--rate", "40", "--retention", "1"]
     if request.param:
-        command.append("--strict-iterators")
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(tmp)
-    )
-    try:
-        wait_listening(port, process)
+        options.append("--strict-iterators")
+    with running_sim(tmp_path_factory.mktemp("sim"), *options) as port:
         yield port
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def record(tmp_path: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,10 +8,8 @@ from __future__ import annotations
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,40 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
+import simproc
+from simproc import clean_env, stop_process
+
+__all__ = ["Run", "Sim", "clean_env", "quiet_sim", "run_flux", "run_measured", "start_sim",
+           "stop_process"]
 
 RUN_TIMEOUT = 60.0
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment without the developer's FLUX_* settings, with private folders."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLUX_")}
-    env.update(
-        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_listening(port: int, process: subprocess.Popen[bytes], deadline: float = 20.0) -> None:
-    """Poll until the port accepts connections (or the process died, or the deadline)."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if process.poll() is not None:
-            raise AssertionError(f"the simulator exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)  # polling a socket with a deadline, not waiting a fixed time
-    raise AssertionError(f"the simulator did not listen on {port}")
 
 
 @dataclass
@@ -103,28 +74,8 @@ class Sim:
 
 
 def start_sim(folder: Path, *options: str) -> tuple[Sim, subprocess.Popen[bytes]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flux_tui", "sim", "--port", str(port), *options],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=clean_env(folder),
-    )
-    try:
-        wait_listening(port, process)
-    except BaseException:
-        stop_process(process)
-        raise
+    port, process = simproc.start_sim(folder, *options)
     return Sim(port, folder), process
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="session")
