@@ -90,32 +90,47 @@ def put_many(sim: Simulator, n: int, tag: int = 0) -> None:
         sim.stream.put("1_333_2222_1111_1754_889_21_108", orjson.dumps(payload), now)
 
 
+async def drained_backlog(make_rig: Callable[..., Rig], strict: bool, *, calls: int = 100,
+                          window: float = 60.0) -> Rig:
+    """One shard, 60,000 records put at once, read until caught up; the budget allows
+    ``calls`` per ``window`` seconds."""
+    rig = make_rig(
+        shards=1,
+        rate=0.01,
+        backlog_seconds=1.0,
+        calls=calls,
+        window=window,
+        reader_options={"page_limit": DEFAULT_PAGE_LIMIT},
+    )
+    strict_sim(rig, strict)
+    put_many(rig.sim, 60_000)
+    await rig.run(caught_up, guard=60)
+    return rig
+
+
+def after_an_outage(rig: Rig) -> Callable[[Rig], bool]:
+    """Every iterator expires, 600 new readings of tag 1 arrive: the returned condition
+    holds once all of them were read."""
+    before = len(rig.readings)
+    rig.sim.control.advance_clock(rig.sim.settings.iterator_ttl + 1)
+    put_many(rig.sim, 600, tag=1)
+
+    def got_them(r: Rig) -> bool:
+        return sum(1 for x in r.readings[before:] if x.tag_id == 1) >= 600
+
+    return got_them
+
+
 @MODES
 async def test_after_every_iterator_expired_600_new_readings_arrive_once_in_few_calls(
     make_rig: Callable[..., Rig], strict: bool
 ) -> None:
     """One shard holding 60,000 older records; the reader was away longer than an iterator
     lives; 600 new readings: passthrough gets them in <= 4 GetRecords calls."""
-    rig = make_rig(
-        shards=1,
-        rate=0.01,
-        backlog_seconds=1.0,
-        calls=100,
-        window=60.0,
-        reader_options={"page_limit": DEFAULT_PAGE_LIMIT},
-    )
-    strict_sim(rig, strict)
-    put_many(rig.sim, 60_000)
-    await rig.run(caught_up, guard=60)
+    rig = await drained_backlog(make_rig, strict)
     assert len(rig.readings) >= 60_000
-    before = len(rig.readings)
-    rig.sim.control.advance_clock(rig.sim.settings.iterator_ttl + 1)
-    put_many(rig.sim, 600, tag=1)
+    got_them = after_an_outage(rig)
     calls_before = rig.sim.counters.endpoint_calls["records"]
-
-    def got_them(r: Rig) -> bool:
-        return sum(1 for x in r.readings[before:] if x.tag_id == 1) >= 600
-
     await rig.run(got_them, guard=60)
     calls = rig.sim.counters.endpoint_calls["records"] - calls_before
     rig.check_exactly_once()
@@ -132,17 +147,7 @@ async def test_after_every_iterator_expired_600_new_readings_arrive_once_in_few_
 async def test_a_60000_record_backlog_drains_in_12_calls_within_12_calls_per_6s(
     make_rig: Callable[..., Rig], strict: bool
 ) -> None:
-    rig = make_rig(
-        shards=1,
-        rate=0.01,
-        backlog_seconds=1.0,
-        calls=12,
-        window=6.0,
-        reader_options={"page_limit": DEFAULT_PAGE_LIMIT},
-    )
-    strict_sim(rig, strict)
-    put_many(rig.sim, 60_000)
-    await rig.run(caught_up, guard=60)
+    rig = await drained_backlog(make_rig, strict, calls=12, window=6.0)
     rig.check_exactly_once()
     assert len(rig.readings) >= 60_000
     assert rig.sim.counters.endpoint_calls["records"] <= 12
@@ -153,20 +158,8 @@ async def test_faults_while_skipping_in_strict_mode_lose_and_double_nothing(
     make_rig: Callable[..., Rig],
 ) -> None:
     """The fallback re-reads 60,000 records after an expiry while calls fail at random."""
-    rig = make_rig(
-        shards=1,
-        rate=0.01,
-        backlog_seconds=1.0,
-        calls=100,
-        window=60.0,
-        reader_options={"page_limit": DEFAULT_PAGE_LIMIT},
-    )
-    strict_sim(rig, True)
-    put_many(rig.sim, 60_000)
-    await rig.run(caught_up, guard=60)
-    before = len(rig.readings)
-    rig.sim.control.advance_clock(rig.sim.settings.iterator_ttl + 1)
-    put_many(rig.sim, 600, tag=1)
+    rig = await drained_backlog(make_rig, True)
+    got_them = after_an_outage(rig)
     kinds = [
         "http-502",
         "timeout-504",
@@ -178,10 +171,6 @@ async def test_faults_while_skipping_in_strict_mode_lose_and_double_nothing(
         "internal-failure",
     ]
     rig.sim.control.random_faults(0.2, kinds, seed=5, delay=1.0)
-
-    def got_them(r: Rig) -> bool:
-        return sum(1 for x in r.readings[before:] if x.tag_id == 1) >= 600
-
     await rig.run(got_them, guard=120)
     rig.sim.control.clear_faults()
     assert rig.sim.stream.records_trimmed == 0  # retention (a day) did not pass meanwhile
