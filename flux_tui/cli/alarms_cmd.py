@@ -22,6 +22,7 @@ from flux_tui.base.errors import ConfigError
 from flux_tui.cli.output import EXIT_FAILURE, EXIT_OK, Progress
 from flux_tui.cli.tail import (
     NAMES_WAIT,
+    add_format_options,
     add_stream_options,
     compile_filter,
     finish,
@@ -73,13 +74,9 @@ def add_parser(
     parser.add_argument(
         "--no-stale", action="store_true", help="do not report stale (silent) units"
     )
-    parser.add_argument(
-        "--format",
-        choices=("jsonl", "table"),
-        default="jsonl",
-        help="jsonl (default): one object a transition; table: one human line",
+    add_format_options(
+        parser, ("jsonl", "table"), "jsonl (default): one object a transition; table: one human line"
     )
-    parser.add_argument("--utc", action="store_true", help="table times in UTC")
     parser.set_defaults(run=run_alarms)
 
 

@@ -40,8 +40,9 @@ from flux_tui.view.live import (
 )
 from flux_tui.view.source import FeedSource, ViewEvent
 
-__all__ = ["SinkTap", "add_parser", "add_stream_options", "compile_filter", "ends_run",
-           "finish", "headless_view", "run_tail", "stop_rule", "stream", "stream_profile"]
+__all__ = ["SinkTap", "add_format_options", "add_parser", "add_stream_options", "compile_filter",
+           "ends_run", "finish", "headless_view", "run_tail", "stop_rule", "stream",
+           "stream_profile"]
 
 #: Seconds ``tail``/``record`` wait for the Enterprise Objects names before reading, when a
 #: filter or the table needs them (a filter by a site's name must not miss the first pages).
@@ -147,15 +148,22 @@ def add_parser(
         description="Print readings to standard output; states and progress go to stderr.",
     )
     add_stream_options(parser)
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="jsonl",
-        help="jsonl (default): payload fields plus _shard, _seq, _arrival; "
+    add_format_options(
+        parser,
+        FORMATS,
+        "jsonl (default): payload fields plus _shard, _seq, _arrival; "
         "csv: with a header row; table: one human line a reading",
     )
-    parser.add_argument("--utc", action="store_true", help="table times in UTC")
     parser.set_defaults(run=run_tail)
+
+
+def add_format_options(
+    parser: argparse.ArgumentParser, formats: tuple[str, ...], help_text: str
+) -> None:
+    """``--format`` (one of ``formats``, jsonl by default) and ``--utc`` for the table:
+    the output options ``tail`` and ``alarms`` share."""
+    parser.add_argument("--format", choices=formats, default="jsonl", help=help_text)
+    parser.add_argument("--utc", action="store_true", help="table times in UTC")
 
 
 def stream_profile(args: argparse.Namespace, profile: Profile) -> Profile:
