@@ -20,8 +20,10 @@ __all__ = ["clean_env", "free_port", "running_sim", "start_sim", "stop_process",
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment without the developer's FLUX_* settings, with private folders."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLUX_")}
+    """The environment without the developer's FLUX_* settings, with private folders (and
+    without COLUMNS/LINES, which a pytest-xdist worker sets to 80×24)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("FLUX_") and k not in ("COLUMNS", "LINES")}
     env.update(
         XDG_CONFIG_HOME=str(tmp_path / "xdg"),
         XDG_CACHE_HOME=str(tmp_path / "cache"),

@@ -52,10 +52,12 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 async def still_cursors(pilot: Pilot[Any]) -> None:
     """Stop every text field's cursor blinking (hidden): a blink every 0.5 s would make the
     picture depend on how long the steps before it took."""
-    from textual.widgets import Input
+    from textual.widgets import Input, TextArea
 
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
+    for area in pilot.app.screen.query(TextArea):  # the filter bar's QueryInput is one
+        area.cursor_blink = False
     await pilot.pause()
 
 

@@ -16,11 +16,19 @@ import pytest
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 
 TMUX = shutil.which("tmux")
+# A tmux server of this test process's own: on the default server, another process's
+# sessions (a parallel test worker, anyone's tmux on a shared machine) could resize ours.
+SOCKET = f"flux-tests-{os.getpid()}"
+
+
+def tmux_argv(*args: str) -> list[str]:
+    """A tmux command line on this process's own server."""
+    assert TMUX is not None
+    return [TMUX, "-L", SOCKET, *args]
 
 
 def _tmux(*args: str) -> str:
-    assert TMUX is not None
-    return subprocess.run([TMUX, *args], check=True, capture_output=True, text=True).stdout
+    return subprocess.run(tmux_argv(*args), check=True, capture_output=True, text=True).stdout
 
 
 def _demo_is_wired() -> bool:
@@ -39,13 +47,15 @@ def demo_pane(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     env = {**os.environ, "TERM": "xterm-256color", "TZ": "UTC",
            "FLUX_TUI_CONFIG": "", "XDG_CONFIG_HOME": str(tmp_path)}
     env.pop("NO_COLOR", None)
+    for name in ("COLUMNS", "LINES"):  # set in a pytest-xdist worker: the app would take them
+        env.pop(name, None)  # for the terminal's size instead of the tmux window's
     command = f"{sys.executable} -m flux_tui demo"
-    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+    subprocess.run(tmux_argv("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command),
                    check=True, env=env)
     try:
         yield session
     finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, check=False)
+        subprocess.run(tmux_argv("kill-session", "-t", session), capture_output=True, check=False)
 
 
 def _wait_screen(session: str, check: Callable[[str], bool], timeout: float = 60.0) -> str:
@@ -81,7 +91,7 @@ def test_demo_streams_readings_and_filters(demo_pane: str) -> None:
     _tmux("send-keys", "-t", demo_pane, "q")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # q quits: the session ends with the process
-        if subprocess.run([TMUX, "has-session", "-t", demo_pane],
+        if subprocess.run(tmux_argv("has-session", "-t", demo_pane),
                           capture_output=True, check=False).returncode != 0:
             break
         time.sleep(0.1)

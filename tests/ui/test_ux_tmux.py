@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_ui_tmux import TMUX, _demo_is_wired, _tmux, _wait_screen
+from test_ui_tmux import TMUX, _demo_is_wired, _tmux, _wait_screen, tmux_argv
 
 from flux_tui.data.label_fit import DEFAULT_ABBREVIATIONS
 from flux_tui.sim.telemetry import TAGS
@@ -44,13 +44,15 @@ def pane(tmp_path: Path) -> Iterator[str]:
     env = {**os.environ, "TERM": "xterm-256color", "TZ": "UTC",
            "FLUX_TUI_CONFIG": "", "XDG_CONFIG_HOME": str(tmp_path)}
     env.pop("NO_COLOR", None)
-    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
-                    "-c", str(tmp_path), f"{sys.executable} -m flux_tui demo"],
+    for name in ("COLUMNS", "LINES"):  # set in a pytest-xdist worker: the app would take them
+        env.pop(name, None)  # for the terminal's size instead of the tmux window's
+    subprocess.run(tmux_argv("new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                             "-c", str(tmp_path), f"{sys.executable} -m flux_tui demo"),
                    check=True, env=env)
     try:
         yield session
     finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, check=False)
+        subprocess.run(tmux_argv("kill-session", "-t", session), capture_output=True, check=False)
 
 
 def keys(pane: str, *typed: str, literal: bool = False) -> None:
@@ -193,7 +195,7 @@ def test_issue_14_at_120x40_then_80x24(pane: str) -> None:
     keys(pane, "q")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if subprocess.run([TMUX, "has-session", "-t", pane], capture_output=True,
+        if subprocess.run(tmux_argv("has-session", "-t", pane), capture_output=True,
                           check=False).returncode != 0:
             return
         time.sleep(0.1)  # a real terminal: nothing to await
