@@ -22,10 +22,12 @@ NOW = 1_764_400_000.0
 
 def app_with_history() -> FluxApp:
     profile = load_config(env={}).profile("demo")
-    # the clock is frozen: a shard's read bandwidth would never free up again
+    # the clock is frozen: a shard's read bandwidth and its reads a second would never
+    # free up again (the reader would back off in real seconds, over and over)
     simulator = Simulator(SimSettings(seed=7, company="demo", units=4, sites=1, orgs=1,
                                       backlog_seconds=60, history_seconds=900,
-                                      shard_read_bytes_per_second=None),
+                                      shard_read_bytes_per_second=None,
+                                      shard_reads_per_second=10**6),
                           SimClock.manual_at(NOW))  # fmt: skip
 
     def opener_from(start: str | None) -> Any:
