@@ -15,6 +15,7 @@ import asyncio
 import gc
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -674,18 +675,46 @@ class FluxApp(AlarmActions, App[int]):
             self.view.stop_recording()  # quitting closes the file cleanly
 
 
-def watch_stop_signals(app: FluxApp) -> Callable[[], None]:
+STOP_GRACE_S = 5.0  # how long a signalled viewer may take to shut down before it is ended
+
+
+def exit_soon(status: int, grace_s: float = STOP_GRACE_S) -> threading.Thread:
+    """End the process with ``status`` if it is still alive ``grace_s`` seconds from now.
+
+    Why: after SIGHUP the terminal is gone, and Textual's shutdown can then wait for ever on
+    its output thread (seen twice in ten `tmux kill-server` runs: the main thread blocked in
+    ``WriterThread.stop``), leaving a viewer behind on the field box after every dropped SSH
+    link. The recording is closed before this is armed, so nothing of it is lost."""
+
+    def end_later() -> None:
+        time.sleep(grace_s)
+        os._exit(status)
+
+    watchdog = threading.Thread(target=end_later, name="flux-stop-watchdog", daemon=True)
+    watchdog.start()
+    return watchdog
+
+
+def watch_stop_signals(app: FluxApp, grace_s: float | None = None) -> Callable[[], None]:
     """SIGHUP and SIGTERM would kill the viewer at once, losing the last second of a
     recording and leaving its sidecar incomplete: they end it through
-    :meth:`FluxApp.stop_signal` instead. Returns the undo (nothing outside the main thread)."""
+    :meth:`FluxApp.stop_signal` instead. With ``grace_s``, a viewer whose shutdown is still
+    not over that long after the signal is ended all the same (:func:`exit_soon`). Returns
+    the undo (nothing outside the main thread)."""
     loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        app.stop_signal(signum)
+        if grace_s is not None:
+            exit_soon(128 + signum, grace_s)
+
     watched: list[int] = []
     for name in ("SIGHUP", "SIGTERM"):
         signum = getattr(signal, name, None)  # not every platform has SIGHUP
         if signum is None:
             continue
         try:
-            loop.add_signal_handler(signum, app.stop_signal, int(signum))
+            loop.add_signal_handler(signum, on_signal, int(signum))
         except (NotImplementedError, RuntimeError, ValueError):
             continue  # not the main thread, or no such signals here
         watched.append(int(signum))
@@ -702,7 +731,7 @@ async def run_app(app: FluxApp) -> int:
     crash, with the crash report named on stderr; 128 + N after signal N)."""
     from flux_tui.ui.exit_status import viewer_exit_code
 
-    undo = watch_stop_signals(app)
+    undo = watch_stop_signals(app, grace_s=STOP_GRACE_S)
     try:
         await app.run_async()
     finally:
