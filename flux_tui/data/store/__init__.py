@@ -15,22 +15,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flux_tui.base.events import CaughtUp, FeedState, Gap, ReaderEvent, StateChanged, Throttled
-from flux_tui.data.store.columns import (
-    CODE,
-    FALSE,
-    FLOAT,
-    INT,
-    MISSING_MS,
-    NONE,
-    OTHER,
-    SPARSE,
-    TRUE,
-    ReadingColumns,
-    Template,
-    _Batch,
-    _verdict,
+from flux_tui.data.store.columns import MISSING_MS, SPARSE, ReadingColumns, _verdict
+from flux_tui.data.store.encode import PageEncoder
+from flux_tui.data.store.tag_state import (
+    HistoryBacklog,
+    SeriesStats,
+    TagKey,
+    TagState,
+    UnitState,
+    tell_apart,
 )
-from flux_tui.data.store.tag_state import SeriesStats, TagKey, TagState, UnitState, tell_apart
 from flux_tui.feed.types import Batch, DecodeError, Reading
 
 # The tag and unit state live in tag_state; they are re-exported for the store's readers.
@@ -88,6 +82,9 @@ class LiveStore:
         self._matches = array("q")  # absolute positions that pass the predicate, ascending
         self._match_start = 0  # index of the first match still held (lazy trim)
         self._tag_of: list[TagState] = []  # template number -> its tag
+        self._backlog = HistoryBacklog()
+        self._encoder = PageEncoder(self.cols, self.tags, self._new_tag, self._tag_of,
+                                    self._backlog)
 
     def clear(self, *, keep_state: bool = True, capacity: int | None = None) -> None:
         """Forget every reading, tag and counter (another session was opened); the filter
@@ -132,7 +129,12 @@ class LiveStore:
             self.cols.skip(n - self.capacity)
             readings = readings[-self.capacity:]
         start = self.total
-        encoded = self._encode(readings)
+        encoder = self._encoder
+        encoder.latest_ms = self.latest_ms
+        encoded = encoder.encode(readings)
+        self.latest_ms = encoder.latest_ms
+        if encoder.delay_ms is not None:
+            self.delay_ms = encoder.delay_ms
         last = readings[-1]
         if last.epoch_ms is not None and type(last.arrival) is float:
             self.arrival_delay_ms = last.arrival * 1000.0 - last.epoch_ms
@@ -163,106 +165,9 @@ class LiveStore:
                 matches.append(start + i)
         self._trim_matches()
 
-    def _encode(self, readings: list[Reading]) -> _Batch:
-        """The per-reading loop: tag state, tiered history and the columns of each reading
-        (one tuple a reading, turned into columns at the end: cheaper than ten appends)."""
-        cols = self.cols
-        rows: list[tuple[Any, ...]] = []
-        put = rows.append
-        sparse: list[tuple[int, Reading]] = []
-        tags, sources, source_of = self.tags, cols.sources, cols._source_of
-        extra = len(Reading._fields) > 15  # a Reading with more fields: kept whole when set
-        pos = cols.total
-        delay_sum = delay_n = 0
-        latest = self.latest_ms
-        for r in readings:
-            tag_id = r[9]
-            key = (r[8], tag_id if tag_id is not None else r[11])
-            t = tags.get(key)
-            if t is None:
-                t = self._new_tag(key, r)
-            val = r[13]
-            t.prev = t.last
-            t.last = val
-            t.count += 1
-            lp = t.last_pos
-            back = pos - lp if 0 <= lp and pos - lp < _I32 else 0
-            t.last_pos = pos
-            kind, num = (FLOAT, val) if type(val) is float else _kind_of(val, cols)
-            ms = r[4]
-            if ms is not None:
-                gap = ms - t.last_ms
-                if gap > 0:
-                    if t.count > 1:
-                        # EWMA of the reporting interval: adapts, but one late point moves it little
-                        t.interval_ms = gap if t.interval_ms == 0 else t.interval_ms * 0.8 + gap * 0.2
-                    t.last_ms = ms
-                latest = max(latest, ms)
-                rt = r[5]
-                if rt is not None:
-                    delay_sum += rt - ms
-                    delay_n += 1
-                t.tiers.add(ms // 1000, num if kind <= INT else t.code_of(val))
-            # Columns when a template rebuilds this reading exactly, else kept whole.
-            where = None
-            if kind != OTHER and not (extra and any(r[15:])):
-                p = r[14]
-                tp = t.template
-                if tp is not None:
-                    q = tp.base.copy()
-                    if tp.has_e:
-                        q["epochMs"] = ms
-                    if tp.has_rt:
-                        q["rtms"] = r[5]
-                    if tp.has_v:
-                        q["val"] = val
-                    if not (q == p and list(map(type, p.values())) == tp.types
-                            and r[6:13] == tp.facts):
-                        tp = self._variant(t, r, ms, val)
-                else:
-                    tp = self._variant(t, r, ms, val)
-                if tp is not None:
-                    where = _where(r, ms, cols, sources, source_of)
-            if where is None:
-                sparse.append((pos - cols.total, r))
-                put((SPARSE, ms if type(ms) is int else MISSING_MS, num, OTHER, back,
-                     0, 0, 0, 0, 0))
-            else:
-                put((tp.number, MISSING_MS if ms is None else ms, num, kind, back, *where))  # type: ignore[union-attr]
-            pos += 1
-        self.latest_ms = latest
-        if delay_n:
-            self.delay_ms = delay_sum / delay_n
-        return _Batch.of(rows, sparse)
-
-    def _variant(self, t: TagState, r: Reading, ms: Any, val: Any) -> Any:
-        """The template of tag ``t`` that fits ``r``: another one it had, or a new one
-        (at most a few per tag: then the reading is kept whole)."""
-        p = r[14]
-        if type(p) is not dict:
-            return None
-        for tp in t.variants:
-            q = tp.base.copy()
-            if tp.has_e:
-                q["epochMs"] = ms
-            if tp.has_rt:
-                q["rtms"] = r[5]
-            if tp.has_v:
-                q["val"] = val
-            if q == p and list(map(type, p.values())) == tp.types and r[6:13] == tp.facts:
-                t.template = tp
-                return tp
-        if len(t.variants) >= _MAX_VARIANTS or not _exact(Template(0, r), p, ms, r[5], val):
-            return None
-        tp = self.cols.new_template(r)
-        if tp is not None:
-            t.variants.append(tp)
-            self._tag_of.append(t)
-            t.template = tp
-        return tp
-
     def _new_tag(self, key: TagKey, r: Reading) -> TagState:
         t = self.tags[key] = TagState(key, r)
+        self._backlog.register(t)
         unit = self.units.get(r.asset_id)
         if unit is None:
             unit = self.units[r.asset_id] = UnitState(r.org_id, r.site_id, r.asset_id)
@@ -328,6 +233,7 @@ class LiveStore:
         self.cols.truncate(total)
         m = self._matches
         del m[bisect_left(m, total, self._match_start):]
+        self._backlog.flush()  # the history as of now, then cut
         self._restore_tags(cut_ms)
         self.version += 1
 
@@ -468,78 +374,3 @@ class LiveStore:
         """The tags of one unit, first-seen order."""
         unit = self.units.get(asset_id)
         return list(unit.tags.values()) if unit else []
-
-
-def _kind_of(val: Any, cols: ReadingColumns) -> tuple[int, float]:
-    """How the value column holds ``val`` (a float is FLOAT, handled by the caller)."""
-    vt = type(val)
-    if vt is int and -(2**53) < val < 2**53:
-        return INT, float(val)
-    if val is None:
-        return NONE, 0.0
-    if vt is bool:
-        return (TRUE if val else FALSE), 0.0
-    if vt is str:
-        c = cols._code_of.get(val)
-        if c is None:
-            c = cols.code(val)
-        if c >= 0:
-            return CODE, float(c)
-    return OTHER, 0.0
-
-
-def _exact(tp: Template, p: dict[str, Any], ms: Any, rtms: Any, val: Any) -> bool:
-    """The payload's own epochMs/rtms/val have the types the columns give back."""
-    return ((not tp.has_e or type(p["epochMs"]) is type(ms))
-            and (not tp.has_rt or type(p["rtms"]) is type(rtms))
-            and (not tp.has_v or type(p["val"]) is type(val)))
-
-
-def _where(r: Reading, ms: Any, cols: ReadingColumns, sources: list[tuple[str, str, int]],
-           source_of: dict[str, int]) -> tuple[int, int, int, int, int] | None:
-    """(source, sequence tail, rtms delta, arrival delta, sub) of ``r``, or None when one
-    of them does not fit its column (the reading is then kept whole)."""
-    if ms is not None and type(ms) is not int:
-        return None
-    rt = r[5]
-    if rt is None:
-        d_rt = _NO_DELTA
-    elif ms is None or type(rt) is not int or not -_I32 < rt - ms < _I32:
-        return None
-    else:
-        d_rt = rt - ms
-    arrival = r[3]
-    if type(arrival) is not float:
-        return None
-    if arrival == 0.0:
-        d_arr = _NO_DELTA
-    else:
-        if ms is None:
-            return None
-        d_arr = int(arrival * 1000.0 + 0.5) - ms
-        if not -_I32 < d_arr < _I32 or (ms + d_arr) / 1000.0 != arrival:
-            return None
-    sub = r[2]
-    if type(sub) is not int or not 0 <= sub < 256:
-        return None
-    # The sequence number: its last 18 digits as a number, the digits before them (the
-    # same for a long run of a shard's records) once per source: no 56-digit conversion.
-    seq = r[1]
-    if type(seq) is not str:
-        return None
-    shard = r[0]
-    src = source_of.get(shard)
-    if src is not None:
-        _, prefix, width = sources[src]
-        if len(seq) == len(prefix) + width and seq.startswith(prefix):
-            tail = seq[-width:]
-            if tail.isdigit() and tail.isascii():
-                return src, int(tail), d_rt, d_arr, sub
-    if type(shard) is not str or not seq:
-        return None
-    width = min(len(seq), _SEQ_DIGITS)
-    tail = seq[-width:]
-    if not (tail.isdigit() and tail.isascii()):
-        return None
-    src = cols.source(shard, seq[:-width], width)
-    return None if src < 0 else (src, int(tail), d_rt, d_arr, sub)

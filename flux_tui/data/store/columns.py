@@ -31,6 +31,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
 from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from flux_tui.feed.types import Reading
@@ -55,9 +56,15 @@ _MORE = (None,) * (len(Reading._fields) - 15)  # fields a later Reading may add 
 class Template:
     """What the readings of one tag share: the payload (``base``, first reading's field
     order) and the canonical fields. ``has_e``/``has_rt``/``has_v`` say whether the payload
-    carries ``epochMs``/``rtms``/``val`` (those come from the columns)."""
+    carries ``epochMs``/``rtms``/``val`` (those come from the columns).
 
-    __slots__ = ("base", "facts", "has_e", "has_rt", "has_v", "number", "types")
+    A payload fits the template when it has the same keys in the same order, the same
+    values of the same types in every other field (``static``, read by ``static_of``), and
+    its ``epochMs``/``rtms``/``val`` are the reading's own (see :meth:`fits`). ``quick``:
+    the payload carries all three, so the store's loop checks it inline."""
+
+    __slots__ = ("base", "facts", "has_e", "has_rt", "has_v", "keys", "number", "quick",
+                 "static", "static_of", "static_types")
 
     def __init__(self, number: int, r: Reading) -> None:
         self.number = number
@@ -66,8 +73,45 @@ class Template:
         self.has_rt = "rtms" in self.base
         self.has_v = "val" in self.base
         self.facts: tuple[Any, ...] = tuple(r[6:13])  # org, site, asset, tag, register, name, label
-        # The payload's value types in order: ``==`` alone would take 2222.0 for 2222.
-        self.types = list(map(type, self.base.values()))
+        self.keys = tuple(self.base)
+        # ``static_of`` always gives a tuple (itemgetter of one key would give the value).
+        static = [k for k in self.keys if k not in _CHANGING]
+        self.static_of = itemgetter(*static) if len(static) > 1 else _one_or_none(static)
+        self.static = self.static_of(self.base)
+        # Types too: ``==`` alone would take 2222.0 (or True) for 2222.
+        self.static_types = tuple(map(type, self.static))
+        self.quick = self.has_e and self.has_rt and self.has_v
+
+    def fits(self, r: Reading, ms: Any, val: Any) -> bool:
+        """Whether this template and the columns rebuild ``r``'s payload and canonical fields
+        exactly (``ms``/``val`` are ``r``'s epochMs and value)."""
+        p = r[14]
+        if type(p) is not dict or tuple(p) != self.keys:
+            return False
+        if self.has_e and not _same(p["epochMs"], ms):
+            return False
+        if self.has_rt and not _same(p["rtms"], r[5]):
+            return False
+        if self.has_v and not _same(p["val"], val):
+            return False
+        static = self.static_of(p)
+        return (static == self.static and tuple(map(type, static)) == self.static_types
+                and r[6:13] == self.facts)
+
+
+_CHANGING = frozenset(("epochMs", "rtms", "val"))
+
+
+def _one_or_none(keys: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    if keys:
+        key = keys[0]
+        return lambda p: (p[key],)
+    return lambda p: ()
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of the same type (1, 1.0 and True are three different JSON values)."""
+    return a is b or (type(a) is type(b) and a == b)
 
 
 class _Probe:
@@ -378,5 +422,15 @@ class _Batch:
         columns = zip(*rows) if rows else [()] * len(_ORDER)
         for name, column in zip(_ORDER, columns):
             setattr(batch, name, array(_CODES[name], column))
+        batch.sparse = sparse
+        return batch
+
+    @classmethod
+    def from_columns(cls, *, sparse: list[tuple[int, Reading]], **columns: array[Any]
+                     ) -> _Batch:
+        """From whole columns, one keyword each of :data:`_ORDER` (all of the same length)."""
+        batch = cls.__new__(cls)
+        for name in _ORDER:
+            setattr(batch, name, columns[name])
         batch.sparse = sparse
         return batch

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from itertools import repeat
+from operator import lt
 
 __all__ = ["FINE_KEEP", "MID_KEEP", "SPAN", "Tier", "Tiers"]
 
@@ -152,6 +154,64 @@ class Tiers:
         fine.last.append(value)
         if second - idx[0] > FINE_KEEP + _FOLD_FINE:
             self._fold(second)
+
+    def add_many(self, seconds: list[int], values: list[float]) -> None:
+        """Readings in the order they came, as :meth:`add` one by one would take them; in
+        time order (what a live feed gives) a run of one second, or a run of new seconds,
+        is taken at once."""
+        fine = self.fine
+        idx = fine.idx
+        if (idx and seconds[0] < idx[-1]) or seconds != sorted(seconds):
+            for second, value in zip(seconds, values):
+                self.add(second, value)
+            return
+        if (not idx or seconds[0] > idx[-1]) and all(map(lt, seconds, seconds[1:])):
+            self._append_new(seconds, values)
+            return
+        n = len(seconds)
+        i = 0
+        while i < n:
+            second = seconds[i]
+            j = bisect_right(seconds, second, i)
+            run = values[i:j]
+            if idx and idx[-1] == second:
+                lo = min(run)
+                fine.lo[-1] = min(fine.lo[-1], lo)
+                hi = max(run)
+                fine.hi[-1] = max(fine.hi[-1], hi)
+                fine.sum[-1] = sum(run, fine.sum[-1])
+                fine.n[-1] += j - i
+                fine.last[-1] = run[-1]
+            else:
+                self._append_new([second], [run[0]])
+                if j - i > 1:  # the rest of the run into that new bucket
+                    rest = run[1:]
+                    fine.lo[-1] = min(fine.lo[-1], min(rest))
+                    fine.hi[-1] = max(fine.hi[-1], max(rest))
+                    fine.sum[-1] = sum(rest, fine.sum[-1])
+                    fine.n[-1] += j - i - 1
+                    fine.last[-1] = run[-1]
+            i = j
+
+    def _append_new(self, seconds: list[int], values: list[float]) -> None:
+        """New 1 s buckets for strictly increasing ``seconds`` past the newest, one value
+        each, folding where :meth:`add` would."""
+        fine = self.fine
+        idx = fine.idx
+        while seconds:
+            oldest = idx[0] if idx else seconds[0]
+            # the first second past which add() would fold (none: take them all)
+            cut = bisect_right(seconds, oldest + FINE_KEEP + _FOLD_FINE)
+            take = seconds[:cut + 1], values[:cut + 1]
+            idx.extend(take[0])
+            fine.lo.extend(take[1])
+            fine.hi.extend(take[1])
+            fine.sum.extend(take[1])
+            fine.n.extend(repeat(1, len(take[0])))
+            fine.last.extend(take[1])
+            if cut < len(seconds):
+                self._fold(seconds[cut])
+            seconds, values = seconds[cut + 1:], values[cut + 1:]
 
     def _late(self, second: int, value: float) -> None:
         """A reading older than the 1 s tier holds: into the coarser tiers."""
