@@ -418,15 +418,26 @@ class LiveView:
             await _names_loaded(source.names, until.names_wait)
         try:
             async for item in source:
-                for part in self._parts(item):
-                    reason = self.dispatch(part, until, summary)
-                    if reason is not None:
-                        summary.stopped_by = reason
-                        return
-                    if part is not item:
-                        await asyncio.sleep(0)  # let the UI draw between parts of a page
+                reason = await self._dispatch_parts(self._parts(item), until, summary)
+                # Nothing may hold a page while the next one is awaited: its readings would
+                # stay alive for the garbage collector to walk (see ui/gc_policy.py).
+                del item
+                if reason is not None:
+                    summary.stopped_by = reason
+                    return
         except StopRun as stop:
             summary.stopped_by = stop.reason
+
+    async def _dispatch_parts(self, parts: list[SourceItem], until: StopWhen,
+                              summary: RunSummary) -> str | None:
+        """Dispatch an item (or a page's parts, the UI drawing between them)."""
+        for number, part in enumerate(parts):
+            if number:
+                await asyncio.sleep(0)  # let the UI draw between parts of a page
+            reason = self.dispatch(part, until, summary)
+            if reason is not None:
+                return reason
+        return None
 
     def _parts(self, item: SourceItem) -> list[SourceItem]:
         """A big page for the store in parts of :data:`PART` readings: ingesting a
