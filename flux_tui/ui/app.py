@@ -12,7 +12,6 @@ is retried (automatically for network faults, with ``ctrl+r`` always).
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import signal
 import threading
@@ -48,6 +47,7 @@ from flux_tui.ui.asset_tree import AssetTree, Scope
 from flux_tui.ui.commands import FluxCommands
 from flux_tui.ui.feed_status import classify_failure
 from flux_tui.ui.filter_bar import FilterBar
+from flux_tui.ui.gc_policy import install_gc_policy
 from flux_tui.ui.help import HelpScreen, key_sections
 from flux_tui.ui.info_screens import InfoScreen
 from flux_tui.ui.log_view import TagLog
@@ -76,7 +76,6 @@ if TYPE_CHECKING:
 __all__ = ["SESSION_BINDINGS", "FluxApp", "alarm_setup", "run_viewer"]
 
 _RETRY_MAX = 60.0
-_GC_THRESHOLDS = (20_000, 10, 10)  # see on_mount
 SEEK_STEP = 60.0  # seconds of session time for j / l
 JUMP_STEP = 0.10  # fraction of the session for [ / ]
 
@@ -223,13 +222,8 @@ class FluxApp(AlarmActions, App[int]):
             self.set_keymap(self._user_keys)
         hz = 1.0 if self.low_bandwidth else 4.0
         self.set_interval(1.0 / hz, self._tick, name="refresh")
-        # At peak a 10,000-reading page arrives every 0.6 s and Textual leaves reference
-        # cycles behind every frame (strips and their caches). With the default thresholds
-        # those survive two young collections within milliseconds and pile up in the oldest
-        # generation, so full collections (~100 ms) come every few seconds. A larger young
-        # generation lets them die young: measured, full collections drop to ~1 in 2 minutes
-        # and RSS stays flat (benchmarks/bench_tui.py).
-        gc.set_threshold(*_GC_THRESHOLDS)
+        if not self.is_headless:  # no collection may hold the loop at peak (tests keep theirs)
+            install_gc_policy()
         self.start_feed()
 
     def _setup_themes(self) -> None:
