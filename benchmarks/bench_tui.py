@@ -51,29 +51,37 @@ class PeakReader:
 
     async def __aiter__(self) -> Any:
         from flux_tui.base.events import FeedState, StateChanged
-        from flux_tui.feed.types import Batch, Reading
 
         yield StateChanged(FeedState.LIVE, "")
         n = 0
         next_at = time.monotonic()
-        labels = [f"Tag {t} Pressure" if t % 3 else f"Tag {t} Status" for t in range(TAGS)]
         while not self._closed:
-            now_ms = int(time.time() * 1000)
-            rows = []
-            for i in range(PAGE):
-                unit = 1000 + (n % UNITS)
-                tag = (n // UNITS) % TAGS
-                val: Any = (n % 997) / 10.0 if tag % 3 else ("RUN" if n % 11 else "STOP")
-                ms = now_ms - 600 + i * 600 // PAGE
-                payload = {"epochMs": ms, "rtms": ms + 300, "assetId": unit, "tagId": tag,
-                           "label": labels[tag], "val": val}
-                rows.append(Reading("shardId-0", str(10**20 + n), 0, ms / 1000, ms, ms + 300,
-                                    333, 2222, unit, tag, tag, f"tag_{tag}", labels[tag], val,
-                                    payload))
-                n += 1
-            yield Batch("shardId-0", rows, [], 0, time.time())
+            # The page is made by a call and handed over at once: this generator keeps no
+            # reference to it while it sleeps (as the real reader, which keeps none).
+            yield self._page(n)
+            n += PAGE
             next_at += PERIOD
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    @staticmethod
+    def _page(n: int) -> Any:
+        from flux_tui.feed.types import Batch, Reading
+
+        labels = [f"Tag {t} Pressure" if t % 3 else f"Tag {t} Status" for t in range(TAGS)]
+        now_ms = int(time.time() * 1000)
+        rows = []
+        for i in range(PAGE):
+            unit = 1000 + (n % UNITS)
+            tag = (n // UNITS) % TAGS
+            val: Any = (n % 997) / 10.0 if tag % 3 else ("RUN" if n % 11 else "STOP")
+            ms = now_ms - 600 + i * 600 // PAGE
+            payload = {"epochMs": ms, "rtms": ms + 300, "assetId": unit, "tagId": tag,
+                       "label": labels[tag], "val": val}
+            rows.append(Reading("shardId-0", str(10**20 + n), 0, ms / 1000, ms, ms + 300,
+                                333, 2222, unit, tag, tag, f"tag_{tag}", labels[tag], val,
+                                payload))
+            n += 1
+        return Batch("shardId-0", rows, [], 0, time.time())
 
     async def aclose(self) -> None:
         self._closed = True
