@@ -57,28 +57,40 @@ _JSONDecodeError = orjson.JSONDecodeError
 _new_reading = tuple.__new__  # builds the NamedTuple without its Python-level __new__
 
 
-class _RecordBudget:
-    """What is left of one record's caps while its blobs are decoded (shared by its gzip
-    members and KPL sub-records, so nesting cannot multiply them)."""
+class _Record:
+    """One record on the careful path: where it came from, where its readings and errors
+    go, and what is left of its caps (shared by its gzip members and KPL sub-records, so
+    nesting cannot multiply them)."""
 
-    __slots__ = ("inflated", "readings")
+    __slots__ = ("arrival", "errors", "inflated", "readings", "readings_left", "seq", "shard")
 
-    def __init__(self) -> None:
+    def __init__(self, shard: str, seq: str, arrival: float, readings: list[Reading],
+                 errors: list[DecodeError]) -> None:
+        self.shard, self.seq, self.arrival = shard, seq, arrival
+        self.readings, self.errors = readings, errors
         self.inflated = MAX_INFLATED
-        self.readings = MAX_READINGS_PER_RECORD
+        self.readings_left = MAX_READINGS_PER_RECORD
+
+    def fail(self, reason: str, raw: bytes) -> None:
+        """One decode error of this record."""
+        self.errors.append(DecodeError(self.shard, self.seq, reason, raw, self.arrival))
+
+    def take(self, value: dict[str, Any], sub: int) -> None:
+        """One reading of this record."""
+        self.readings.append(make_reading(self.shard, self.seq, sub, self.arrival, value))
+
+    def take_readings(self, count: int) -> None:
+        """Count ``count`` more readings against the cap (CapExceeded past it)."""
+        if count > self.readings_left:
+            raise CapExceeded(
+                f"record holds more than {MAX_READINGS_PER_RECORD:,} readings "
+                "(the per-record cap; a 1 MiB Kinesis record cannot carry more real readings)"
+            )
+        self.readings_left -= count
 
 
 class CapExceeded(ValueError):
     """A record over one of the per-record caps; the message names the cap."""
-
-
-def _take_readings(budget: _RecordBudget, count: int) -> None:
-    if count > budget.readings:
-        raise CapExceeded(
-            f"record holds more than {MAX_READINGS_PER_RECORD:,} readings "
-            "(the per-record cap; a 1 MiB Kinesis record cannot carry more real readings)"
-        )
-    budget.readings -= count
 
 
 def decode_records(shard: str, records: list[Any]) -> tuple[list[Reading], list[DecodeError]]:
@@ -172,11 +184,12 @@ def _decode_capped(
     """Decode one record's bytes under the per-record caps: a record over a cap is one
     decode error naming the cap, and none of its readings are kept (all or nothing)."""
     kept, failed = len(readings), len(errors)
+    record = _Record(shard, seq, arrival, readings, errors)
     try:
-        _decode_blob(shard, seq, arrival, raw, 0, 0, readings, errors, _RecordBudget())
+        _decode_blob(record, raw, 0, 0)
     except CapExceeded as exc:
         del readings[kept:], errors[failed:]
-        errors.append(DecodeError(shard, seq, str(exc), raw, arrival))
+        record.fail(str(exc), raw)
 
 
 # --- the careful path ------------------------------------------------------------------------
@@ -227,43 +240,31 @@ def _decode_record(
     _decode_capped(shard, seq, arrival, raw, readings, errors)
 
 
-def _decode_blob(
-    shard: str,
-    seq: str,
-    arrival: float,
-    raw: bytes,
-    sub: int,
-    depth: int,
-    readings: list[Reading],
-    errors: list[DecodeError],
-    budget: _RecordBudget,
-) -> int:
-    """Decode one blob into readings/errors, numbering elements from ``sub``.
+def _decode_blob(record: _Record, raw: bytes, sub: int, depth: int) -> int:
+    """Decode one blob of ``record``, numbering its elements from ``sub``.
 
     Returns the next free ``sub`` so nested formats (KPL of arrays) keep numbers unique.
     Raises :class:`CapExceeded` when the record passes a per-record cap.
     """
     if raw[:4] == KPL_MAGIC:
         if depth > 0:
-            errors.append(DecodeError(shard, seq, "KPL aggregate nested in a record", raw, arrival))
+            record.fail("KPL aggregate nested in a record", raw)
             return sub + 1
         try:
             subs = parse_aggregate(raw)
         except KplError as exc:
-            errors.append(DecodeError(shard, seq, f"bad KPL aggregate: {exc}", raw, arrival))
+            record.fail(f"bad KPL aggregate: {exc}", raw)
             return sub + 1
-        _take_readings(budget, len(subs))
-        budget.readings += len(subs)  # only a bound up front: each sub takes its own share
+        record.take_readings(len(subs))
+        record.readings_left += len(subs)  # only a bound up front: each sub takes its share
         for part in subs:
-            sub = _decode_blob(
-                shard, seq, arrival, part.data, sub, depth + 1, readings, errors, budget
-            )
+            sub = _decode_blob(record, part.data, sub, depth + 1)
         return sub
     if raw[:2] == GZIP_MAGIC:
-        return _decode_gzip(shard, seq, arrival, raw, sub, depth, readings, errors, budget)
+        return _decode_gzip(record, raw, sub, depth)
     text = raw[3:] if raw[:3] == _BOM else raw
     if not text.strip():
-        errors.append(DecodeError(shard, seq, "empty record", raw, arrival))
+        record.fail("empty record", raw)
         return sub + 1
     if len(text) > MAX_VALUES_PER_RECORD and text.count(b",") >= MAX_VALUES_PER_RECORD:
         raise CapExceeded(
@@ -274,84 +275,57 @@ def _decode_blob(
         value = _loads(text)
     except _JSONDecodeError as exc:
         if b"\n" in text.strip():
-            return _decode_lines(shard, seq, arrival, text, sub, readings, errors, budget)
-        errors.append(DecodeError(shard, seq, _json_reason(text, exc), raw, arrival))
+            return _decode_lines(record, text, sub)
+        record.fail(_json_reason(text, exc), raw)
         return sub + 1
     if isinstance(value, dict):
-        _take_readings(budget, 1)
-        readings.append(make_reading(shard, seq, sub, arrival, value))
+        record.take_readings(1)
+        record.take(value, sub)
         return sub + 1
     if isinstance(value, list):
-        _take_readings(budget, len(value))
+        record.take_readings(len(value))
         for element in value:
             if isinstance(element, dict):
-                readings.append(make_reading(shard, seq, sub, arrival, element))
+                record.take(element, sub)
             else:
-                errors.append(
-                    DecodeError(
-                        shard,
-                        seq,
-                        f"element {sub} is not an object",
-                        _repr_bytes(element),
-                        arrival,
-                    )
-                )
+                record.fail(f"element {sub} is not an object", _repr_bytes(element))
             sub += 1
         return sub
-    errors.append(DecodeError(shard, seq, "not a JSON object", raw, arrival))
+    record.fail("not a JSON object", raw)
     return sub + 1
 
 
-def _decode_gzip(
-    shard: str,
-    seq: str,
-    arrival: float,
-    raw: bytes,
-    sub: int,
-    depth: int,
-    readings: list[Reading],
-    errors: list[DecodeError],
-    budget: _RecordBudget,
-) -> int:
+def _decode_gzip(record: _Record, raw: bytes, sub: int, depth: int) -> int:
     """A gzip blob: inflated within what is left of the record's cap, then decoded."""
     if depth >= _MAX_DEPTH:
-        errors.append(DecodeError(shard, seq, "gzip nested too deep", raw, arrival))
+        record.fail("gzip nested too deep", raw)
         return sub + 1
     try:
-        inflated = _gunzip(raw, budget.inflated)
+        inflated = _gunzip(raw, record.inflated)
     except CapExceeded:
         raise
     except (zlib.error, ValueError, EOFError) as exc:
-        errors.append(DecodeError(shard, seq, f"bad gzip: {exc}", raw, arrival))
+        record.fail(f"bad gzip: {exc}", raw)
         return sub + 1
-    budget.inflated -= len(inflated)
-    return _decode_blob(shard, seq, arrival, inflated, sub, depth + 1, readings, errors, budget)
+    record.inflated -= len(inflated)
+    return _decode_blob(record, inflated, sub, depth + 1)
 
 
-def _decode_lines(
-    shard: str,
-    seq: str,
-    arrival: float,
-    text: bytes,
-    sub: int,
-    readings: list[Reading],
-    errors: list[DecodeError],
-    budget: _RecordBudget,
-) -> int:
+def _decode_lines(record: _Record, text: bytes, sub: int) -> int:
     """Newline-delimited JSON: one element per non-blank line."""
     for line in text.split(b"\n"):
         if not line.strip():
             continue
-        _take_readings(budget, 1)
+        record.take_readings(1)
         try:
             value = _loads(line)
         except _JSONDecodeError as exc:
-            errors.append(DecodeError(shard, seq, _json_reason(line, exc), line, arrival))
+            record.fail(_json_reason(line, exc), line)
         else:
             if isinstance(value, dict):
-                readings.append(make_reading(shard, seq, sub, arrival, value))
+                record.take(value, sub)
             else:
-                errors.append(DecodeError(shard, seq, "line is not a JSON object", line, arrival))
+                record.fail("line is not a JSON object", line)
         sub += 1
     return sub
 
