@@ -156,3 +156,23 @@ def test_history_taken_many_at_a_time_equals_one_by_one(
         for column in ("idx", "lo", "hi", "n", "last"):
             assert getattr(a, column)[a.head:] == getattr(b, column)[b.head:]
         assert a.sum[a.head:] == pytest.approx(b.sum[b.head:])
+
+
+FILTERS = {
+    "by tag": lambda r: r.tag_id == 2,  # decided once per template
+    "by value": lambda r: isinstance(r.val, float) and r.val > 0,  # reading by reading
+    "both": lambda r: r.asset_id == 1111 and r.val is not None,
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(pages(), st.integers(5, 200), st.sampled_from(sorted(FILTERS)))
+def test_the_filtered_view_of_plain_pages_is_the_filter_over_what_is_held(
+        rows: list[list[Reading]], capacity: int, name: str) -> None:
+    predicate = FILTERS[name]
+    store = LiveStore(capacity)
+    store.set_filter(predicate)
+    for page in rows:
+        store.ingest(Batch("shardId-000000000000", page))
+    held = [p for p in range(store.first, store.total) if predicate(store.reading_at(p))]
+    assert [store.view_pos(i) for i in range(store.view_len())] == held

@@ -11,7 +11,8 @@ import time
 from array import array
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, compress
 from typing import Any
 
 from flux_tui.base.events import CaughtUp, FeedState, Gap, ReaderEvent, StateChanged, Throttled
@@ -159,10 +160,20 @@ class LiveStore:
         if len(verdicts) < len(templates):
             verdicts.extend(_verdict(predicate, t.facts) for t in templates[len(verdicts):])
         matches = self._matches
-        for i, number in enumerate(numbers):
-            verdict = verdicts[number] if number != SPARSE else None
-            if verdict is True or (verdict is not False and predicate(readings[i])):
-                matches.append(start + i)
+        if SPARSE in numbers:  # a reading kept whole: every one its own way
+            for i, number in enumerate(numbers):
+                verdict = verdicts[number] if number != SPARSE else None
+                if verdict is True or (verdict is not False and predicate(readings[i])):
+                    matches.append(start + i)
+        else:  # the fixed verdicts at C speed, the filter itself only where it must
+            keep = [v is True for v in verdicts]
+            test = [v is not True and v is not False for v in verdicts]
+            kept: Iterable[int] = compress(range(len(numbers)), map(keep.__getitem__, numbers))
+            if any(test):
+                tested = [i for i in compress(range(len(numbers)), map(test.__getitem__, numbers))
+                          if predicate(readings[i])]
+                kept = sorted(chain(kept, tested))
+            matches.extend(map(start.__add__, kept))
         self._trim_matches()
 
     def _new_tag(self, key: TagKey, r: Reading) -> TagState:
