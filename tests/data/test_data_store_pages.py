@@ -16,6 +16,7 @@ from flux_tui.data.store.tiers import Tiers
 from flux_tui.feed.types import Batch, Reading
 
 T0 = 1_764_590_000_000
+SHARDS = ["shardId-000000000000", "shardId-000000000000", "shardId-000000000003"]
 SEQ0 = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898
 
 
@@ -27,8 +28,9 @@ def _payload(asset: int, tag: int, ms: int, val: Any) -> dict[str, Any]:
 
 @st.composite
 def pages(draw: Any) -> list[list[Reading]]:
-    """Pages of one shard as the API sends them, now and then with something a column or
-    a template cannot hold (then the page, or that reading, goes the careful way)."""
+    """Pages as the API sends them (of one shard, mostly) or a replay reads them (of a few),
+    now and then with something a column or a template cannot hold (then the page, or that
+    reading, goes the careful way)."""
     out = []
     n = 0
     for _ in range(draw(st.integers(1, 4))):
@@ -42,7 +44,9 @@ def pages(draw: Any) -> list[list[Reading]]:
             odd = draw(st.sampled_from(["none"] * 12 + [
                 "site-float", "key-order", "extra", "no-rtms", "sub-big", "seq-short",
                 "arrival-zero", "label"]))
-            seq, sub, arrival = str(SEQ0 + n * 1_000_003), 0, (ms + 850) / 1000.0
+            shard = draw(st.sampled_from(SHARDS))
+            seq = str(SEQ0 + SHARDS.index(shard) * 10**40 + n * 1_000_003)
+            sub, arrival = 0, (ms + 850) / 1000.0
             if odd == "site-float":
                 payload["siteId"] = 2222.0
             elif odd == "key-order":
@@ -59,8 +63,7 @@ def pages(draw: Any) -> list[list[Reading]]:
                 arrival = 0.0
             elif odd == "label":
                 payload["label"] = "Renamed"
-            page.append(reading_from_payload("shardId-000000000000", seq, sub, arrival,
-                                             payload))
+            page.append(reading_from_payload(shard, seq, sub, arrival, payload))
             n += 1
         out.append(page)
     return out

@@ -2,7 +2,8 @@
 per-tag state and tiered history, the asset tree, feed counters and a filtered view.
 
 Fed whole batches by the reader's worker; read by widgets on a timer. Pure Python (no Textual):
-the hot path is :meth:`LiveStore.ingest`, a single loop over the batch's readings.
+the hot path is :meth:`LiveStore.ingest`, which hands the batch to :mod:`encode` (C-level passes
+over a plain page, reading by reading otherwise).
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """Turn a page of readings into the store's columns: per-tag state, tiered history, and the
 ring's columns for each reading (or the reading kept whole when no template rebuilds it).
 
-Two paths give the same result. A *plain* page (one shard, sequence numbers of one length
-and prefix, integer times, float arrivals, small sub-record numbers: what the API sends)
+Two paths give the same result. A *plain* page (a few shards, sequence numbers of one length
+and, per shard, one prefix, integer times, float arrivals, small sub-record numbers: what
+the API sends, and what a replayed session's pages hold)
 has its source, sequence, rtms, arrival and sub columns built at once, page-wide, at C speed
-(``map`` over the readings), and each reading is matched to its tag's template inline. Any
+(``map`` over the readings), its tags looked up and its payloads checked against their
+tags' templates the same way; only each tag's running state goes reading by reading. Any
 other page goes reading by reading (:meth:`PageEncoder.careful`), where every odd case is
 told apart. Both keep the reading exactly: what a template and the columns cannot rebuild
 is kept whole in the sparse table.
@@ -15,7 +17,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable
 from itertools import chain, compress, repeat
-from operator import add, attrgetter, call, is_, is_not, itemgetter, mul, sub, truediv
+from operator import add, attrgetter, call, eq, is_, is_not, itemgetter, mul, sub, truediv
 from typing import Any
 
 from flux_tui.data.store.columns import (
@@ -60,7 +62,7 @@ class _Page:
 
     __slots__ = ("arr", "ms", "ms_col", "rt", "rts", "seq", "src", "sub")
 
-    def __init__(self, ms: list[int], ms_col: array[int], rts: list[int], src: int,
+    def __init__(self, ms: list[int], ms_col: array[int], rts: list[int], src: array[int],
                  seq: array[int], rt: array[int], arr: array[int], sub: array[int]) -> None:
         self.ms, self.ms_col, self.rts, self.src, self.seq = ms, ms_col, rts, src, seq
         self.rt, self.arr, self.sub = rt, arr, sub
@@ -104,7 +106,7 @@ class PageEncoder:
         self.delay_ms = sum(page.rt) / len(page.rt)
         return _Batch.from_columns(
             tpl=array("I", numbers), ms=page.ms_col, val=array("d", nums), kind=kinds,
-            back=array("i", backs), src=array("H", [page.src]) * len(nums), seq=page.seq,
+            back=array("i", backs), src=page.src, seq=page.seq,
             rt=page.rt, arr=page.arr, sub=page.sub, sparse=sparse)
 
     def tags_of(self, readings: list[Reading]) -> list[TagState]:
@@ -286,10 +288,6 @@ def _plain_page(readings: list[Reading], cols: ReadingColumns) -> _Page | None:
 
     Every check is a pass of a C-level builtin over the page; a page that fails one goes
     reading by reading, which keeps whatever it cannot put in a column whole."""
-    shard = readings[0][0]
-    n = len(readings)
-    if type(shard) is not str or list(map(_SHARD, readings)).count(shard) != n:
-        return None
     ms = list(map(_MS, readings))
     rts = list(map(_RTMS, readings))
     arrivals = list(map(_ARRIVAL, readings))
@@ -307,43 +305,63 @@ def _plain_page(readings: list[Reading], cols: ReadingColumns) -> _Page | None:
     if (min(d_rt) == _NO_DELTA or min(d_arr) == _NO_DELTA
             or list(map(truediv, map(add, ms, d_arr), repeat(1000.0))) != arrivals):
         return None
-    found = _sequence_column(shard, list(map(_SEQ, readings)), cols)
+    found = _sequence_columns(list(map(_SHARD, readings)), list(map(_SEQ, readings)), cols)
     if found is None:
         return None
     src, seq = found
     return _Page(ms, ms_col, rts, src, seq, d_rt, d_arr, subs_col)
 
 
-def _sequence_column(shard: str, seqs: list[Any], cols: ReadingColumns
-                     ) -> tuple[int, array[int]] | None:
-    """(source number, the sequence numbers' last digits) when every sequence number of the
-    page has the same length and the same leading digits, else None."""
-    if not _one_type(seqs, str):
+_MAX_SHARDS = 16  # shards a plain page may mix (a replayed session's pages mix a few)
+
+
+def _sequence_columns(shards: list[Any], seqs: list[Any], cols: ReadingColumns
+                      ) -> tuple[array[int], array[int]] | None:
+    """(source column, the sequence numbers' last digits) when every sequence number of the
+    page has the same length and, shard by shard, the same leading digits; else None."""
+    if not (_one_type(shards, str) and _one_type(seqs, str)):
         return None
     lengths = set(map(len, seqs))
-    if len(lengths) != 1:
+    distinct = set(shards)
+    if len(lengths) != 1 or len(distinct) > _MAX_SHARDS:
         return None
     length = lengths.pop()
-    src = cols._source_of.get(shard)
-    if src is not None:  # the shard's last source, when these numbers are of it
-        _, prefix, width = cols.sources[src]
-        if len(prefix) + width != length or (prefix and not all(map(str.startswith, seqs,
-                                                                     repeat(prefix)))):
-            src = None
-    if src is None:
-        width = min(length, _SEQ_DIGITS)
-        prefix = seqs[0][:length - width]
-        if prefix and not all(map(str.startswith, seqs, repeat(prefix))):
-            return None
+    width = min(length, _SEQ_DIGITS)  # what every source of numbers this long keeps
     tails = list(map(itemgetter(slice(length - width, None)), seqs))
     digits = "".join(tails)
     if not (digits.isdigit() and digits.isascii()):
         return None
-    if src is None:
-        src = cols.source(shard, prefix, width)
-        if src < 0:
+    source_of: dict[str, int] = {}
+    for shard in distinct:
+        mine = seqs if len(distinct) == 1 else list(compress(seqs, map(eq, shards,
+                                                                       repeat(shard))))
+        src = _source(shard, mine, length, width, cols)
+        if src is None:
             return None
-    return src, array("q", map(int, tails))
+        source_of[shard] = src
+    if len(distinct) == 1:
+        column = array("H", source_of.values()) * len(seqs)
+    else:
+        column = array("H", map(source_of.__getitem__, shards))
+    return column, array("q", map(int, tails))
+
+
+def _source(shard: str, seqs: list[str], length: int, width: int, cols: ReadingColumns
+            ) -> int | None:
+    """The source number of one shard's sequence numbers (all ``length`` long): the shard's
+    last one when they start with its digits, else a new one; None when they do not share
+    their leading digits or there are too many sources."""
+    src = cols._source_of.get(shard)
+    if src is not None:
+        _, prefix, kept = cols.sources[src]
+        if len(prefix) + kept == length and (
+                not prefix or all(map(str.startswith, seqs, repeat(prefix)))):
+            return src
+    prefix = seqs[0][:length - width]
+    if prefix and not all(map(str.startswith, seqs, repeat(prefix))):
+        return None
+    src = cols.source(shard, prefix, width)
+    return None if src < 0 else src
 
 
 def _kind_of(val: Any, cols: ReadingColumns) -> tuple[int, float]:
