@@ -91,7 +91,7 @@ class GcPolicy:
         self.last_young = young
         if young < YOUNG and middle < MIDDLE:
             return None
-        if middle < MIDDLE and grew > BURST and young < HOLD:
+        if grew > BURST and young < HOLD:
             return None  # a page in flight: collect it next time, dead
         generation = 0
         if middle >= MIDDLE:
