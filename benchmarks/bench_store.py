@@ -1,7 +1,10 @@
 """Measure LiveStore: ingest time per reading, memory per held reading, the objects a
 garbage collection has to walk, and decode + filter + store per reading of an API page.
 
-Run: ``python benchmarks/bench_store.py [--held N]`` (prints figures; no pass/fail).
+Run: ``python benchmarks/bench_store.py [--held N]`` (prints figures; no pass/fail). Times are
+the process's CPU time (``time.process_time``): on a machine shared with other work, wall
+time mostly measures the others. Compare two trees by running this file with each tree's
+interpreter, alternated (``cd OTHER && OTHER/.venv/bin/python THIS/benchmarks/bench_store.py``).
 """
 
 from __future__ import annotations
@@ -54,9 +57,9 @@ def bench_ingest(pages: list[Batch], with_filter: bool) -> float:
         store.set_filter(lambda r: "1" in r.label)
     per = []
     for b in pages:
-        t = time.perf_counter()
+        t = time.process_time()
         store.ingest(b)
-        per.append((time.perf_counter() - t) / len(b.readings) * 1e6)
+        per.append((time.process_time() - t) / len(b.readings) * 1e6)
     return statistics.median(per)
 
 
@@ -119,11 +122,11 @@ def bench_pipeline(pages: int = 6) -> tuple[float, float, float]:
     records = [api_page(p) for p in range(pages)]
     decode, ingest = [], []
     for page in records:
-        t = time.perf_counter()
+        t = time.process_time()
         readings, _ = decode_records("shardId-000000000000", page)
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         store.ingest(Batch("shardId-000000000000", readings, [], 0, time.time()))
-        t2 = time.perf_counter()
+        t2 = time.process_time()
         decode.append((t1 - t) / len(readings) * 1e6)
         ingest.append((t2 - t1) / len(readings) * 1e6)
     d, i = statistics.median(decode), statistics.median(ingest)
