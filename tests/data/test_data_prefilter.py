@@ -197,3 +197,28 @@ def test_the_index_keeps_the_rows_it_kept_before(tmp_path: Path) -> None:
         assert len(index.problems) == len(REFUSED)
     finally:
         index.close()
+
+
+@pytest.mark.parametrize("block", [7, 64, 149])
+def test_lines_across_blocks_and_a_line_over_the_bound(
+        tricky_file: Path, block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks smaller than a line: lines are joined across them exactly once; a line longer
+    than MAX_LINE is dropped, as the index skips it."""
+    from flux_tui.data.session import prefilter
+
+    monkeypatch.setattr(prefilter, "BLOCK", block)
+    monkeypatch.setattr(prefilter, "MAX_LINE", 150)
+    query = compile_query('label:"suction pressure"')
+    found = count_file(tricky_file, query)
+    expected = [t for t in TRICKY if len(t) <= 150]
+    monkeypatch.setattr(prefilter, "BLOCK", 1 << 20)
+    monkeypatch.setattr(prefilter, "MAX_LINE", 1 << 20)
+    assert found is not None
+    whole = count_file(tricky_file, query)
+    assert whole is not None
+    short = tricky_file.parent / ("short" + "".join(tricky_file.suffixes))
+    body = b"\n".join(expected * 3) + b"\n"
+    short.write_bytes(gzip.compress(body) if tricky_file.suffix == ".gz" else body)
+    only_short = count_file(short, query)
+    assert only_short is not None
+    assert found[0] == only_short[0] < whole[0]

@@ -52,7 +52,7 @@ from flux_tui.feed.types import Reading
 
 __all__ = ["BLOCK", "FileCount", "count_file", "needles", "scan_block"]
 
-BLOCK = 8 << 20  # bytes scanned at a time (large: fewer hand-overs of the GIL per file)
+BLOCK = 2 << 20  # bytes scanned at a time (each block is held about three times over)
 _NUMBERISH = frozenset("0123456789.e+-infa")
 _REPR_ONLY = frozenset("'\\\",:[]{}")  # characters str() of a list or dict adds
 _UNIT = "unit "
@@ -103,34 +103,35 @@ def needles(node: Node, names: Any = None) -> list[str] | None:
     return None  # every row (All), a value or time test, a negation
 
 
-def _line_span(data: bytes, at: int) -> tuple[int, int]:
-    start = data.rfind(b"\n", 0, at) + 1
-    end = data.find(b"\n", at)
-    return start, (len(data) if end < 0 else end)
+def _line_span(data: bytes, at: int, end: int) -> tuple[int, int]:
+    """The line around ``at``; ``data[end - 1]`` is a newline, or ``end`` the data's end."""
+    stop = data.find(b"\n", at, end)
+    return data.rfind(b"\n", 0, at) + 1, (end if stop < 0 else stop)
 
 
 def scan_block(
-    block: bytes, finds: list[bytes], non_ascii: bool, low: bytes | None = None
+    block: bytes, finds: list[bytes], non_ascii: bool, *, start: int = 0, end: int | None = None
 ) -> list[bytes]:
-    """The candidate lines of ``block`` (whole lines, newline removed), in order: those
-    holding one of ``finds`` (lower-case ASCII, found case-insensitively), a backslash,
-    and (``non_ascii``) a byte above 127. ``low`` is ``block.lower()`` when already made."""
-    if low is None:
-        low = block.lower()  # ASCII letters only, as the rules above need
+    """The candidate lines of ``block[start:end]`` (whole lines, newline removed), in order:
+    those holding one of ``finds`` (lower-case ASCII, found case-insensitively), a
+    backslash, and (``non_ascii``) a byte above 127."""
+    if end is None:
+        end = len(block)
+    low = block.lower()  # ASCII letters only, as the rules above need
     spans: dict[int, int] = {}
     for find in (*finds, b"\\"):
-        at = low.find(find)
+        at = low.find(find, start, end)
         while at >= 0:
-            start, end = _line_span(low, at)
-            spans[start] = end
-            at = low.find(find, end)
+            begin, stop = _line_span(low, at, end)
+            spans[begin] = stop
+            at = low.find(find, stop, end)
     if non_ascii and not block.isascii():
-        start = 0
-        for line in block.split(b"\n"):
+        begin = start
+        for line in block[start:end].split(b"\n"):
             if not line.isascii():
-                spans[start] = start + len(line)
-            start += len(line) + 1
-    return [block[start : spans[start]] for start in sorted(spans)]
+                spans[begin] = begin + len(line)
+            begin += len(line) + 1
+    return [block[begin : spans[begin]] for begin in sorted(spans)]
 
 
 def _raw_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
@@ -158,28 +159,41 @@ def _raw_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
             raw = inflater.unconsumed_tail or handle.read(BLOCK)
 
 
-def _line_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
-    """Blocks of whole lines (the last may lack its newline); a line longer than
-    :data:`MAX_LINE` is dropped, as the index skips it."""
-    carry = b""
-    dropping = False
+Block = tuple[bytes, int, int]  # the bytes, and where its whole lines start and end
+
+
+def _line_blocks(path: Path, compressed: bool) -> Iterator[Block]:
+    """The file as blocks of whole lines (the last may lack its newline), without copying
+    the bulk: a chunk's complete lines are given as its range, a line across chunks on its
+    own. A line longer than :data:`MAX_LINE` is dropped, as the index skips it."""
+    carry = b""  # the start of a line that goes on in the next chunk
+    dropping = False  # within a line too long to keep
     for chunk in _raw_blocks(path, compressed):
+        first = chunk.find(b"\n")
+        if first < 0:
+            if not dropping:
+                carry += chunk
+                if len(carry) > MAX_LINE:
+                    carry, dropping = b"", True
+            continue
         if dropping:
-            cut = chunk.find(b"\n")
-            if cut < 0:
-                continue
-            chunk, dropping = chunk[cut + 1 :], False
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            carry = data
+            dropping = False
+        elif carry:
+            head = carry + chunk[: first + 1]
+            if len(head) <= MAX_LINE + 1:
+                yield head, 0, len(head)
+        else:
+            first = -1  # the chunk starts with a line: its first line is in the range
+        carry = b""
+        last = chunk.rfind(b"\n") + 1
+        if first + 1 < last:
+            yield chunk, first + 1, last
+        if last < len(chunk):
+            carry = chunk[last:]
             if len(carry) > MAX_LINE:
                 carry, dropping = b"", True
-            continue
-        carry = data[cut:]
-        yield data[:cut]
     if carry and not dropping:
-        yield carry
+        yield carry, 0, len(carry)
 
 
 def count_file(
@@ -227,12 +241,13 @@ def _count(
     cancelled: Callable[[], bool],
 ) -> FileCount | None:
     matches = lines = 0
-    for block in _line_blocks(session.path, session.compressed):
+    for block, start, end in _line_blocks(session.path, session.compressed):
         if cancelled():
             return None
-        lines += block.count(b"\n") + (not block.endswith(b"\n"))
+        lines += block.count(b"\n", start, end) + (block[end - 1] != 10)
         if keeps is not None:
-            for number, line in enumerate(scan_block(block, finds, non_ascii), 1):
+            candidates = scan_block(block, finds, non_ascii, start=start, end=end)
+            for number, line in enumerate(candidates, 1):
                 matches += keeps(line)
                 if not number & 4095 and cancelled():
                     return None
@@ -260,10 +275,8 @@ def _by_key(test: KeyTest, key_test: KeyTest | None) -> Callable[[bytes], bool]:
     verdicts: dict[tuple[Any, ...], bool] = {}
 
     def keeps(line: bytes) -> bool:
-        if not line.strip():
-            return False
         try:
-            key = row_key(loads(line))
+            key = row_key(loads(line))  # a blank line is no JSON
         except ROW_ERRORS:
             return False
         try:
