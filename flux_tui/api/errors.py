@@ -45,12 +45,14 @@ never contain a token or a secret: nothing here is ever given one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
 from flux_tui.base.errors import Action, FluxError
+
+if TYPE_CHECKING:  # httpx is loaded by whoever talks HTTP: not by every command that reports
+    import httpx
 
 # --- Auth0 -------------------------------------------------------------------------------
 
@@ -318,6 +320,8 @@ def error_from_exception(exc: httpx.HTTPError, host: str) -> FluxError:
 
     The message names the host and the failure, never the request headers (the token).
     """
+    import httpx  # loaded already: exc is one of its exceptions
+
     if isinstance(exc, httpx.TimeoutException):
         return TimeoutError(f"{host} did not answer in time ({type(exc).__name__})")
     detail = str(exc).strip() or type(exc).__name__

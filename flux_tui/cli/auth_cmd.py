@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from flux_tui.api.token_cache import CachedToken, TokenCache, login_token_cache
-from flux_tui.api.user_auth import DEVICE_GRANT
 from flux_tui.base.errors import ConfigError
 from flux_tui.cli.output import EXIT_AUTH, EXIT_OK, local_time
 from flux_tui.config import Profile
@@ -65,7 +64,8 @@ def run_logout(args: argparse.Namespace, profile: Profile) -> int:
 def status_of(profile: Profile, now: float | None = None) -> dict[str, Any]:
     """The profile's authentication as a dict (no secret, no token): what ``auth status``
     prints and what a status bar or dialog may show."""
-    from flux_tui.connect import choose_grant  # connect loads the API layer: only when asked
+    from flux_tui.api.user_auth import DEVICE_GRANT  # the API layer (httpx): only when asked
+    from flux_tui.connect import choose_grant
 
     now = time.time() if now is None else now
     login = login_token_cache(profile.name)

@@ -11,16 +11,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import IO, TextIO, cast
+from typing import IO, TYPE_CHECKING, TextIO, cast
 
-import httpx
-
-from flux_tui.api.device import DeviceCode, DeviceFlow
 from flux_tui.api.token_cache import CachedToken, login_token_cache
 from flux_tui.base.errors import FluxError
 from flux_tui.cli.output import EXIT_OK, local_time, report_error
 from flux_tui.config import Profile
 from flux_tui.data.terminal import terminal_safe
+
+if TYPE_CHECKING:  # httpx and the device flow load when a login runs, not with the CLI
+    import httpx
+
+    from flux_tui.api.device import DeviceCode
 
 
 def add_parser(
@@ -64,7 +66,10 @@ async def login(
     A simulator profile logs in against an in-process simulator whose Auth0 approves by
     itself after a few seconds (see ``connect.DEMO_AUTH0_OPTIONS``).
     """
+    import httpx
+
     from flux_tui import connect  # the simulator is loaded only for a simulator profile
+    from flux_tui.api.device import DeviceFlow
 
     client_id = profile.login_client_id()
     token_url = profile.token_url

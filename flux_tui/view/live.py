@@ -24,10 +24,9 @@ import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flux_tui.api import errors
-from flux_tui.api.enterprise import Asset
 from flux_tui.base.errors import FluxError
 from flux_tui.base.events import CaughtUp, FeedProblem, FeedState, Gap, StateChanged
 from flux_tui.data.session.pages import REPLAY_HELD
@@ -43,6 +42,9 @@ from flux_tui.view.source import (
     SourceOpener,
     ViewEvent,
 )
+
+if TYPE_CHECKING:  # the type only: enterprise brings httpx and pydantic (a replay needs neither)
+    from flux_tui.api.enterprise import Asset
 
 __all__ = ["LiveView", "RunSummary", "StopRun", "StopWhen", "Tap", "ViewListener", "ViewNames",
            "ends_run"]
