@@ -156,7 +156,7 @@ class FluxApp(AlarmActions, App[int]):
         self.notices = NoticeBoard(clock=clock)
         self.view = LiveView(opener, store=self.store, clock=clock, listener=self)
         self.main = MainScreen(self.view, self.store, self._tick, utc=utc,
-                               low_bandwidth=self.low_bandwidth)
+                               low_bandwidth=self.low_bandwidth, painted=self._first_paint)
         self._ticks = 0
         self._retry_delay = 2.0
         self._last_problem = ""
@@ -224,6 +224,14 @@ class FluxApp(AlarmActions, App[int]):
         self.set_interval(1.0 / hz, self._tick, name="refresh")
         if not self.is_headless:  # no collection may hold the loop at peak (tests keep theirs)
             install_gc_policy()
+        # the feed starts once the screen has been drawn (MainScreen calls _first_paint): a
+        # replay at full speed, started here, held the loop while the screen was being
+        # mounted and the first frame waited for ~80 pages (seconds on a loaded machine)
+        self._note_opening()
+
+    def _first_paint(self) -> None:
+        """The main screen's first frame is out: now the feed (its first page is drawn at
+        once, see :meth:`batch_taken`)."""
         self.start_feed()
 
     def _setup_themes(self) -> None:
@@ -267,11 +275,14 @@ class FluxApp(AlarmActions, App[int]):
 
     # --- the feed: one worker awaiting the view ---------------------------------------------
 
-    def start_feed(self) -> None:
-        """(Re)start the feed worker (exclusive: a running one is cancelled first)."""
+    def _note_opening(self) -> None:
         # a saved session is read, not connected to: never "connecting" in replay
         replaying = self.view.replay is not None
         self.store.note(StateChanged(FeedState.REPLAY if replaying else FeedState.CONNECTING, ""))
+
+    def start_feed(self) -> None:
+        """(Re)start the feed worker (exclusive: a running one is cancelled first)."""
+        self._note_opening()
         self.run_worker(self.view.run(), name="feed", group="feed", exclusive=True,
                         exit_on_error=False)
 
@@ -288,7 +299,9 @@ class FluxApp(AlarmActions, App[int]):
     def batch_taken(self, first: bool) -> None:
         self._retry_delay = 2.0
         if first:
-            self._tick()  # show the first readings now, not at the next tick
+            # the first readings now, not at the next tick; the tree and sparklines at the
+            # next tick (building a node for each of ~1,000 tags held the first frame back)
+            self._tick(first_page=True)
 
     def problem(self, problem: FeedProblem) -> None:
         text = safe_text(str(problem.error))[:200]
@@ -379,13 +392,13 @@ class FluxApp(AlarmActions, App[int]):
 
     # --- the timer --------------------------------------------------------------------------
 
-    def _tick(self) -> None:
+    def _tick(self, first_page: bool = False) -> None:
         """Bring every widget up to date with the store (never per reading)."""
         self._ticks += 1
         self.view.tick()  # a recording's data reaches the disk once a second
         try:
             self.main.refresh_from_store(self._ticks, self.view.clock(),
-                                         self._recording_status())
+                                         self._recording_status(), log_only=first_page)
         except NoMatches:
             return  # the app is closing: its widgets are already gone
 
@@ -614,6 +627,11 @@ class FluxApp(AlarmActions, App[int]):
         config = self._config
 
         async def opener() -> FeedSource:
+            name = replay.metadata.get("profile")
+            if config is None or not isinstance(name, str) or name not in config.profile_names():
+                # no such profile here to lend names: the API layer (httpx, pydantic, ~0.3 s
+                # before the first page) is not even loaded
+                return replay
             from flux_tui.connect import replay_source
 
             return await replay_source(replay, config)

@@ -38,6 +38,7 @@ from flux_tui.view.live import LiveView
 __all__ = ["NARROW", "SHORT", "MainScreen", "PinResult"]
 
 PinResult = Literal["done", "no tag", "full"]
+STARTED_ANYWAY = 0.5  # seconds after the first frame: ``painted`` is called by then at the latest
 
 
 
@@ -46,8 +47,12 @@ class MainScreen(Screen[None]):
 
     def __init__(self, view: LiveView, store: LiveStore, refresh_now: Callable[[], None], *,
                  utc: bool = False, low_bandwidth: bool = False,
+                 painted: Callable[[], None] | None = None,
                  id: str | None = "_default") -> None:
+        """``painted`` is called once, after the screen's first frame (the app starts its
+        feed then, so a fast source cannot hold the loop while the screen is built)."""
         super().__init__(id=id)
+        self._painted = painted
         self.view = view
         self._refresh_now = refresh_now  # the app's refresh, at once (not at the next tick)
         self.store = store
@@ -111,6 +116,22 @@ class MainScreen(Screen[None]):
         if self.view.replay is not None:  # opened at start: no bar to replace yet
             self._show_replay(self.view.replay)
         self.layout_for(self.app.size.width, self.app.size.height)
+        if self._painted is not None:
+            # The footer composes its keys when the screen's bindings are first published
+            # (after the focus above), and that recompose holds the screen's updates until
+            # its keys are mounted: the app's feed starts after it (queued behind it), or
+            # half a second after the first frame if no bindings are published.
+            self.bindings_updated_signal.subscribe(self, self._bindings_published)
+            self.call_after_refresh(self.set_timer, STARTED_ANYWAY, self._settled)
+
+    def _bindings_published(self, _screen: Screen[Any]) -> None:
+        self.bindings_updated_signal.unsubscribe(self)
+        self.call_after_refresh(self._settled)
+
+    def _settled(self) -> None:
+        painted, self._painted = self._painted, None
+        if painted is not None:
+            painted()
 
     def on_resize(self, event: Resize) -> None:
         self.layout_for(event.size.width, event.size.height)
@@ -168,8 +189,11 @@ class MainScreen(Screen[None]):
 
     # --- the refresh (the app's timer) ------------------------------------------------------
 
-    def refresh_from_store(self, tick: int, now: float, recording: str | None) -> None:
-        """Bring every widget up to date with the store (never per reading)."""
+    def refresh_from_store(self, tick: int, now: float, recording: str | None, *,
+                           log_only: bool = False) -> None:
+        """Bring every widget up to date with the store (never per reading). ``log_only``:
+        the log, its count and the status bar, not the tree and the sparklines (the first
+        page: its readings on screen first)."""
         store = self.store
         log = self.log_view
         names = self.view.names
@@ -192,9 +216,9 @@ class MainScreen(Screen[None]):
         # tree values and sparklines move slowly to the eye: redraw them less often
         # (2 Hz and 1 Hz; every 5 s on a low-bandwidth link)
         tree_every, sparks_every = (5, 5) if self.low_bandwidth else (2, 4)
-        if tree.display and tick % tree_every == 0:
+        if tree.display and tick % tree_every == 0 and not log_only:
             tree.refresh_from_store(reference)
-        if self.sparks.display and tick % sparks_every == 0:
+        if self.sparks.display and tick % sparks_every == 0 and not log_only:
             self.sparks.redraw()
         self.query_one(StatusBar).show(self.status_info(now, recording))
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.events import Resize
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -250,12 +251,42 @@ class KeyFooter(Footer):
     def __init__(self, *, compact: bool = True) -> None:
         super().__init__(compact=compact)
         self._laid_out_for = -1
+        self._composed_for: tuple[Any, ...] | None = None  # what the keys shown were made of
+        self._recompose_queued = False
 
     def on_resize(self, event: Resize) -> None:
         if event.size.width != self._laid_out_for:
-            self.call_after_refresh(self.recompose)  # which keys fit depends on the width
+            self._queue_recompose()  # which keys fit depends on the width
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        # Textual's footer recomposes on every publication of the screen's bindings: five
+        # times while the viewer starts (a focus, the stack, the deferred focus refresh...),
+        # each one removing and mounting every key, and the screen draws nothing until it is
+        # done (the first readings waited for them). One recompose for a burst, and none
+        # when the keys are the same.
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._queue_recompose()
+
+    def _queue_recompose(self) -> None:
+        if not self._recompose_queued:
+            self._recompose_queued = True
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        self._recompose_queued = False
+        if self._composed_for != self._made_of():
+            await self.recompose()
+
+    def _made_of(self) -> tuple[Any, ...]:
+        """What compose draws from: the width and the screen's active bindings."""
+        keys = tuple((key, b.key, b.action, b.description, b.show, enabled, tooltip, id(b.group))
+                     for key, (_node, b, enabled, tooltip)
+                     in self.screen.active_bindings.items())
+        return self.size.width or self.app.size.width, self._bindings_ready, keys
 
     def compose(self) -> ComposeResult:
+        self._composed_for = self._made_of()
         width = self.size.width or self.app.size.width
         self._laid_out_for = width
         self.show_command_palette = width >= self.PALETTE_MIN_WIDTH

@@ -35,6 +35,10 @@ Speed = float | None
 """Replay speed: a factor of real time, or None for as fast as possible."""
 SPEEDS: tuple[Speed, ...] = (1.0, 10.0, None)
 _NAP = 0.1  # longest sleep between checks for pause, seek and speed changes (seconds)
+# At full speed, the pause after each page. Not 0: a zero sleep lets every other task take
+# one step a page, and the viewer's chains of steps (mount, layout, then a frame) waited a
+# page (tens of ms) a step; 2 ms lets them run on (benchmarks/bench_first_screen.py)
+_BREATH = 0.002
 REPLAY_SHARD = "replay"  # the Batch.shard of replayed pages (the store keys lag by shard)
 
 
@@ -321,7 +325,7 @@ class SessionReplay:
                 if self.at_end:
                     continue
                 if self._speed is None or ahead is not None:
-                    await self._sleep(0)  # let the viewer draw between pages
+                    await self._sleep(_BREATH)  # let the viewer draw between pages
                 elif not batch or due > now:
                     await self._sleep(min(max(due - now, 0.0), _NAP))
         finally:
