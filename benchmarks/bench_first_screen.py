@@ -67,25 +67,25 @@ def launch(venv: Path, file: Path, width: int, height: int) -> tuple[float, floa
                 reading = now
                 break
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the group we started (start_new_session)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        drain(master)
+        stop(proc, master)
         os.close(master)
     return frame, reading
 
 
-def drain(master: int) -> None:
-    """Read what is left, so the child never blocks on a full terminal while it exits."""
-    while select.select([master], [], [], 0.05)[0]:
-        try:
-            if not os.read(master, 1 << 16):
-                return
-        except OSError:
-            return
+def stop(proc: subprocess.Popen[bytes], master: int) -> None:
+    """End the group we started (start_new_session), reading its terminal meanwhile: an
+    app writing its last frame to a full terminal would never exit."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while proc.poll() is None and time.monotonic() < deadline:
+        if select.select([master], [], [], 0.05)[0]:
+            try:
+                os.read(master, 1 << 16)
+            except OSError:
+                break
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def median(values: list[float]) -> float:

@@ -22,6 +22,7 @@ import math
 import os
 import pty
 import re
+import select
 import signal
 import statistics
 import struct
@@ -281,7 +282,17 @@ def first_frame() -> tuple[float, float]:
                 break
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # the group we started (start_new_session)
-        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while proc.poll() is None and time.monotonic() < deadline:
+            # keep reading: an app writing its last frame to a full terminal never exits
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    break
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
         os.close(master)
     return frame, reading
 

@@ -5,34 +5,36 @@ Commands that stream (``tail``, ``record``, ``info``) and the token commands (``
 the environment and the options (in that order of strength). Foreseeable failures end with a
 one-line message and a distinct exit code (see :mod:`flux_tui.cli.output`), never a traceback.
 The terminal UI (Textual) is imported only by the commands that open it.
+
+A command's module is imported only when that command runs (or when the whole command line
+is needed: ``--help``, a usage error before the command, ``completion``): the parser is
+built with that one command (:func:`build_parser` ``only=``), so ``flux-tui open`` does not
+load what ``tail``, ``record``, ``login`` or ``sim`` need (start-up time).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from flux_tui import __version__
 from flux_tui.base.errors import FluxError
-from flux_tui.cli import (
-    alarms_cmd,
-    auth_cmd,
-    completion,
-    config_cmd,
-    export,
-    info,
-    login,
-    open_cmd,
-    record,
-    sim_cmd,
-    tail,
-)
 from flux_tui.cli.output import EXIT_OK, EXIT_SIGNAL_BASE, EXIT_USAGE, report_error
-from flux_tui.cli.tail import start_form
 from flux_tui.config import Profile, load_config
 from flux_tui.data.label_fit import configure_abbreviations
+
+#: Each command and the module of ``flux_tui.cli`` that registers it (``add_parser``), in the
+#: order ``--help`` lists them. ``demo`` is registered here.
+COMMANDS: dict[str, str] = {
+    "info": "info", "tail": "tail", "record": "record", "alarms": "alarms_cmd",
+    "open": "open_cmd", "export": "export", "config": "config_cmd", "sim": "sim_cmd",
+    "login": "login", "logout": "auth_cmd", "auth": "auth_cmd", "demo": "",
+    "completion": "completion",
+}
+_TOP_VALUES = ("--config", "--profile", "--from")  # top-level options that take a value
 
 EPILOG = """\
 exit codes: 0 ok, 1 local failure (file), 2 usage or configuration, 3 credentials refused,
@@ -73,7 +75,7 @@ def _viewer_options(parser: argparse.ArgumentParser, suppress: bool = False) -> 
         "--from",
         dest="start",
         **default,
-        type=start_form,
+        type=_start_form,
         metavar="WHEN",
         help="viewer: where to start reading: latest, trim-horizon, a time "
         "(2026-11-29T06:00:00Z) or a duration back from now (15m); default: the profile's",
@@ -93,8 +95,15 @@ def _viewer_options(parser: argparse.ArgumentParser, suppress: bool = False) -> 
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line."""
+def _start_form(text: str) -> str:
+    from flux_tui.cli.tail import start_form  # the check loads with the option's use
+
+    return start_form(text)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, the top-level options and that one command
+    (what :func:`main` parses with once it knows the command)."""
     parser = argparse.ArgumentParser(
         prog="flux-tui",
         parents=[_common(False)],
@@ -109,16 +118,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     # A fresh parent for each command: argparse shares the parent's option objects, and
     # `demo` changes the default of its --profile.
-    info.add_parser(commands, [_common(True)])
-    tail.add_parser(commands, [_common(True)])
-    record.add_parser(commands, [_common(True)])
-    alarms_cmd.add_parser(commands, [_common(True)])
-    open_cmd.add_parser(commands, [_common(True)])
-    export.add_parser(commands, [_common(True)])
-    config_cmd.add_parser(commands, [_common(True)])
-    sim_cmd.add_parser(commands, [_common(True)])
-    login.add_parser(commands, [_common(True)])
-    auth_cmd.add_parsers(commands, [_common(True)])
+    done: set[str] = set()
+    for name, module_name in COMMANDS.items():
+        if (only is not None and name != only) or module_name in done:
+            continue
+        if not module_name:
+            _add_demo(commands)
+            continue
+        done.add(module_name)  # auth_cmd registers `logout` and `auth` at once
+        module = importlib.import_module(f"flux_tui.cli.{module_name}")
+        if module_name == "auth_cmd":
+            module.add_parsers(commands, [_common(True)])
+        elif module_name == "completion":
+            module.add_parser(commands, [_common(True)], build_parser)
+        else:
+            module.add_parser(commands, [_common(True)])
+    return parser
+
+
+def _add_demo(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     demo = commands.add_parser(
         "demo",
         parents=[_common(True)],
@@ -126,8 +144,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _viewer_options(demo, suppress=True)
     demo.set_defaults(run=run_viewer, needs_profile=True, profile="demo")
-    completion.add_parser(commands, [_common(True)], build_parser)
-    return parser
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names, when it is sure to be the one argparse will choose:
+    the first word that is not an option nor an option's value. None when there is none,
+    or when ``-h``/``--help``/``--version`` comes first (then the whole parser answers)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in ("-h", "--help", "--version", "--"):
+            return None
+        if arg.startswith("--") and "=" not in arg:
+            # argparse accepts a prefix of a long option (--prof for --profile)
+            skip = any(option.startswith(arg) for option in _TOP_VALUES)
+            continue
+        if arg.startswith("-"):
+            continue
+        return arg if arg in COMMANDS else None
+    return None
 
 
 def run_viewer(args: argparse.Namespace, profile: Profile) -> int:
@@ -169,9 +206,10 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``flux-tui`` and ``python -m flux_tui``; returns the exit code."""
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=command_in(words))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
         return int(exc.code or 0)
     try:
@@ -185,4 +223,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK  # the reader of our stdout went away: nothing left to say
 
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "command_in", "main"]

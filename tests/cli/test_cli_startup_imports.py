@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from flux_tui.cli.main import build_parser, command_in
+
 HEAVY = ("httpx", "pydantic", "pyarrow", "duckdb", "flux_tui.api.auth", "flux_tui.api.client",
          "flux_tui.api.models", "flux_tui.api.enterprise", "flux_tui.connect", "flux_tui.sim")
 
@@ -54,7 +58,7 @@ def _session(path: Path, count: int = 50) -> Path:
 def test_open_of_a_jsonl_session_loads_no_http_pydantic_arrow_or_duckdb(tmp_path: Path) -> None:
     session = _session(tmp_path / "small.jsonl")
     done = subprocess.run([sys.executable, "-c", OPEN_A_SESSION, str(session), json.dumps(HEAVY)],
-                          capture_output=True, text=True, timeout=120,
+                          check=False, capture_output=True, text=True, timeout=120,
                           env={"XDG_CONFIG_HOME": str(tmp_path / "xdg"),
                                "XDG_CACHE_HOME": str(tmp_path / "cache"),
                                "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
@@ -70,3 +74,59 @@ def test_the_heavy_modules_are_really_loaded_by_a_live_feed() -> None:
                           timeout=120, check=True)
     loaded = json.loads(done.stdout)
     assert {"httpx", "pydantic", "flux_tui.api.auth", "flux_tui.api.client"} <= set(loaded)
+
+
+# --- the command line loads one command's module -------------------------------------------
+
+ONE_COMMAND = """
+import json, sys
+from flux_tui.cli.main import build_parser, command_in
+
+argv = json.loads(sys.argv[1])
+args = build_parser(only=command_in(argv)).parse_args(argv)
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("flux_tui.cli."))))
+"""
+
+
+@pytest.mark.parametrize(("argv", "loaded"), [
+    (["open", "--speed", "max", "x.jsonl"], ["main", "open_cmd", "output"]),
+    (["--profile", "demo", "completion", "--profiles"], ["completion", "main", "output"]),
+    (["-v", "--prof", "demo", "export", "a.jsonl", "--to", "b.csv"],
+     ["export", "main", "output"]),
+])
+def test_a_command_line_loads_only_its_commands_module(argv: list[str],
+                                                       loaded: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-c", ONE_COMMAND, json.dumps(argv)],
+                          check=False, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == [f"flux_tui.cli.{m}" for m in loaded]
+
+
+@pytest.mark.parametrize("argv", [
+    ["open", "--speed", "max", "x.jsonl"],
+    ["--profile", "demo", "tail", "--count", "3", "--format", "csv"],
+    ["-v", "--prof", "demo", "record", "--out", "x.jsonl", "--count", "5"],
+    ["--config", "open", "info"],  # an option's value that is a command's name
+    ["demo"],
+    ["--login", "--low-bandwidth", "demo", "--from", "15m"],
+    ["alarms", "--count", "2"],
+    ["export", "a.jsonl", "--to", "b.csv"],
+    ["config", "show"],
+    ["sim", "--port", "0"],
+    ["login", "--profile", "demo"],
+    ["logout"],
+    ["auth", "status", "--json"],
+    ["completion", "bash"],
+])
+def test_the_parser_of_one_command_reads_argv_as_the_whole_parser_does(
+        argv: list[str]) -> None:
+    whole = vars(build_parser().parse_args(argv))
+    assert command_in(argv) == whole["command"]
+    one = vars(build_parser(only=command_in(argv)).parse_args(argv))
+    assert one == whole
+
+
+@pytest.mark.parametrize("argv", [[], ["--help"], ["-v", "--version"], ["opne", "x"],
+                                  ["--", "open"], ["--from=15m"]])
+def test_no_sure_command_means_the_whole_parser(argv: list[str]) -> None:
+    assert command_in(argv) is None
