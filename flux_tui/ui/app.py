@@ -44,18 +44,14 @@ from flux_tui.ui.alarm_actions import (
     alarm_setup,
 )
 from flux_tui.ui.asset_tree import AssetTree, Scope
-from flux_tui.ui.commands import FluxCommands
 from flux_tui.ui.feed_status import classify_failure
 from flux_tui.ui.filter_bar import FilterBar
 from flux_tui.ui.gc_policy import install_gc_policy
 from flux_tui.ui.help import HelpScreen, key_sections
 from flux_tui.ui.info_screens import InfoScreen
 from flux_tui.ui.log_view import TagLog
-from flux_tui.ui.login_dialog import LoginDialog
-from flux_tui.ui.look_back import LookBackDialog
 from flux_tui.ui.main_screen import MainScreen
 from flux_tui.ui.notices import TOAST_CSS, NoticeBoard, notices_table, show_toast
-from flux_tui.ui.path_dialog import PathChoice, PathDialog
 from flux_tui.ui.sparklines import SparkPanel
 from flux_tui.ui.status_bar import StatusInfo
 from flux_tui.ui.themes import (
@@ -68,14 +64,27 @@ from flux_tui.view.live import LiveView
 from flux_tui.view.source import FeedSource, PersonLogin, SourceOpener
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from flux_tui.config import Config, Profile
     from flux_tui.connect import Grant
     from flux_tui.data.session.recorder import Recorder
+    from flux_tui.ui.path_dialog import PathChoice
     from flux_tui.view.live import ViewNames
 
 __all__ = ["SESSION_BINDINGS", "FluxApp", "alarm_setup", "run_viewer"]
 
 _RETRY_MAX = 60.0
+
+
+def _flux_commands() -> type[Provider]:
+    """The palette's provider, loaded when the palette first opens (dialogs and screens not
+    on the first screen load when used: start-up time)."""
+    from flux_tui.ui.commands import FluxCommands
+
+    return FluxCommands
+
+
 SEEK_STEP = 60.0  # seconds of session time for j / l
 JUMP_STEP = 0.10  # fraction of the session for [ / ]
 
@@ -134,7 +143,7 @@ class FluxApp(AlarmActions, App[int]):
     #main { height: 1fr; }
     #right { width: 1fr; }
     """ + ALARM_CSS
-    COMMANDS = App.COMMANDS | {FluxCommands}
+    COMMANDS = App.COMMANDS | {_flux_commands}
     # the session keys first: the footer keeps the order the old class tower gave them
     BINDINGS: ClassVar[list[BindingType]] = [*SESSION_BINDINGS, *VIEW_BINDINGS, *ALARM_BINDINGS]
 
@@ -365,6 +374,8 @@ class FluxApp(AlarmActions, App[int]):
         login = self._person_login()
         if login is None or login.tokens.state != "login-required":
             return
+        from flux_tui.ui.login_dialog import LoginDialog
+
         if any(isinstance(s, LoginDialog) for s in self.screen_stack):
             return
         if self.store.state is not FeedState.AUTH_NEEDED:
@@ -441,6 +452,8 @@ class FluxApp(AlarmActions, App[int]):
         def chosen(text: str | None) -> None:
             if text:
                 self.run_worker(self.look_back(text), group="look-back", exclusive=True)
+
+        from flux_tui.ui.look_back import LookBackDialog
 
         self.push_screen(LookBackDialog(), chosen)
 
@@ -577,6 +590,8 @@ class FluxApp(AlarmActions, App[int]):
             self._tick()
             self.notify(f"Recording to {choice.path} (r stops)", timeout=5)
 
+        from flux_tui.ui.path_dialog import PathDialog
+
         self.push_screen(PathDialog("Record to", self._default_path(),
                                     busy=self._busy_paths()), chosen)
 
@@ -603,6 +618,8 @@ class FluxApp(AlarmActions, App[int]):
             if choice is not None:
                 self.run_worker(write(choice), group="save", exit_on_error=False)
 
+        from flux_tui.ui.path_dialog import PathDialog
+
         self.push_screen(PathDialog(f"Save {len(held):,} readings to",
                                     self._default_path(), busy=self._busy_paths()), chosen)
 
@@ -617,6 +634,8 @@ class FluxApp(AlarmActions, App[int]):
                 self.notify(str(error), title="Cannot open", severity="error")
                 return
             self.run_worker(self.open_replay(replay), group="replay-view", exclusive=True)
+
+        from flux_tui.ui.path_dialog import PathDialog
 
         self.push_screen(PathDialog("Open session", str(Path.cwd()) + "/", purpose="open"),
                          chosen)
