@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from flux_tui.api import device as device_module
 from flux_tui.api.device import DeviceFlow
-from flux_tui.cli import login as login_cmd
 from flux_tui.cli.main import main
 from flux_tui.config import load_config
 from flux_tui.connect import open_feed
@@ -104,7 +104,8 @@ def sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Simulator:
     async def no_wait(seconds: float) -> None:
         await asyncio.sleep(0)
 
-    monkeypatch.setattr(login_cmd, "DeviceFlow", functools.partial(DeviceFlow, sleep=no_wait))
+    # `flux-tui login` imports the device flow when it runs (not with the CLI): patch it there
+    monkeypatch.setattr(device_module, "DeviceFlow", functools.partial(DeviceFlow, sleep=no_wait))
     return simulator
 
 
