@@ -39,6 +39,7 @@ __all__ = ["NARROW", "SHORT", "MainScreen", "PinResult"]
 
 PinResult = Literal["done", "no tag", "full"]
 STARTED_ANYWAY = 0.5  # seconds after the first frame: ``painted`` is called by then at the latest
+INDEX_ANYWAY = 2.0  # seconds after ``painted``: a replay's index loads by then at the latest
 
 
 
@@ -69,6 +70,7 @@ class MainScreen(Screen[None]):
         self.alarm_counts: Callable[[], tuple[int, int, int]] | None = None
         self.unit_health: Callable[[Any, float], Any] | None = None
         self.paging: FilePaging | None = None  # a replayed file's whole-file log and count
+        self._paging_later: FilePaging | None = None  # its index starts after the first page
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -114,7 +116,9 @@ class MainScreen(Screen[None]):
         self.log_view.plain = self.low_bandwidth
         self.log_view.focus()
         if self.view.replay is not None:  # opened at start: no bar to replace yet
-            self._show_replay(self.view.replay)
+            # the whole-file index reads the file in a thread: not while the first screen
+            # and the first readings are being drawn (see _index_later)
+            self._show_replay(self.view.replay, index_now=False)
         self.layout_for(self.app.size.width, self.app.size.height)
         if self._painted is not None:
             # The footer composes its keys when the screen's bindings are first published
@@ -132,6 +136,15 @@ class MainScreen(Screen[None]):
         painted, self._painted = self._painted, None
         if painted is not None:
             painted()
+            self.set_timer(INDEX_ANYWAY, self._index_later)
+
+    def _index_later(self) -> None:
+        """Start loading the replayed file's index (once): after the frame with the first
+        readings, or :data:`INDEX_ANYWAY` after the feed started if none came. Started with
+        the screen, its thread held the GIL while the screen and the first page were drawn."""
+        paging, self._paging_later = self._paging_later, None
+        if paging is not None and paging is self.paging:
+            paging.start(self)
 
     def on_resize(self, event: Resize) -> None:
         self.layout_for(event.size.width, event.size.height)
@@ -151,15 +164,20 @@ class MainScreen(Screen[None]):
         await self.query(ReplayBar).remove()
         self._show_replay(replay)
 
-    def _show_replay(self, replay: SessionReplay) -> None:
-        """Mount the replay bar (none is shown) and page the log from ``replay``'s file."""
+    def _show_replay(self, replay: SessionReplay, *, index_now: bool = True) -> None:
+        """Mount the replay bar (none is shown) and page the log from ``replay``'s file;
+        its whole-file index loads now or (``index_now=False``) once its first readings
+        are drawn."""
         bar = ReplayBar(replay)
         bar.utc = self.log_view.utc  # the bar's times in the log's zone (t switches both)
         self.mount(bar, before=self.query_one(StatusBar))
         self.paging = FilePaging(replay, self.store, lambda: self.view.replay_row0,
                                  self._refresh_now)
         self.log_view.use_rows(self.paging.log)
-        self.paging.start(self)
+        if index_now:
+            self.paging.start(self)
+        else:
+            self._paging_later = self.paging
         self._refilter_file()
 
     def _refilter_file(self) -> None:
@@ -204,6 +222,8 @@ class MainScreen(Screen[None]):
             self.paging = None  # back to the live feed (or another session is opening)
             log.use_rows(store)
         log.refresh_from_store()
+        if log_only and self._paging_later is not None:
+            self.call_after_refresh(self._index_later)  # the first readings are drawn
         tree = self.asset_tree
         scope = tree.scope_title(self._scope) if self._scope else ""
         whole = self.paging.count() if self.paging is not None else None
