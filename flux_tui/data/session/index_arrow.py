@@ -18,6 +18,7 @@ reported in ``problems`` as the reading path reports them.
 
 from __future__ import annotations
 
+import weakref
 from array import array
 from collections.abc import Iterator, Mapping
 from itertools import repeat
@@ -399,7 +400,7 @@ class OtherValues(Mapping[int, Any]):
     a dict per row (as the JSONL index keeps) would take ~80 bytes for each such row."""
 
     def __init__(self, index: SessionIndex) -> None:
-        self._index = index
+        self._index = weakref.proxy(index)  # no cycle: a dropped index is freed at once
         self.values: list[Any] = []
         self._numbers: dict[tuple[type, Any], int] = {}
 

@@ -108,11 +108,13 @@ class ParquetSession:
         if not files:
             raise NotASession(f"{path}: no .parquet files in this folder")
         handles = []
+        self._files: list[tuple[Path, Any]] = []
         kinds = set()
         for file in files:
             handle = self._open_file(pq, file)
             kinds.add(_kind(handle.schema_arrow.names, file))
             handles.append(handle)
+            self._files.append((file, handle))
         if len(kinds) > 1:
             raise NotASession(f"{path}: mixes flux-tui sessions and Spark captures")
         self.kind = kinds.pop()
@@ -127,7 +129,7 @@ class ParquetSession:
     def _open_file(self, pq: Any, file: Path) -> Any:
         try:
             handle = pq.ParquetFile(file)
-            wanted = [name for name in _DICTIONARY if name in handle.schema_arrow.names]
+            wanted = _dictionary_columns(handle.schema_arrow.names)
             return pq.ParquetFile(file, metadata=handle.metadata, read_dictionary=wanted)
         except OSError as error:
             raise NotASession(f"cannot read {file}: {error}") from None
@@ -327,11 +329,21 @@ class ParquetSession:
         """Record batches of at most ``size`` rows of every row group, in file order (the
         row numbers :meth:`time_order` and the index use), with ``columns`` (those the
         files have); one batch is in memory at a time."""
-        for handle, number in self._groups:
+        pq = arrow()[1]
+        for file, handle in self._files:
             names = handle.schema_arrow.names
-            yield from handle.iter_batches(batch_size=size, row_groups=[number],
-                                           columns=[c for c in columns if c in names],
-                                           use_threads=False)
+            wanted = [c for c in columns if c in names]
+            for number in range(handle.metadata.num_row_groups):
+                # A reader of its own for each row group, closed after it: a ParquetFile
+                # keeps buffers of what it has read (~1.4 MB a row group), and one given
+                # several row groups buffers ahead.
+                reader = pq.ParquetFile(file, metadata=handle.metadata,
+                                        read_dictionary=_dictionary_columns(names))
+                try:
+                    yield from reader.iter_batches(batch_size=size, row_groups=[number],
+                                                   columns=wanted, use_threads=False)
+                finally:
+                    reader.close()
 
     def time_order(self) -> Any | None:
         """The file's row numbers in time order (an Arrow array), None when the file is in
@@ -370,6 +382,10 @@ class ParquetIndex(SessionIndex):
         reading = self.parquet.reading_at(self.offsets[row])
         assert reading is not None  # only readable rows were indexed
         return reading
+
+
+def _dictionary_columns(names: list[str]) -> list[str]:
+    return [name for name in _DICTIONARY if name in names]
 
 
 def _ascending(pc: Any, chunk: Any, before: Any | None) -> bool:
