@@ -9,7 +9,7 @@ computes the columns; Python looks once per batch at each distinct key and each 
 not numbers (kept sparsely, as the JSONL index does). Rows whose ``extra`` holds more than
 the value (unknown fields, an older spelling, text ids...) or whose columns are damaged go
 through the reading path (``readings_from_flux``), so every row's columns are what that
-path gives: ``tests/data/test_parquet_index.py`` compares them, for both schemas.
+path gives: ``tests/data/test_data_parquet_index.py`` compares them, for both schemas.
 
 Rows are read in file order and put in time order at the end (``order``: the file rows in
 time order, or None when the file is already in time order); damaged rows are left out and

@@ -37,6 +37,7 @@ from flux_tui.data.session.parquet_format import (
     release_memory,
 )
 from flux_tui.data.session.write import sidecar_path
+from flux_tui.feed.decoder import timestamp_ms
 from flux_tui.feed.types import Reading
 
 __all__ = ["NotASession", "ParquetSession", "is_parquet_source", "open_if_parquet"]
@@ -162,9 +163,14 @@ class ParquetSession:
                                           use_threads=False).column(0)
             if pa.types.is_timestamp(times.type):
                 times = pc.cast(times, pa.timestamp("ms", tz="UTC"), safe=False)
-            times = pc.fill_null(pc.cast(times, pa.int64(), safe=False), _NONE)
+            elif not (pa.types.is_integer(times.type) or pa.types.is_floating(times.type)):
+                # Text times (another Spark job's): read as a reading's time is.
+                times = pa.chunked_array([pa.array(map(timestamp_ms, times.to_pylist()),
+                                                   pa.int64())], pa.int64())
+            times = pc.cast(times, pa.int64(), safe=False)
             low, high = (pc.min_max(times)[k].as_py() for k in ("min", "max"))
-            self._spans.append((low, high) if len(times) else (_NONE, _NONE))
+            self._spans.append((_NONE if low is None else low, _NONE if high is None else high))
+            times = pc.fill_null(times, _NONE)
             self._starts.append(total)
             total += len(times)
             for chunk in times.chunks:  # arrays: a list of chunked arrays would be converted
@@ -173,7 +179,7 @@ class ParquetSession:
                 chunks.append(chunk)
         known = [span for span in self._spans if span[0] != _NONE]
         self._first_ms = min(low for low, _ in known) if known else None
-        self._last_ms = max(high for _, high in known if high != _NONE) if known else None
+        self._last_ms = max(high for _, high in known) if known else None
         self.rows = total
         self._order = None
         times = pa.chunked_array(chunks, type=pa.int64())
