@@ -40,7 +40,9 @@ from flux_tui.feed.types import Reading
 
 __all__ = ["BATCH_ROWS", "ArrowRows", "fill_from_arrow"]
 
-BATCH_ROWS = 16_384  # rows read at a time: ~3 MB of Arrow arrays in our schema
+# Rows read at a time (the whole-process peak of opening a million rows and indexing them,
+# measured 2026-12-01: 16,384 took 1.9-2.5 s and peaked at 156-158 MB; 8192, 3.1 s and 149).
+BATCH_ROWS = 8192
 _EXTRAS_KEPT = 8192  # distinct extra texts remembered across batches (most repeat)
 # Value kinds, as index.py numbers them (a float column holds numbers; the kind says how
 # to give them back).
