@@ -63,7 +63,9 @@ def check_index(path: Path, batch_rows: int) -> None:
         assert repr(index.value(row)) == repr(ref.value(row))
         assert type(index.value(row)) is type(ref.value(row))
         _same(index.reading(row), rows[row])
-    assert dict(index._others) == ref._others
+    assert dict(index._others) == ref._others  # a Mapping like the JSONL index's dict
+    assert list(index._others.values()) == list(ref._others.values())
+    assert len(index._others) == len(ref._others)
     for text in QUERIES:
         query = compile_query(text)
         assert list(index.filter(query)) == list(ref.filter(query)), text

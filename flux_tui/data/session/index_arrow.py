@@ -5,8 +5,9 @@ Why: the index keeps per row only the time, the value and a key number (shard, i
 name, label). Converting each of a million rows to a Python ``Reading`` to get them took
 longer than indexing the same JSONL and held whole row groups while it ran. Here Arrow
 computes the columns; Python looks once per batch at each distinct key and each distinct
-``extra`` text (they repeat: a few thousand a batch), and per row only at values that are
-not numbers (kept sparsely, as the JSONL index does). Rows whose ``extra`` holds more than
+``extra`` text (they repeat: a few thousand a batch); a value that is not a number is kept
+once (:class:`OtherValues`), its number in the row's value column. Rows whose ``extra``
+holds more than
 the value (unknown fields, an older spelling, text ids...) or whose columns are damaged go
 through the reading path (``readings_from_flux``), so every row's columns are what that
 path gives: ``tests/data/test_data_parquet_index.py`` compares them, for both schemas.
@@ -76,7 +77,8 @@ def fill_from_arrow(index: SessionIndex, rows: ArrowRows) -> None:
     for name in ("epoch_ms", "key_of", "_vals", "_kinds"):  # allocated once, full size
         column = getattr(index, name)
         setattr(index, name, array(column.typecode, [0]) * rows.rows)
-    others = index._others = OtherValues(index)
+    others = OtherValues(index)
+    index._others = others  # type: ignore[assignment]  # a Mapping: what index.py reads
     bad: dict[int, str] = {}
     first = 0
     flux = rows.kind == "flux"
@@ -104,12 +106,13 @@ def fill_from_arrow(index: SessionIndex, rows: ArrowRows) -> None:
 def _flux_batch(index: SessionIndex, batch: Any, first: int, bad: dict[int, str],
                 extras: dict[str | None, tuple[int, float, bool, bool]],
                 others: OtherValues) -> None:
-    """Append one batch's rows (file order); rows the columns cannot say are read whole."""
+    """Put one batch's rows (file rows ``first``...) in the columns; rows the columns cannot
+    say are read whole (the whole batch when its columns have another writer's types)."""
     pa, _, pc = arrow()
     names = batch.schema.names
     column = batch.column
-    if not (_is_int(pa, column("epochMs").type) and pa.types.is_floating(column("val").type)
-            and _is_text(pa, column("_seq").type)):
+    if not (pa.types.is_integer(column("epochMs").type)
+            and pa.types.is_floating(column("val").type) and _is_text(pa, column("_seq").type)):
         _by_readings(index, batch, first, range(batch.num_rows), bad)
         return
     keys = [_codes(column(name) if name in names else None) for name in _FLUX_KEY]
@@ -207,11 +210,10 @@ def _by_readings(index: SessionIndex, batch: Any, first: int, rows: Any,
     pa = arrow()[0]
     taken = batch.take(pa.array(list(rows), pa.int64()))
     for row, reading in zip(rows, readings_from_flux(taken, slim=True)):
-        place = first + row
         if isinstance(reading, str):
-            bad[place] = reading
-            reading = _PLACEHOLDER
-        _set_row(index, place, reading)
+            bad[first + row] = reading  # left out at the end, whatever its columns say
+        else:
+            _set_row(index, first + row, reading)
 
 
 def _set_row(index: SessionIndex, place: int, reading: Reading) -> None:
@@ -231,10 +233,6 @@ def _set_value(index: SessionIndex, place: int, value: Any) -> None:
 def _reading_key(reading: Reading) -> tuple[Any, ...]:
     return (reading.shard, reading.org_id, reading.site_id, reading.asset_id, reading.tag_id,
             reading.register_id, reading.tag_name, reading.label)
-
-
-_PLACEHOLDER = Reading("", "", 0, 0.0, None, None, None, None, None, None, None, "", "", None,
-                       {})  # a damaged row's columns until it is left out
 
 
 # --- the Spark capture's schema ---------------------------------------------------------------
@@ -340,10 +338,6 @@ def _decoded(pa: Any, pc: Any, column: Any) -> Any:
     return pc.cast(column, column.type.value_type) if pa.types.is_dictionary(column.type) else column
 
 
-def _is_int(pa: Any, kind: Any) -> bool:
-    return bool(pa.types.is_integer(kind))
-
-
 def _is_text(pa: Any, kind: Any) -> bool:
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
@@ -403,7 +397,7 @@ class OtherValues(Mapping[int, Any]):
 
     def __init__(self, index: SessionIndex) -> None:
         self._index = weakref.proxy(index)  # no cycle: a dropped index is freed at once
-        self.values: list[Any] = []
+        self.distinct: list[Any] = []
         self._numbers: dict[tuple[type, Any], int] = {}
 
     def number(self, value: Any) -> float:
@@ -414,8 +408,8 @@ class OtherValues(Mapping[int, Any]):
         except TypeError:
             found = key = None  # type: ignore[assignment]
         if found is None:
-            found = len(self.values)
-            self.values.append(value)
+            found = len(self.distinct)
+            self.distinct.append(value)
             if key is not None:
                 self._numbers[key] = found
         return float(found)
@@ -423,7 +417,7 @@ class OtherValues(Mapping[int, Any]):
     def get(self, row: int, default: Any = None) -> Any:  # type: ignore[override]
         index = self._index
         if 0 <= row < len(index._kinds) and index._kinds[row] == _OTHER:
-            return self.values[int(index._vals[row])]
+            return self.distinct[int(index._vals[row])]
         return default
 
     def __getitem__(self, row: int) -> Any:

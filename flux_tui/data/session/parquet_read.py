@@ -153,7 +153,7 @@ class ParquetSession:
         files are in time order already (a recording, a streaming capture); and each
         block's first and last time (``_edges``, what :meth:`_table` keeps row groups by)."""
         pa, _, pc = arrow()
-        chunks = []
+        chunks: list[Any] = []
         self._starts: list[int] = []  # each row group's first row number
         self._spans: list[tuple[int, int]] = []  # each row group's (first, last) time
         total = 0
@@ -196,7 +196,7 @@ class ParquetSession:
     def _block_edges(self, times: Any) -> list[tuple[int, int]]:
         """Each block's first and last time (the time order's times at its two ends)."""
         pa, _, pc = arrow()
-        places = []
+        places: list[int] = []
         for start in range(0, self.rows, BLOCK):
             places += (start, min(start + BLOCK, self.rows) - 1)
         rows = pa.array(places, pa.int64())
@@ -256,7 +256,7 @@ class ParquetSession:
         """The readings of a batch of file rows ``first``... (files in time order), damaged
         rows reported in ``problems`` as :meth:`convert` reports them."""
         if self.kind != "flux":
-            return readings_from_spark(batch, range(first, first + batch.num_rows))
+            return readings_from_spark(batch, list(range(first, first + batch.num_rows)))
         out = []
         for row, reading in enumerate(readings_from_flux(batch), first):
             if isinstance(reading, str):
@@ -376,12 +376,12 @@ class ParquetIndex(SessionIndex):
     def nbytes(self) -> int:
         """Memory held by the columns, the distinct keys and the values that are not
         numbers, roughly (``offsets`` is a ``range`` unless rows were damaged)."""
-        columns = [self.epoch_ms, self.key_of, self._vals, self._kinds]
+        columns: list[Any] = [self.epoch_ms, self.key_of, self._vals, self._kinds]
         if not isinstance(self.offsets, range):
             columns.append(self.offsets)
         arrays = sum(column.itemsize * len(column) for column in columns)
         keys = sum(sys.getsizeof(key) + 8 for key in self.keys) * 2  # keys list + dict
-        others = getattr(self._others, "values", ())
+        others = getattr(self._others, "distinct", ())
         return arrays + keys + sum(sys.getsizeof(value) + 8 for value in others)
 
     def reading(self, row: int) -> Reading:
