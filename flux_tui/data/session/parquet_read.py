@@ -16,6 +16,7 @@ import io
 import mmap
 import struct
 import sys
+import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -125,6 +126,7 @@ class ParquetSession:
         self._sort()
         self._tables: dict[int, Any] = {}  # row groups in memory, see _table()
         self._blocks: OrderedDict[int, list[Reading | None]] = OrderedDict()
+        self._lock = threading.Lock()
         self.metadata = self._load_metadata(len(files))
 
     def _open_file(self, pq: Any, file: Path) -> Any:
@@ -270,16 +272,19 @@ class ParquetSession:
         return self.block(position // BLOCK)[position % BLOCK]
 
     def block(self, number: int) -> list[Reading | None]:
-        """Readings ``number*BLOCK`` up to the next block, in time order."""
-        cached = self._blocks.get(number)
-        if cached is not None:
-            self._blocks.move_to_end(number)
-            return cached
-        out = self.convert(number * BLOCK, BLOCK)
-        self._blocks[number] = out
-        if len(self._blocks) > _CACHED_BLOCKS:
-            self._blocks.popitem(last=False)
-        return out
+        """Readings ``number*BLOCK`` up to the next block, in time order. Safe from several
+        threads (the viewer pages lines from the index while a save reads it in a worker):
+        the block and row group caches are used by one at a time."""
+        with self._lock:
+            cached = self._blocks.get(number)
+            if cached is not None:
+                self._blocks.move_to_end(number)
+                return cached
+            out = self.convert(number * BLOCK, BLOCK)
+            self._blocks[number] = out
+            if len(self._blocks) > _CACHED_BLOCKS:
+                self._blocks.popitem(last=False)
+            return out
 
     def convert(self, start: int, count: int, *, slim: bool = False) -> list[Reading | None]:
         """Readings at ``start`` ... of the time order (None for an unreadable row); ``slim``
