@@ -44,7 +44,7 @@ from flux_tui.feed.types import Reading
 __all__ = ["NotASession", "ParquetSession", "is_parquet_source", "open_if_parquet"]
 
 BLOCK = 1024  # readings converted together
-_CACHED_BLOCKS = 16
+_CACHED_BLOCKS = 4  # the viewer's paged log keeps its own lines; a block is ~1 MB of readings
 # Blocks played between two releases of freed memory: the C allocator keeps what the
 # batches and the readings made from them freed (45 MB after 400,000 readings), and
 # gives it back only when asked.
@@ -111,12 +111,14 @@ class ParquetSession:
             raise NotASession(f"{path}: no .parquet files in this folder")
         handles = []
         self._files: list[tuple[Path, Any]] = []
+        self._file_of: dict[int, Path] = {}
         kinds = set()
         for file in files:
             handle = self._open_file(pq, file)
             kinds.add(_kind(handle.schema_arrow.names, file))
             handles.append(handle)
             self._files.append((file, handle))
+            self._file_of[id(handle)] = file
         if len(kinds) > 1:
             raise NotASession(f"{path}: mixes flux-tui sessions and Spark captures")
         self.kind = kinds.pop()
@@ -327,12 +329,23 @@ class ParquetSession:
         each other in time), all of them for a file whose rows are shuffled in time."""
         table = self._tables.get(group)
         if table is None:
-            for other in [g for g in self._tables if not _overlaps(self._spans[g], span)]:
+            dropped = [g for g in self._tables if not _overlaps(self._spans[g], span)]
+            for other in dropped:
                 del self._tables[other]
+            if dropped:
+                release_memory()
             handle, number = self._groups[group]
             names = handle.schema_arrow.names
             wanted = FLUX_READ_COLUMNS if self.kind == "flux" else SPARK_COLUMNS
-            table = handle.read_row_group(number, columns=[c for c in wanted if c in names])
+            # A reader of its own, closed after: the session's keeps what it read.
+            reader = arrow()[1].ParquetFile(self._file_of[id(handle)],
+                                            metadata=handle.metadata,
+                                            read_dictionary=_dictionary_columns(names))
+            try:
+                table = reader.read_row_group(number, columns=[c for c in wanted if c in names],
+                                              use_threads=False)
+            finally:
+                reader.close()
             self._tables[group] = table
         return table
 
