@@ -304,6 +304,20 @@ class SessionIndex:
                 self._others[len(self._kinds)] = val
                 self._kinds.append(_OTHER)
 
+    def key_number(self, key: tuple[Any, ...]) -> int:
+        """The number of a distinct key (shard, org, site, asset, tag, register, tag name,
+        label), added when new: for fills that build the columns without ``_add``
+        (Parquet's, :mod:`~flux_tui.data.session.index_arrow`)."""
+        try:
+            number = self._key_index.get(key)
+        except TypeError:  # an unhashable id, as in _add
+            key = tuple(k if isinstance(k, (str, int, float, type(None))) else repr(k) for k in key)
+            number = self._key_index.get(key)
+        if number is None:
+            number = self._key_index[key] = len(self.keys)
+            self.keys.append(key)
+        return number
+
     # --- using ---------------------------------------------------------------------------
 
     def __len__(self) -> int:

@@ -13,6 +13,8 @@ the CSV: reading a file back gives every payload unchanged.
 
 from __future__ import annotations
 
+import ctypes
+import os
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
@@ -25,6 +27,7 @@ from flux_tui.feed.decoder import _id, _text, timestamp_ms
 from flux_tui.feed.types import Reading
 
 __all__ = [
+    "FLUX_READ_COLUMNS",
     "INSTALL_HINT",
     "PARQUET_COLUMNS",
     "SPARK_COLUMNS",
@@ -33,6 +36,7 @@ __all__ = [
     "columns_of",
     "readings_from_flux",
     "readings_from_spark",
+    "release_memory",
     "schema",
 ]
 
@@ -65,7 +69,13 @@ class ParquetUnavailable(FluxError, OSError):
 
 
 def arrow() -> tuple[ModuleType, ModuleType, ModuleType]:
-    """``(pyarrow, pyarrow.parquet, pyarrow.compute)``, or :class:`ParquetUnavailable`."""
+    """``(pyarrow, pyarrow.parquet, pyarrow.compute)``, or :class:`ParquetUnavailable`.
+
+    The first call makes the C library's allocator Arrow's default memory pool (unless
+    ``ARROW_DEFAULT_MEMORY_POOL`` chooses one): pyarrow's own default, mimalloc, kept about
+    90 MB of freed batches after reading a million rows a batch at a time, against a
+    viewer's whole budget of 160 MB; the system pool gives them back (with
+    :func:`release_memory`), at no measurable cost in time."""
     try:
         import pyarrow
         import pyarrow.compute
@@ -74,7 +84,33 @@ def arrow() -> tuple[ModuleType, ModuleType, ModuleType]:
         raise ParquetUnavailable(
             f"Parquet needs pyarrow, which is not installed: {INSTALL_HINT}"
         ) from None
+    if not _POOL_CHOSEN:
+        _POOL_CHOSEN.append(True)
+        if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+            pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     return pyarrow, pyarrow.parquet, pyarrow.compute
+
+
+_POOL_CHOSEN: list[bool] = []
+
+
+def release_memory() -> None:
+    """Give back to the system the memory freed since the last call: Arrow's pool, and the
+    C library's heap (``malloc_trim``; glibc keeps freed pages otherwise: 45 MB after
+    playing 400,000 readings of a file, JSONL or Parquet). Called between record batches
+    on the passes over a whole file; about a millisecond."""
+    arrow()[0].default_memory_pool().release_unused()
+    if not _TRIM:
+        try:
+            _TRIM.append(ctypes.CDLL(None).malloc_trim)
+        except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+            _TRIM.append(None)
+    trim = _TRIM[0]
+    if trim is not None:
+        trim(0)
+
+
+_TRIM: list[Any] = []
 
 
 def schema() -> Any:
@@ -144,6 +180,8 @@ def columns_of(readings: Iterable[Reading]) -> dict[str, list[Any]]:
 _NAMES = frozenset(name for name, _ in _VALUE_COLUMNS)
 _READ_COLUMNS = [*(name for name, _ in _VALUE_COLUMNS), "_shard", "_seq", "_sub", "_arrival",
                  "extra"]
+FLUX_READ_COLUMNS = tuple(_READ_COLUMNS)
+"""What :func:`readings_from_flux` reads of our schema (every column but ``time_utc``)."""
 
 
 def _pylist(column: Any) -> list[Any]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import io
 import mmap
 import struct
+import sys
+import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -25,24 +27,29 @@ import orjson
 
 from flux_tui.base.errors import FluxError
 from flux_tui.data.session.index import SessionIndex
+from flux_tui.data.session.index_arrow import fill_from_arrow
 from flux_tui.data.session.parquet_footer import MAGIC, FooterError, RowGroupFooters, parse_footer
 from flux_tui.data.session.parquet_format import (
+    FLUX_READ_COLUMNS,
     SPARK_COLUMNS,
     arrow,
     readings_from_flux,
     readings_from_spark,
+    release_memory,
 )
 from flux_tui.data.session.write import sidecar_path
+from flux_tui.feed.decoder import timestamp_ms
 from flux_tui.feed.types import Reading
 
 __all__ = ["NotASession", "ParquetSession", "is_parquet_source", "open_if_parquet"]
 
 BLOCK = 1024  # readings converted together
-_CACHED_BLOCKS = 16
+_CACHED_BLOCKS = 4  # the viewer's paged log keeps its own lines; a block is ~1 MB of readings
+# Blocks played between two releases of freed memory: the C allocator keeps what the
+# batches and the readings made from them freed (45 MB after 400,000 readings), and
+# gives it back only when asked.
+_RELEASE_EVERY = 32
 _NONE = 2**63 - 1  # the time of a row without one: sorts last
-_INDEX_CHUNK = 16384  # readings converted at a time while indexing
-_FLUX_READ = ("epochMs", "rtms", "orgId", "siteId", "assetId", "tagId", "registerId", "tagName",
-              "label", "val", "pk", "_shard", "_seq", "_sub", "_arrival", "extra")
 # Text that repeats: read as dictionaries (memory), in either schema.
 _DICTIONARY = ["tagName", "label", "pk", "_shard", "neptune_id", "tag_id", "tag_name"]
 
@@ -103,27 +110,31 @@ class ParquetSession:
         if not files:
             raise NotASession(f"{path}: no .parquet files in this folder")
         handles = []
+        self._files: list[tuple[Path, Any]] = []
+        self._file_of: dict[int, Path] = {}
         kinds = set()
         for file in files:
             handle = self._open_file(pq, file)
             kinds.add(_kind(handle.schema_arrow.names, file))
             handles.append(handle)
+            self._files.append((file, handle))
+            self._file_of[id(handle)] = file
         if len(kinds) > 1:
             raise NotASession(f"{path}: mixes flux-tui sessions and Spark captures")
         self.kind = kinds.pop()
         self._time_column = "epochMs" if self.kind == "flux" else "@timestamp"
         self._groups = [(handle, number) for handle in handles
                         for number in range(handle.metadata.num_row_groups)]
-        self._order = self._sort()
-        self.rows = len(self._order)
+        self._sort()
         self._tables: dict[int, Any] = {}  # row groups in memory, see _table()
         self._blocks: OrderedDict[int, list[Reading | None]] = OrderedDict()
+        self._lock = threading.Lock()
         self.metadata = self._load_metadata(len(files))
 
     def _open_file(self, pq: Any, file: Path) -> Any:
         try:
             handle = pq.ParquetFile(file)
-            wanted = [name for name in _DICTIONARY if name in handle.schema_arrow.names]
+            wanted = _dictionary_columns(handle.schema_arrow.names)
             return pq.ParquetFile(file, metadata=handle.metadata, read_dictionary=wanted)
         except OSError as error:
             raise NotASession(f"cannot read {file}: {error}") from None
@@ -139,33 +150,64 @@ class ParquetSession:
 
     # --- order -----------------------------------------------------------------------------
 
-    def _sort(self) -> Any:
-        """Row numbers (across all row groups) in time order: a stable sort, so ties keep
-        file order; rows without a time last. Only the time column is read."""
+    def _sort(self) -> None:
+        """The time order: a stable sort (ties keep file order; rows without a time last).
+        Only the time column is read, a row group at a time. Kept: ``_order``, the row
+        numbers (across all row groups) in time order, 4 bytes a row, or None when the
+        files are in time order already (a recording, a streaming capture); and each
+        block's first and last time (``_edges``, what :meth:`_table` keeps row groups by)."""
         pa, _, pc = arrow()
-        chunks = []
+        chunks: list[Any] = []
         self._starts: list[int] = []  # each row group's first row number
         self._spans: list[tuple[int, int]] = []  # each row group's (first, last) time
         total = 0
+        in_order = True
         for handle, number in self._groups:
-            times = handle.read_row_group(number, columns=[self._time_column]).column(0)
+            times = handle.read_row_group(number, columns=[self._time_column],
+                                          use_threads=False).column(0)
             if pa.types.is_timestamp(times.type):
                 times = pc.cast(times, pa.timestamp("ms", tz="UTC"), safe=False)
+            elif not (pa.types.is_integer(times.type) or pa.types.is_floating(times.type)):
+                # Text times (another Spark job's): read as a reading's time is.
+                times = pa.chunked_array([pa.array(map(timestamp_ms, times.to_pylist()),
+                                                   pa.int64())], pa.int64())
             times = pc.cast(times, pa.int64(), safe=False)
             low, high = (pc.min_max(times)[k].as_py() for k in ("min", "max"))
             self._spans.append((_NONE if low is None else low, _NONE if high is None else high))
+            times = pc.fill_null(times, _NONE)
             self._starts.append(total)
             total += len(times)
-            chunks += pc.fill_null(times, _NONE).chunks  # arrays: a list of chunked arrays
-            # would be converted value by value (3 s for a million rows)
-        # One array: sorting a chunked array is ~3x slower (it merges the chunks).
-        times = self._times = pa.chunked_array(chunks, type=pa.int64()).combine_chunks()
+            for chunk in times.chunks:  # arrays: a list of chunked arrays would be converted
+                # value by value (3 s for a million rows)
+                in_order = in_order and _ascending(pc, chunk, chunks[-1] if chunks else None)
+                chunks.append(chunk)
         known = [span for span in self._spans if span[0] != _NONE]
         self._first_ms = min(low for low, _ in known) if known else None
         self._last_ms = max(high for _, high in known) if known else None
-        if len(times) < 2 or pc.all(pc.less_equal(times[:-1], times[1:])).as_py():
-            return pa.array(range(len(times)), pa.int64())  # already in time order
-        return pc.sort_indices(times)
+        self.rows = total
+        self._order = None
+        times = pa.chunked_array(chunks, type=pa.int64())
+        del chunks
+        if not in_order:
+            # One array: sorting a chunked array is ~3x slower (it merges the chunks).
+            times = times.combine_chunks()
+            order = pc.sort_indices(times)
+            self._order = pc.cast(order, pa.uint32()) if total < 2**32 else order
+        self._edges = self._block_edges(times)
+        del times
+        release_memory()
+
+    def _block_edges(self, times: Any) -> list[tuple[int, int]]:
+        """Each block's first and last time (the time order's times at its two ends)."""
+        pa, _, pc = arrow()
+        places: list[int] = []
+        for start in range(0, self.rows, BLOCK):
+            places += (start, min(start + BLOCK, self.rows) - 1)
+        rows = pa.array(places, pa.int64())
+        if self._order is not None:
+            rows = pc.take(self._order, rows)
+        ends = pc.take(times, rows).to_pylist()
+        return list(zip(ends[0::2], ends[1::2]))
 
     # --- metadata --------------------------------------------------------------------------
 
@@ -199,39 +241,69 @@ class ParquetSession:
         return self.rows
 
     def iter_readings(self) -> Iterator[Reading]:
-        """Every readable reading in time order, a block at a time."""
-        for block in range((self.rows + BLOCK - 1) // BLOCK):
-            for reading in self.block(block):
-                if reading is not None:
-                    yield reading
+        """Every readable reading in time order, a block at a time (not kept: the replay
+        reads the session once, front to back). Files in time order are read as a stream
+        of record batches, one in memory at a time."""
+        if self._order is not None:  # rows shuffled in time: blocks gather them
+            for start in range(0, self.rows, BLOCK):
+                yield from (r for r in self.convert(start, BLOCK) if r is not None)
+            return
+        first = 0
+        columns = FLUX_READ_COLUMNS if self.kind == "flux" else SPARK_COLUMNS
+        for number, batch in enumerate(self.file_batches(columns, BLOCK), 1):
+            yield from self._readings(batch, first)
+            first += batch.num_rows
+            if number % _RELEASE_EVERY == 0:
+                release_memory()
+
+    def _readings(self, batch: Any, first: int) -> list[Reading]:
+        """The readings of a batch of file rows ``first``... (files in time order), damaged
+        rows reported in ``problems`` as :meth:`convert` reports them."""
+        if self.kind != "flux":
+            return readings_from_spark(batch, list(range(first, first + batch.num_rows)))
+        out = []
+        for row, reading in enumerate(readings_from_flux(batch), first):
+            if isinstance(reading, str):
+                self.problems.append((row + 1, reading))
+            else:
+                out.append(reading)
+        return out
 
     def reading_at(self, position: int) -> Reading | None:
         """The reading at ``position`` of the time order (None: an unreadable row)."""
         return self.block(position // BLOCK)[position % BLOCK]
 
     def block(self, number: int) -> list[Reading | None]:
-        """Readings ``number*BLOCK`` up to the next block, in time order."""
-        cached = self._blocks.get(number)
-        if cached is not None:
-            self._blocks.move_to_end(number)
-            return cached
-        out = self.convert(number * BLOCK, BLOCK)
-        self._blocks[number] = out
-        if len(self._blocks) > _CACHED_BLOCKS:
-            self._blocks.popitem(last=False)
-        return out
+        """Readings ``number*BLOCK`` up to the next block, in time order. Safe from several
+        threads (the viewer pages lines from the index while a save reads it in a worker):
+        the block and row group caches are used by one at a time."""
+        with self._lock:
+            cached = self._blocks.get(number)
+            if cached is not None:
+                self._blocks.move_to_end(number)
+                return cached
+            out = self.convert(number * BLOCK, BLOCK)
+            self._blocks[number] = out
+            if len(self._blocks) > _CACHED_BLOCKS:
+                self._blocks.popitem(last=False)
+            return out
 
     def convert(self, start: int, count: int, *, slim: bool = False) -> list[Reading | None]:
         """Readings at ``start`` ... of the time order (None for an unreadable row); ``slim``
         ones may lack their payload (what an index needs, faster)."""
-        rows = self._order.slice(start, count).to_pylist()
+        end = min(start + count, self.rows)
+        if end <= start:
+            return []
+        order = self._order
+        rows = list(range(start, end)) if order is None else order.slice(start, end - start).to_pylist()
         by_group: dict[int, list[int]] = {}
         starts = self._starts
         for place, row in enumerate(rows):
             by_group.setdefault(bisect_right(starts, row) - 1, []).append(place)
         out: list[Reading | None] = [None] * len(rows)
-        ends = self._times.take([rows[0], rows[-1]]).to_pylist() if rows else [0, 0]
-        span = (ends[0], ends[1])  # the block's times (in order, so its first and last)
+        # The times the rows span (in time order: from the first block's first time to the
+        # last block's last one).
+        span = (self._edges[start // BLOCK][0], self._edges[(end - 1) // BLOCK][1])
         for group, places in by_group.items():
             table = self._table(group, span)
             wanted = [rows[place] for place in places]
@@ -257,14 +329,50 @@ class ParquetSession:
         each other in time), all of them for a file whose rows are shuffled in time."""
         table = self._tables.get(group)
         if table is None:
-            for other in [g for g in self._tables if not _overlaps(self._spans[g], span)]:
+            dropped = [g for g in self._tables if not _overlaps(self._spans[g], span)]
+            for other in dropped:
                 del self._tables[other]
+            if dropped:
+                release_memory()
             handle, number = self._groups[group]
             names = handle.schema_arrow.names
-            wanted = _FLUX_READ if self.kind == "flux" else SPARK_COLUMNS
-            table = handle.read_row_group(number, columns=[c for c in wanted if c in names])
+            wanted = FLUX_READ_COLUMNS if self.kind == "flux" else SPARK_COLUMNS
+            # A reader of its own, closed after: the session's keeps what it read.
+            reader = arrow()[1].ParquetFile(self._file_of[id(handle)],
+                                            metadata=handle.metadata,
+                                            read_dictionary=_dictionary_columns(names))
+            try:
+                table = reader.read_row_group(number, columns=[c for c in wanted if c in names],
+                                              use_threads=False)
+            finally:
+                reader.close()
             self._tables[group] = table
         return table
+
+    def file_batches(self, columns: tuple[str, ...], size: int) -> Iterator[Any]:
+        """Record batches of at most ``size`` rows of every row group, in file order (the
+        row numbers :meth:`time_order` and the index use), with ``columns`` (those the
+        files have); one batch is in memory at a time."""
+        pq = arrow()[1]
+        for file, handle in self._files:
+            names = handle.schema_arrow.names
+            wanted = [c for c in columns if c in names]
+            for number in range(handle.metadata.num_row_groups):
+                # A reader of its own for each row group, closed after it: a ParquetFile
+                # keeps buffers of what it has read (~1.4 MB a row group), and one given
+                # several row groups buffers ahead.
+                reader = pq.ParquetFile(file, metadata=handle.metadata,
+                                        read_dictionary=_dictionary_columns(names))
+                try:
+                    yield from reader.iter_batches(batch_size=size, row_groups=[number],
+                                                   columns=wanted, use_threads=False)
+                finally:
+                    reader.close()
+
+    def time_order(self) -> Any | None:
+        """The file's row numbers in time order (an Arrow array), None when the file is in
+        time order already."""
+        return self._order
 
     def index(self) -> ParquetIndex:
         """The compact index (seeking, filtering) over the readings in time order."""
@@ -279,16 +387,36 @@ class ParquetIndex(SessionIndex):
         super().__init__(session, io.BytesIO(), owns_source=False)  # type: ignore[arg-type]
         self.parquet = session
         self.problems = session.problems
-        add = self._add
-        for base in range(0, session.rows, _INDEX_CHUNK):
-            for place, reading in enumerate(session.convert(base, _INDEX_CHUNK, slim=True)):
-                if reading is not None:
-                    add(reading, base + place, 0)
+        fill_from_arrow(self, session)  # column-wise, a bounded batch at a time
+        release_memory()
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the columns, the distinct keys and the values that are not
+        numbers, roughly (``offsets`` is a ``range`` unless rows were damaged)."""
+        columns: list[Any] = [self.epoch_ms, self.key_of, self._vals, self._kinds]
+        if not isinstance(self.offsets, range):
+            columns.append(self.offsets)
+        arrays = sum(column.itemsize * len(column) for column in columns)
+        keys = sum(sys.getsizeof(key) + 8 for key in self.keys) * 2  # keys list + dict
+        others = getattr(self._others, "distinct", ())
+        return arrays + keys + sum(sys.getsizeof(value) + 8 for value in others)
 
     def reading(self, row: int) -> Reading:
         reading = self.parquet.reading_at(self.offsets[row])
         assert reading is not None  # only readable rows were indexed
         return reading
+
+
+def _dictionary_columns(names: list[str]) -> list[str]:
+    return [name for name in _DICTIONARY if name in names]
+
+
+def _ascending(pc: Any, chunk: Any, before: Any | None) -> bool:
+    """Whether ``chunk``'s times never decrease, from the end of the one ``before`` it."""
+    if before is not None and len(before) and len(chunk) and before[-1].as_py() > chunk[0].as_py():
+        return False
+    return len(chunk) < 2 or bool(pc.all(pc.less_equal(chunk[:-1], chunk[1:])).as_py())
 
 
 def _overlaps(span: tuple[int, int], other: tuple[int, int]) -> bool:
