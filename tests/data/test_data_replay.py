@@ -223,3 +223,27 @@ def test_a_damaged_sidecar_neither_breaks_describe_nor_the_replay(tmp_path: Path
     text = replay.describe()
     assert text.startswith("d.jsonl: demo · acme") and "many" not in text
     assert played(asyncio.run(play(replay))) == readings
+
+
+@pytest.mark.parametrize("counting", [False, True])
+def test_max_speed_holds_back_while_a_whole_file_count_runs(tmp_path: Path,
+                                                           counting: bool) -> None:
+    """A count the user waits for (the prefilter's scan holds LOAD_GATE) gets the
+    interpreter: a max-speed replay waits between pages, for at most 3 s a page."""
+    from contextlib import nullcontext
+
+    from flux_tui.data.session.index import LOAD_GATE
+
+    path = tmp_path / "big.jsonl"
+    readings = write_session(path, 2500)
+    fake = FakeTime()
+    replay = SessionReplay(path, speed=None, batch_size=1000, clock=fake.clock,
+                           sleep=fake.sleep)
+    with LOAD_GATE.paused() if counting else nullcontext():
+        items = asyncio.run(play(replay, until=lambda item, items: len(played(items)) >= 2000))
+    assert played(items) == readings[:2000]
+    if counting:
+        assert 3.0 <= fake.now < 3.1  # held back after the first page, then on
+    else:
+        assert fake.now < 0.01
+    assert LOAD_GATE.open

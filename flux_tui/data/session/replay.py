@@ -24,7 +24,7 @@ import orjson
 
 from flux_tui.base.events import FeedState, Gap, StateChanged
 from flux_tui.data.session.gzip_points import GzipPoints
-from flux_tui.data.session.index import SessionIndex
+from flux_tui.data.session.index import LOAD_GATE, SessionIndex
 from flux_tui.data.session.read import SessionFile, open_session
 from flux_tui.data.session.replay_rows import RowIndex, locate, positioned, rows_from
 from flux_tui.feed.types import Batch, FeedItem, Reading, SourceFacts
@@ -39,6 +39,12 @@ _NAP = 0.1  # longest sleep between checks for pause, seek and speed changes (se
 # one step a page, and the viewer's chains of steps (mount, layout, then a frame) waited a
 # page (tens of ms) a step; 2 ms lets them run on (benchmarks/bench_first_screen.py)
 _BREATH = 0.002
+# At full speed, a whole-file count (a thread scanning the file, prefilter.py) holds the
+# replay back, for at most this long a page: the two share one interpreter, and with 2 ms
+# pauses between pages the replay kept half of it (a count typed during a max-speed replay
+# took 2.4-2.6 s; 0.94-1.0 s with the replay paused). The count is what the user waits
+# for; the replay goes on at full speed once it is done.
+_YIELD_TO_COUNT_S = 3.0
 REPLAY_SHARD = "replay"  # the Batch.shard of replayed pages (the store keys lag by shard)
 
 
@@ -326,6 +332,7 @@ class SessionReplay:
                     continue
                 if self._speed is None or ahead is not None:
                     await self._sleep(_BREATH)  # let the viewer draw between pages
+                    await self._yield_to_count()
                 elif not batch or due > now:
                     await self._sleep(min(max(due - now, 0.0), _NAP))
         finally:
@@ -333,6 +340,13 @@ class SessionReplay:
             close = getattr(self._fresh, "close", None)
             if close is not None:
                 close()
+
+    async def _yield_to_count(self) -> None:
+        """While a whole-file count runs, wait (at most :data:`_YIELD_TO_COUNT_S`)."""
+        waited = 0.0
+        while not LOAD_GATE.open and waited < _YIELD_TO_COUNT_S and self._seek is None:
+            await self._sleep(0.05)
+            waited += 0.05
 
     def _stream_rows(self) -> Iterator[tuple[int, Reading]]:
         """The file read once, front to back, each row's place recorded in :attr:`rows`."""
