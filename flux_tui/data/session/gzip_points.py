@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import zlib
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import IO
 
-__all__ = ["MAX_POINTS", "SPACING", "GzipPoints", "inflate_from"]
+__all__ = ["MAX_POINTS", "SPACING", "GzipPoints", "inflate", "inflate_from"]
 
 SPACING = 4 << 20  # inflated bytes between points at first
 MAX_POINTS = 64
@@ -55,6 +56,33 @@ class GzipPoints:
         return at if at >= 0 else None
 
 
+def inflate(handle: IO[bytes], inflater: zlib._Decompress | None = None, *, feed: int,
+            step: int, points: GzipPoints | None = None) -> Generator[bytes, None, bool]:
+    """The inflated bytes of the gzip stream read from ``handle`` (at most ``step`` a piece,
+    the file read ``feed`` bytes at a time), from ``inflater``'s state or a stream's start.
+    Concatenated members (``cat a.gz b.gz``) are one stream. ``points`` notes resume points
+    on the way (a read from the start). Raises ``zlib.error`` on corrupt data; returns
+    whether the stream ended whole (False: it ends early, e.g. a recording interrupted)."""
+    if inflater is None:
+        inflater = zlib.decompressobj(wbits=31)
+    out = 0
+    raw = handle.read(feed)
+    while raw:
+        data = inflater.decompress(raw, step)
+        out += len(data)
+        if points is not None and not inflater.eof:
+            points.note(out, handle.tell() - len(inflater.unconsumed_tail), inflater)
+        if data:
+            yield data
+        if inflater.eof:
+            raw = inflater.unused_data or handle.read(feed)
+            if raw:
+                inflater = zlib.decompressobj(wbits=31)
+            continue
+        raw = inflater.unconsumed_tail or handle.read(feed)
+    return inflater.eof
+
+
 def inflate_from(path: Path, offset: int, points: GzipPoints | None,
                  chunk: int = 1 << 20) -> Iterator[bytes]:
     """The inflated bytes of gzip file ``path`` from inflated byte ``offset`` on, started
@@ -62,25 +90,16 @@ def inflate_from(path: Path, offset: int, points: GzipPoints | None,
     stream that ends early or is corrupt just ends (it was reported when first read)."""
     at = points.before(offset) if points is not None else None
     with open(path, "rb") as handle:
-        if at is None or points is None:
-            out, inflater = 0, zlib.decompressobj(wbits=31)
-        else:
+        inflater = None
+        out = 0
+        if at is not None and points is not None:
             out, inflater = points.outs[at], points.states[at].copy()
             handle.seek(points.ins[at])
-        raw = handle.read(chunk)
-        while raw:
-            try:
-                data = inflater.decompress(raw, chunk)
-            except zlib.error:
-                return
-            if data:
+        try:
+            for data in inflate(handle, inflater, feed=chunk, step=chunk):
                 end = out + len(data)
                 if end > offset:
                     yield data[max(0, offset - out):]
                 out = end
-            if inflater.eof:
-                raw = inflater.unused_data or handle.read(chunk)
-                if raw:
-                    inflater = zlib.decompressobj(wbits=31)
-                continue
-            raw = inflater.unconsumed_tail or handle.read(chunk)
+        except zlib.error:
+            return

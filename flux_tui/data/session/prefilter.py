@@ -40,6 +40,7 @@ import orjson
 
 from flux_tui.data.query import Query
 from flux_tui.data.query.parse import And, Compare, Field, Node, Or, Text
+from flux_tui.data.session.gzip_points import inflate
 from flux_tui.data.session.index import (
     LOAD_GATE,
     ROW_ERRORS,
@@ -142,21 +143,10 @@ def _raw_blocks(path: Path, compressed: bool) -> Iterator[bytes]:
             while chunk := handle.read(BLOCK):
                 yield chunk
             return
-        inflater = zlib.decompressobj(wbits=31)
-        raw = handle.read(BLOCK)
-        while raw:
-            try:
-                data = inflater.decompress(raw, BLOCK)
-            except zlib.error:
-                return
-            if data:
-                yield data
-            if inflater.eof:
-                raw = inflater.unused_data or handle.read(BLOCK)
-                if raw:
-                    inflater = zlib.decompressobj(wbits=31)
-                continue
-            raw = inflater.unconsumed_tail or handle.read(BLOCK)
+        try:
+            yield from inflate(handle, feed=BLOCK, step=BLOCK)
+        except zlib.error:
+            return
 
 
 Block = tuple[bytes, int, int]  # the bytes, and where its whole lines start and end

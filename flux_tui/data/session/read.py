@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from flux_tui.data.formats import CSV_COLUMNS, reading_from_csv, reading_from_json
-from flux_tui.data.session.gzip_points import GzipPoints, inflate_from
+from flux_tui.data.session.gzip_points import GzipPoints, inflate, inflate_from
 from flux_tui.data.session.index import SessionIndex
 from flux_tui.data.session.write import session_format, sidecar_path
 from flux_tui.feed.types import Reading
@@ -53,32 +53,16 @@ def _chunks(path: Path, compressed: bool, problems: list[Problem],
             while chunk := handle.read(CHUNK):
                 yield chunk
             return
-        inflater = zlib.decompressobj(wbits=31)
-        out = 0
         step = CHUNK if points is None else min(CHUNK, points.spacing)  # a chance per step
         # A copied inflater keeps its unread input alive (``unconsumed_tail``): with resume
         # points, feed it small pieces so each point holds at most one.
         feed = CHUNK if points is None else POINT_FEED
-        raw = handle.read(feed)
-        while raw:
-            try:
-                data = inflater.decompress(raw, step)
-            except zlib.error as error:
-                problems.append((0, f"corrupt compressed data: {error}; the rest is skipped"))
-                return
-            out += len(data)
-            if points is not None and not inflater.eof:
-                points.note(out, handle.tell() - len(inflater.unconsumed_tail), inflater)
-            if data:
-                yield data
-            if inflater.eof:
-                # Concatenated gzip members (e.g. `cat a.gz b.gz`) are one stream.
-                raw = inflater.unused_data or handle.read(feed)
-                if raw:
-                    inflater = zlib.decompressobj(wbits=31)
-                continue
-            raw = inflater.unconsumed_tail or handle.read(feed)
-        if not inflater.eof:
+        try:
+            whole = yield from inflate(handle, feed=feed, step=step, points=points)
+        except zlib.error as error:
+            problems.append((0, f"corrupt compressed data: {error}; the rest is skipped"))
+            return
+        if not whole:
             problems.append((0, "the compressed data ends early (recording interrupted)"))
 
 
