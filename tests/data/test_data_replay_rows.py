@@ -65,12 +65,7 @@ def test_locate_and_rows_from_agree_with_the_file(tmp_path: Path, name: str) -> 
     session = open_session(path)
     if session.compressed:
         session.gzip_points = GzipPoints(spacing=4096)  # many points in a small file
-    index = RowIndex()
-    got = []
-    for offset, _, reading in positioned(session):
-        index.add(offset, reading.epoch_ms)
-        got.append(reading)
-    index.complete = True
+    index, got = _record(session)
     assert got == readings and len(index) == len(readings)
     assert index.nbytes < 200
     running = []
